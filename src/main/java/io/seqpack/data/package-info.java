@@ -1,0 +1,2 @@
+/** Plain records over primitive arrays (sequences, batches, predictions). Depends on nothing, not even ND4J. */
+package io.seqpack.data;
