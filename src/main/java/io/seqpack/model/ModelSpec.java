@@ -1,5 +1,12 @@
 package io.seqpack.model;
 
+import io.seqpack.ModelFormatException;
+import io.seqpack.util.Json;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
 /**
  * The architecture described by a model directory's {@code model.json} (format {@code seqpack-model/1}).
  *
@@ -12,9 +19,127 @@ package io.seqpack.model;
  *   "head": {"pooling": "last", "out_features": 1, "activation": "none"}
  * }
  * }</pre>
+ *
+ * <p>Optional keys and their defaults: {@code padding_idx} null, {@code num_layers} 1, {@code bidirectional}
+ * false, {@code bias} true, {@code proj_size} 0, {@code activation} none. {@link #parse} rejects unknown keys,
+ * unknown enum spellings, wrong JSON types and sizes outside the bounds below.
  */
 public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
   public static final String FORMAT = "seqpack-model/1";
+
+  /** Largest accepted embedding_dim, input_size, hidden_size, proj_size and out_features. */
+  public static final int MAX_DIM = 1 << 20;
+
+  /** Largest accepted vocab_size. */
+  public static final int MAX_VOCAB_SIZE = 1 << 27;
+
+  /** Largest accepted num_layers. */
+  public static final int MAX_LAYERS = 1 << 10;
+
+  /**
+   * Parses and validates the text of a {@code model.json}.
+   *
+   * @param source where the text came from (a directory), used in error messages only
+   * @throws ModelFormatException {@code Cannot read model.json in <source>: <path> is <actual>, expected <what>},
+   *     or for malformed JSON {@code Cannot read model.json in <source>: invalid JSON (<detail>)}
+   */
+  public static ModelSpec parse(String json, String source) {
+    Function<String, ModelFormatException> error =
+        what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what);
+    Object value;
+    try {
+      value = Json.parse(json);
+    } catch (Json.JsonException e) {
+      throw new ModelFormatException(
+          "Cannot read model.json in " + source + ": invalid JSON (" + e.getMessage() + ")", e);
+    }
+    JsonFields root = JsonFields.of(value, "the top level", "", error).only("format", "input", "rnn", "head");
+    if (!FORMAT.equals(root.string("format"))) {
+      throw root.invalid("format", '"' + FORMAT + '"');
+    }
+    return new ModelSpec(
+        parseInput(root.object("input")), parseRnn(root.object("rnn")), parseHead(root.object("head")));
+  }
+
+  private static InputSpec parseInput(JsonFields json) {
+    InputKind kind = json.choice("kind", InputKind.values(), ModelSpec::spelling);
+    if (kind == InputKind.FEATURES) {
+      json.only("kind", "input_size");
+      return InputSpec.features(json.integer("input_size", 1, MAX_DIM));
+    }
+    json.only("kind", "vocab_size", "embedding_dim", "padding_idx");
+    int vocabSize = json.integer("vocab_size", 1, MAX_VOCAB_SIZE);
+    int embeddingDim = json.integer("embedding_dim", 1, MAX_DIM);
+    Integer paddingIdx = json.nullableInteger("padding_idx", -vocabSize, vocabSize - 1);
+    if (paddingIdx != null && paddingIdx < 0) {
+      paddingIdx += vocabSize; // as nn.Embedding normalizes it
+    }
+    return InputSpec.tokens(vocabSize, embeddingDim, paddingIdx);
+  }
+
+  private static RnnSpec parseRnn(JsonFields json) {
+    json.only("mode", "hidden_size", "num_layers", "bidirectional", "bias", "proj_size");
+    RnnMode mode = json.choice("mode", RnnMode.values(), ModelSpec::spelling);
+    int hiddenSize = json.integer("hidden_size", 1, MAX_DIM);
+    int numLayers = json.integerOr("num_layers", 1, MAX_LAYERS, 1);
+    boolean bidirectional = json.bool("bidirectional", false);
+    boolean bias = json.bool("bias", true);
+    int projSize = json.integerOr("proj_size", 0, MAX_DIM, 0);
+    if (projSize > 0 && mode != RnnMode.LSTM) {
+      throw json.invalid("proj_size", "0 for mode " + mode + " (only LSTM has projections)");
+    }
+    if (projSize >= hiddenSize) {
+      throw json.invalid("proj_size", "an integer less than hidden_size (" + hiddenSize + ")");
+    }
+    return new RnnSpec(mode, hiddenSize, numLayers, bidirectional, bias, projSize);
+  }
+
+  private static HeadSpec parseHead(JsonFields json) {
+    json.only("pooling", "out_features", "activation");
+    Pooling pooling = json.choice("pooling", Pooling.values(), ModelSpec::spelling);
+    int outFeatures = json.integer("out_features", 1, MAX_DIM);
+    Activation activation =
+        json.choiceOr("activation", Activation.values(), ModelSpec::spelling, Activation.NONE);
+    return new HeadSpec(pooling, outFeatures, activation);
+  }
+
+  /**
+   * This spec as a {@code model.json} object (every key written, defaults included), for {@link
+   * Json#writePretty}; {@link #parse} of the written text returns an equal spec.
+   */
+  public Map<String, Object> toJson() {
+    Map<String, Object> in = new LinkedHashMap<>();
+    in.put("kind", spelling(input.kind()));
+    if (input.kind() == InputKind.TOKENS) {
+      in.put("vocab_size", input.vocabSize());
+      in.put("embedding_dim", input.embeddingDim());
+      in.put("padding_idx", input.paddingIdx());
+    } else {
+      in.put("input_size", input.inputSize());
+    }
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("mode", spelling(rnn.mode()));
+    r.put("hidden_size", rnn.hiddenSize());
+    r.put("num_layers", rnn.numLayers());
+    r.put("bidirectional", rnn.bidirectional());
+    r.put("bias", rnn.bias());
+    r.put("proj_size", rnn.projSize());
+    Map<String, Object> h = new LinkedHashMap<>();
+    h.put("pooling", spelling(head.pooling()));
+    h.put("out_features", head.outFeatures());
+    h.put("activation", spelling(head.activation()));
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("format", FORMAT);
+    root.put("input", in);
+    root.put("rnn", r);
+    root.put("head", h);
+    return root;
+  }
+
+  /** How an enum constant is written in model.json: RNN modes as PyTorch names them, the rest in lower case. */
+  static String spelling(Enum<?> value) {
+    return value instanceof RnnMode ? value.name() : value.name().toLowerCase(Locale.ROOT);
+  }
 
   public enum InputKind {
     TOKENS,

@@ -1,0 +1,216 @@
+package io.seqpack.model;
+
+import io.seqpack.ModelFormatException;
+import io.seqpack.util.Json;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Typed, path-aware reads from one parsed JSON object, shared by the strict readers of {@code model.json} and
+ * the safetensors header. Every problem is worded {@code <path> is <actual>, expected <expected>} and turned into
+ * an exception by one factory, so both files report errors the same way.
+ *
+ * <p>A key that is absent takes the caller's default (or is an error when there is none); a key that is present
+ * must hold the right type — {@code null} never stands in for a default.
+ */
+final class JsonFields {
+  private static final int MAX_SHOWN_CHARS = 60;
+
+  private final Map<String, Object> fields;
+  private final String prefix;
+  private final Function<String, ModelFormatException> error;
+
+  private JsonFields(Map<String, Object> fields, String prefix, Function<String, ModelFormatException> error) {
+    this.fields = fields;
+    this.prefix = prefix;
+    this.error = error;
+  }
+
+  /**
+   * Wraps a parsed top-level value that must be an object.
+   *
+   * @param what how messages call the value, e.g. {@code "model.json"} or {@code "the header"}
+   * @param prefix prepended to each key to name it in messages, e.g. {@code ""} or {@code "tensor x: "}
+   * @param error turns a message tail into the exception to throw (adds the "Cannot read ... in ...:" part)
+   */
+  static JsonFields of(Object value, String what, String prefix, Function<String, ModelFormatException> error) {
+    if (!(value instanceof Map)) {
+      throw error.apply(what + " is " + show(value) + ", expected a JSON object");
+    }
+    return new JsonFields(asMap(value), prefix, error);
+  }
+
+  /** The object's keys, in file order. */
+  Set<String> keys() {
+    return fields.keySet();
+  }
+
+  /** The raw parsed value of {@code key} (null when absent). */
+  Object value(String key) {
+    return fields.get(key);
+  }
+
+  /** The name of {@code key} as messages show it, e.g. {@code rnn.hidden_size}. */
+  String path(String key) {
+    return prefix + key;
+  }
+
+  /** Fails on the first key not in {@code allowed}; the message lists the allowed keys. */
+  JsonFields only(String... allowed) {
+    List<String> known = Arrays.asList(allowed);
+    for (String key : fields.keySet()) {
+      if (!known.contains(key)) {
+        throw error.apply(path(key) + " is not a known field, expected one of " + String.join(", ", allowed));
+      }
+    }
+    return this;
+  }
+
+  /** Whether {@code key} is present (even with a {@code null} value). */
+  boolean has(String key) {
+    return fields.containsKey(key);
+  }
+
+  /** A required nested object; its keys are named {@code <path>.<key>} in messages. */
+  JsonFields object(String key) {
+    Object value = required(key, "an object");
+    if (!(value instanceof Map)) {
+      throw invalid(key, "an object");
+    }
+    return new JsonFields(asMap(value), path(key) + ".", error);
+  }
+
+  /** A required string. */
+  String string(String key) {
+    Object value = required(key, "a string");
+    if (!(value instanceof String s)) {
+      throw invalid(key, "a string");
+    }
+    return s;
+  }
+
+  /** A boolean, or {@code defaultValue} when absent. */
+  boolean bool(String key, boolean defaultValue) {
+    if (!has(key)) {
+      return defaultValue;
+    }
+    if (!(fields.get(key) instanceof Boolean b)) {
+      throw invalid(key, "true or false");
+    }
+    return b;
+  }
+
+  /** A required integer in {@code [min, max]}; {@code 2.5}, {@code "3"} and out-of-range values are errors. */
+  int integer(String key, int min, int max) {
+    required(key, rangeText(min, max));
+    return integerOr(key, min, max, 0);
+  }
+
+  /** An integer in {@code [min, max]}, or {@code defaultValue} when absent. */
+  int integerOr(String key, int min, int max, int defaultValue) {
+    if (!has(key)) {
+      return defaultValue;
+    }
+    Long value = asLong(fields.get(key));
+    if (value == null || value < min || value > max) {
+      throw invalid(key, rangeText(min, max));
+    }
+    return value.intValue();
+  }
+
+  /** An integer in {@code [min, max]}, or null when the key is absent or null. */
+  Integer nullableInteger(String key, int min, int max) {
+    if (!has(key) || fields.get(key) == null) {
+      return null;
+    }
+    Long value = asLong(fields.get(key));
+    if (value == null || value < min || value > max) {
+      throw invalid(key, "null or " + rangeText(min, max));
+    }
+    return value.intValue();
+  }
+
+  /**
+   * A required array of integers, each in {@code [min, max]}, with a length in {@code [minCount, maxCount]}.
+   *
+   * @param expected how the message describes a valid value, e.g. {@code "an array of two integers ..."}
+   */
+  long[] integers(String key, int minCount, int maxCount, long min, long max, String expected) {
+    Object value = required(key, expected);
+    if (!(value instanceof List<?> list) || list.size() < minCount || list.size() > maxCount) {
+      throw invalid(key, expected);
+    }
+    long[] out = new long[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      Long item = asLong(list.get(i));
+      if (item == null || item < min || item > max) {
+        throw invalid(key, expected);
+      }
+      out[i] = item;
+    }
+    return out;
+  }
+
+  /**
+   * A required string that must spell one of {@code values}; the message lists every allowed spelling.
+   *
+   * @param spelling how each constant is written in the file
+   */
+  <E extends Enum<E>> E choice(String key, E[] values, Function<E, String> spelling) {
+    String allowed = Arrays.stream(values).map(spelling).collect(Collectors.joining(", "));
+    Object value = required(key, "one of " + allowed);
+    for (E candidate : values) {
+      if (spelling.apply(candidate).equals(value)) {
+        return candidate;
+      }
+    }
+    throw invalid(key, "one of " + allowed);
+  }
+
+  /** Like {@link #choice(String, Enum[], Function)} but {@code defaultValue} when absent. */
+  <E extends Enum<E>> E choiceOr(String key, E[] values, Function<E, String> spelling, E defaultValue) {
+    return has(key) ? choice(key, values, spelling) : defaultValue;
+  }
+
+  /** The error {@code <path> is <actual value>, expected <expected>} for a present key. */
+  ModelFormatException invalid(String key, String expected) {
+    return error.apply(path(key) + " is " + show(fields.get(key)) + ", expected " + expected);
+  }
+
+  /** An error with a free-form message tail. */
+  ModelFormatException fail(String message) {
+    return error.apply(message);
+  }
+
+  private Object required(String key, String expected) {
+    if (!has(key)) {
+      throw error.apply(path(key) + " is missing, expected " + expected);
+    }
+    return fields.get(key);
+  }
+
+  private static String rangeText(int min, int max) {
+    return "an integer in [" + min + ", " + max + "]";
+  }
+
+  /** An integral JSON number as a long, or null for anything else (fractions, strings, huge integers). */
+  private static Long asLong(Object value) {
+    return value instanceof Long l ? l : null;
+  }
+
+  /** A value as it appeared in the file (compact JSON), shortened for messages. */
+  static String show(Object value) {
+    // Numbers as parsed (Json.write would print an overflowed 1e400 as null); everything else as JSON.
+    String text = value instanceof Number ? value.toString() : Json.write(value);
+    return text.length() <= MAX_SHOWN_CHARS ? text : text.substring(0, MAX_SHOWN_CHARS) + "...";
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object value) {
+    return (Map<String, Object>) value;
+  }
+}

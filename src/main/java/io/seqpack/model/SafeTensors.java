@@ -1,0 +1,304 @@
+package io.seqpack.model;
+
+import io.seqpack.ModelFormatException;
+import io.seqpack.util.Json;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a> format: {@code
+ * [u64 little-endian N][N bytes of UTF-8 JSON header][data]}, where each header entry {@code name: {"dtype",
+ * "shape", "data_offsets": [begin, end]}} places one row-major little-endian tensor at {@code data[begin,
+ * end)}.
+ *
+ * <p>The reader applies the reference implementation's checks (header size limit, UTF-8, strict JSON without
+ * duplicate keys, {@code numel * sizeof(dtype) == end - begin} without overflow, and tensors that cover the data
+ * area exactly, with no gaps, overlaps or trailing bytes) before it allocates anything, and converts F32, F64,
+ * F16 and BF16 to float32. Other dtypes are refused: a model's weights are floating point.
+ */
+public final class SafeTensors {
+  /** The reference implementation's limit on the header length N. */
+  public static final long MAX_HEADER_BYTES = 100_000_000L;
+
+  /** Most dimensions a tensor may have. */
+  public static final int MAX_RANK = 8;
+
+  /** Most elements a tensor may have: the largest Java array. */
+  public static final int MAX_NUMEL = Integer.MAX_VALUE - 8;
+
+  private static final String METADATA = "__metadata__";
+
+  /** The floating-point dtypes this reader converts to float32, with their sizes in bytes. */
+  private enum DType {
+    F32(4),
+    F64(8),
+    F16(2),
+    BF16(2);
+
+    final int size;
+
+    DType(int size) {
+      this.size = size;
+    }
+  }
+
+  private static final String SUPPORTED =
+      Arrays.stream(DType.values()).map(Enum::name).collect(Collectors.joining(", "));
+
+  /** One validated header entry. */
+  private record Entry(String name, DType dtype, int[] shape, int numel, long begin, long end) {}
+
+  private SafeTensors() {}
+
+  /**
+   * Parses a whole safetensors file into float32 tensors.
+   *
+   * @param file the file's bytes
+   * @param source where they came from, used in error messages only
+   * @return tensors by name, in name order
+   * @throws ModelFormatException {@code Cannot read safetensors file <source>: <reason>}, naming the tensor when
+   *     the problem is in one
+   */
+  public static Map<String, Tensor> read(byte[] file, String source) {
+    Function<String, ModelFormatException> error =
+        what -> new ModelFormatException("Cannot read safetensors file " + source + ": " + what);
+    if (file.length < 8) {
+      throw error.apply("file is " + file.length + " bytes, expected at least 8 (the header length)");
+    }
+    ByteBuffer buffer = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+    long headerLength = buffer.getLong(0);
+    // Unsigned comparisons: a u64 above 2^63 - 1 reads as a negative long.
+    if (Long.compareUnsigned(headerLength, MAX_HEADER_BYTES) > 0) {
+      throw error.apply("header length is " + Long.toUnsignedString(headerLength) + " bytes, expected at most "
+          + MAX_HEADER_BYTES);
+    }
+    if (headerLength < 2) {
+      throw error.apply("header length is " + headerLength + " bytes, expected at least 2 (a JSON object)");
+    }
+    if (headerLength > file.length - 8) {
+      throw error.apply("header length is " + headerLength + " bytes, but only " + (file.length - 8)
+          + " bytes follow the 8-byte length");
+    }
+    int dataStart = 8 + (int) headerLength;
+    long dataLength = file.length - dataStart;
+
+    List<Entry> entries = parseHeader(decodeUtf8(file, 8, (int) headerLength, "the header", error), error);
+    checkCoverage(entries, dataLength, error);
+
+    Map<String, Tensor> tensors = new TreeMap<>();
+    for (Entry e : entries) {
+      tensors.put(e.name(), new Tensor(e.name(), e.shape(), decode(buffer, dataStart + (int) e.begin(), e)));
+    }
+    return tensors;
+  }
+
+  /**
+   * Writes tensors as an F32 safetensors file: entries in name order, offsets contiguous from 0, and the header
+   * padded with spaces so the data starts on an 8-byte boundary, as the reference writer does.
+   *
+   * @param tensors tensors by name; each key must equal its tensor's {@link Tensor#name()}
+   * @param metadata the optional {@code __metadata__} string map, or null for none
+   * @throws IllegalArgumentException if a name is {@code __metadata__} or differs from its key, a shape has a
+   *     negative dimension or does not match the tensor's data, or the file would exceed 2 GiB
+   */
+  public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    Map<String, Object> header = new LinkedHashMap<>();
+    if (metadata != null && !metadata.isEmpty()) {
+      header.put(METADATA, new TreeMap<>(metadata));
+    }
+    Map<String, Tensor> ordered = new TreeMap<>(tensors);
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : ordered.entrySet()) {
+      Tensor t = e.getValue();
+      if (METADATA.equals(e.getKey()) || !e.getKey().equals(t.name())) {
+        throw new IllegalArgumentException("cannot write tensor " + t.name() + " under the name " + e.getKey());
+      }
+      if (Arrays.stream(t.shape()).anyMatch(d -> d < 0) || t.numel() != t.data().length) {
+        throw new IllegalArgumentException("tensor " + t.name() + " has shape " + t.shapeString() + " but "
+            + t.data().length + " values");
+      }
+      long end = offset + 4L * t.data().length;
+      Map<String, Object> info = new LinkedHashMap<>(); // fixed key order: the bytes are hashed
+      info.put("dtype", DType.F32.name());
+      info.put("shape", Arrays.stream(t.shape()).boxed().toList());
+      info.put("data_offsets", List.of(offset, end));
+      header.put(t.name(), info);
+      offset = end;
+    }
+    byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
+    int headerLength = (json.length + 7) / 8 * 8;
+    long fileLength = 8L + headerLength + offset;
+    if (fileLength > MAX_NUMEL) {
+      throw new IllegalArgumentException("a safetensors file of " + fileLength + " bytes does not fit in an array");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) fileLength).order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(headerLength).put(json);
+    for (int i = json.length; i < headerLength; i++) {
+      out.put((byte) ' ');
+    }
+    for (Tensor t : ordered.values()) {
+      for (float v : t.data()) {
+        out.putFloat(v);
+      }
+    }
+    return out.array();
+  }
+
+  /**
+   * Decodes UTF-8 strictly: malformed input is an error ({@code <what> is not valid UTF-8 at byte <i>}), never
+   * replaced with U+FFFD as {@code new String(bytes, UTF_8)} would.
+   */
+  static String decodeUtf8(
+      byte[] bytes, int offset, int length, String what, Function<String, ModelFormatException> error) {
+    ByteBuffer in = ByteBuffer.wrap(bytes, offset, length);
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(in)
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw error.apply(what + " is not valid UTF-8 at byte " + (in.position() - offset));
+    }
+  }
+
+  private static List<Entry> parseHeader(String text, Function<String, ModelFormatException> error) {
+    Object value;
+    try {
+      value = Json.parse(text);
+    } catch (Json.JsonException e) {
+      throw error.apply("the header is not valid JSON (" + e.getMessage() + ")");
+    }
+    JsonFields header = JsonFields.of(value, "the header", "", error);
+    List<Entry> entries = new ArrayList<>();
+    for (String name : header.keys()) {
+      if (name.equals(METADATA)) {
+        JsonFields metadata = header.object(METADATA);
+        metadata.keys().forEach(metadata::string);
+      } else {
+        entries.add(parseEntry(name, header.value(name), error));
+      }
+    }
+    return entries;
+  }
+
+  private static Entry parseEntry(String name, Object value, Function<String, ModelFormatException> error) {
+    String tensor = "tensor " + name;
+    JsonFields fields =
+        JsonFields.of(value, tensor, tensor + ": ", error).only("dtype", "shape", "data_offsets");
+    String dtypeName = fields.string("dtype");
+    DType dtype = Arrays.stream(DType.values())
+        .filter(d -> d.name().equals(dtypeName))
+        .findFirst()
+        .orElseThrow(() -> error.apply(
+            "unsupported dtype " + dtypeName + " for " + tensor + ", expected one of " + SUPPORTED));
+    long[] dims = fields.integers("shape", 0, MAX_RANK, 0, Integer.MAX_VALUE,
+        "an array of at most " + MAX_RANK + " integers in [0, " + Integer.MAX_VALUE + "]");
+    long[] offsets = fields.integers("data_offsets", 2, 2, 0, Long.MAX_VALUE,
+        "an array of two non-negative integers [begin, end]");
+    if (offsets[0] > offsets[1]) {
+      throw fields.invalid("data_offsets", "[begin, end] with begin <= end");
+    }
+    long numel = 1;
+    try {
+      for (long d : dims) {
+        numel = Math.multiplyExact(numel, d);
+      }
+    } catch (ArithmeticException e) {
+      throw error.apply(tensor + ": shape " + Arrays.toString(dims) + " overflows a 64-bit element count");
+    }
+    if (numel > MAX_NUMEL) {
+      throw error.apply(tensor + ": shape " + Arrays.toString(dims) + " has " + numel
+          + " elements, expected at most " + MAX_NUMEL);
+    }
+    long bytes = numel * dtype.size;
+    if (offsets[1] - offsets[0] != bytes) {
+      throw error.apply(tensor + ": data_offsets " + Arrays.toString(offsets) + " span " + (offsets[1] - offsets[0])
+          + " bytes, expected " + bytes + " (" + dtype + " " + Arrays.toString(dims) + ")");
+    }
+    int[] shape = Arrays.stream(dims).mapToInt(Math::toIntExact).toArray();
+    return new Entry(name, dtype, shape, (int) numel, offsets[0], offsets[1]);
+  }
+
+  /**
+   * The reference reader's offset rules: sorted by begin, the tensors must tile the data area exactly — the
+   * first starting at 0, each starting where the previous ends, the last ending at the end of the file.
+   */
+  private static void checkCoverage(
+      List<Entry> entries, long dataLength, Function<String, ModelFormatException> error) {
+    entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+    long covered = 0;
+    for (Entry e : entries) {
+      if (e.begin() != covered) {
+        throw error.apply("tensor " + e.name() + " starts at byte " + e.begin() + " of the data area, expected "
+            + covered + " (tensors must be contiguous, without gaps or overlaps)");
+      }
+      covered = e.end();
+    }
+    if (covered != dataLength) {
+      throw error.apply("the tensors cover " + covered + " bytes of the data area, expected all " + dataLength
+          + " bytes after the header");
+    }
+  }
+
+  /** Converts one tensor, already checked to lie inside the file, to float32. */
+  private static float[] decode(ByteBuffer file, int start, Entry e) {
+    float[] out = new float[e.numel()];
+    ByteBuffer bytes = file.slice(start, (int) (e.end() - e.begin())).order(ByteOrder.LITTLE_ENDIAN);
+    switch (e.dtype()) {
+      case F32 -> bytes.asFloatBuffer().get(out);
+      case F64 -> {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = (float) bytes.getDouble(8 * i);
+        }
+      }
+      case F16 -> {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = halfToFloat(bytes.getShort(2 * i));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = bfloat16ToFloat(bytes.getShort(2 * i));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Converts IEEE 754 half-precision bits to float32 exactly, as Java 20's {@code Float.float16ToFloat} does:
+   * normal numbers, subnormals, signed zeros, infinities and NaNs (payload kept).
+   */
+  static float halfToFloat(short half) {
+    int bits = half & 0xffff;
+    int sign = (bits & 0x8000) << 16;
+    int exponent = (bits >>> 10) & 0x1f;
+    int mantissa = bits & 0x3ff;
+    if (exponent == 0x1f) { // infinity or NaN
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+    }
+    if (exponent == 0) { // zero or subnormal: mantissa * 2^-24, exact in float32
+      float magnitude = mantissa * 0x1p-24f;
+      return sign == 0 ? magnitude : -magnitude;
+    }
+    return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
+  }
+
+  /** Converts bfloat16 bits to float32: the upper half of the float's bits. */
+  static float bfloat16ToFloat(short bf16) {
+    return Float.intBitsToFloat((bf16 & 0xffff) << 16);
+  }
+}
