@@ -11,7 +11,7 @@ import io.seqpack.ConfigException;
  * @param windowBatches how many batches' worth of rows are buffered and sorted by length at a time; memory is
  *     bounded by {@code windowBatches × batchTokens} steps, whatever the partition size
  */
-public record BatchPlan(int batchTokens, int maxBatchRows, int windowBatches) {
+public record BatchPlan(int batchTokens, int maxBatchRows, int windowBatches) implements java.io.Serializable {
   public static final int DEFAULT_BATCH_TOKENS = 16_384;
   public static final int DEFAULT_MAX_BATCH_ROWS = 256;
   public static final int DEFAULT_WINDOW_BATCHES = 32;

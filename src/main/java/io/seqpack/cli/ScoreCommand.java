@@ -1,0 +1,94 @@
+package io.seqpack.cli;
+
+import io.seqpack.ConfigException;
+import io.seqpack.batching.BatchPlan;
+import io.seqpack.spark.ScoreJob;
+import io.seqpack.util.Json;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.SparkSession;
+
+/** {@code seqpack score}: the batch scoring job. */
+final class ScoreCommand {
+  private ScoreCommand() {}
+
+  static final Set<String> VALUE_FLAGS =
+      Set.of("input", "model", "output", "rejects", "id-col", "seq-col", "keep-cols", "max-length", "batch-tokens",
+          "max-batch-rows", "mode", "master");
+  static final Set<String> SWITCHES = Set.of("per-step", "allow-non-finite-weights");
+
+  static final String HELP = """
+      Usage: seqpack score --input PATH --model DIR --output DIR [flags]
+
+      Scores every row of a Parquet input with a seqpack model and writes one prediction per valid row to
+      --output and one reject row (id, reason, detail) per invalid row to --rejects. Fails (exit 1) if any
+      input row is missing from both.
+
+        --input PATH            Parquet file, directory or glob
+        --model DIR             model directory: model.json + model.safetensors
+        --output DIR            predictions: id, length, scores[, step_scores]
+        --rejects DIR           rejects: id, reason, detail          (default: <output>_rejects)
+        --id-col NAME           id column, any integer or string type (default: id)
+        --seq-col NAME          sequence column: array<int>/array<bigint> for token models,
+                                array<array<float|double>> for feature models (default: seq)
+        --keep-cols A,B         extra input columns copied to both outputs
+        --per-step              also write step_scores: the head applied to every valid step
+        --max-length N          reject rows longer than N as TOO_LONG (default: no limit)
+        --batch-tokens N        padded tokens per minibatch, rows x longest (default: %d)
+        --max-batch-rows N      rows per minibatch at most (default: %d)
+        --mode error|overwrite  refuse (default) or replace an existing output
+        --allow-non-finite-weights   load models whose weights contain NaN or infinity
+        --master URL            Spark master (default: spark-submit's, else local[*])
+        --conf key=value        Spark setting, repeatable
+        --config FILE           properties file with the same keys as the flags (flags win),
+                                plus conf.<spark key>=value; see conf/seqpack.properties
+        --verbose               stack traces on errors
+      """.formatted(BatchPlan.DEFAULT_BATCH_TOKENS, BatchPlan.DEFAULT_MAX_BATCH_ROWS);
+
+  static void run(String[] argv, PrintStream out) {
+    Args args = Args.parse("score", argv, VALUE_FLAGS, SWITCHES);
+    if (!args.positional().isEmpty()) {
+      throw new ConfigException("Unexpected argument '" + args.positional().get(0) + "' (flags start with --)");
+    }
+    ScoreJob.Options options = options(args);
+    SparkSession spark = Sessions.create("seqpack score", args.string("master", null), args.conf());
+    try {
+      ScoreJob.Summary summary = ScoreJob.run(spark, options);
+      out.println(Json.writePretty(summary.fields()).strip());
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static ScoreJob.Options options(Args args) {
+    String mode = args.string("mode", "error");
+    if (!mode.equals("error") && !mode.equals("overwrite")) {
+      throw new ConfigException("Invalid --mode '" + mode + "': expected error or overwrite");
+    }
+    List<String> keep =
+        args.has("keep-cols")
+            ? Arrays.stream(args.required("keep-cols").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
+            : List.of();
+    BatchPlan plan =
+        new BatchPlan(
+            args.integer("batch-tokens", BatchPlan.DEFAULT_BATCH_TOKENS, 1),
+            args.integer("max-batch-rows", BatchPlan.DEFAULT_MAX_BATCH_ROWS, 1),
+            BatchPlan.DEFAULT_WINDOW_BATCHES);
+    return new ScoreJob.Options(
+        args.required("input"),
+        Path.of(args.required("model")),
+        args.required("output"),
+        args.string("rejects", null),
+        args.string("id-col", "id"),
+        args.string("seq-col", "seq"),
+        keep,
+        args.flag("per-step"),
+        args.integer("max-length", 0, 0),
+        plan,
+        mode.equals("overwrite"),
+        args.flag("allow-non-finite-weights"));
+  }
+}

@@ -1,0 +1,69 @@
+package io.seqpack.nn;
+
+/**
+ * Elementwise nonlinearities over {@code float[]} ranges, written as plain branch-free loops that C2
+ * auto-vectorizes.
+ *
+ * <p>{@code tanh} is the clamped rational approximation Eigen and XLA use for float32 ({@code
+ * generic_fast_tanh_float}): the input is clamped to [-9, 9], where tanh is ±1 in float32, and tanh(x) ≈ x·p(x²)
+ * / q(x²) with a degree-6 numerator and degree-3 denominator in x². Its absolute error against {@link Math#tanh}
+ * stays below 1e-6 (see {@code FastMathTest}); it costs about 1 ns per element instead of 50 for {@code
+ * Math.tanh}. {@code sigmoid(x) = 0.5·tanh(0.5·x) + 0.5}, so one kernel serves every gate.
+ */
+public final class FastMath {
+  private FastMath() {}
+
+  private static final float CLAMP = 9f;
+  // numerator (odd polynomial, coefficients of x^1..x^13)
+  private static final float A1 = 4.89352455891786e-03f;
+  private static final float A3 = 6.37261928875436e-04f;
+  private static final float A5 = 1.48572235717979e-05f;
+  private static final float A7 = 5.12229709037114e-08f;
+  private static final float A9 = -8.60467152213735e-11f;
+  private static final float A11 = 2.00018790482477e-13f;
+  private static final float A13 = -2.76076847742355e-16f;
+  // denominator (even polynomial, coefficients of x^0..x^6)
+  private static final float B0 = 4.89352518554385e-03f;
+  private static final float B2 = 2.26843463243900e-03f;
+  private static final float B4 = 1.18534705686654e-04f;
+  private static final float B6 = 1.19825839466702e-06f;
+
+  /** Approximate tanh of one float (the same arithmetic as the array form). */
+  public static float tanh(float v) {
+    float x = Math.max(-CLAMP, Math.min(CLAMP, v));
+    float x2 = x * x;
+    float p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x;
+    float q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0;
+    return p / q;
+  }
+
+  /** {@code a[off .. off+len) = tanh(a[off .. off+len))} in place. */
+  public static void tanh(float[] a, int off, int len) {
+    for (int i = off, end = off + len; i < end; i++) {
+      float x = Math.max(-CLAMP, Math.min(CLAMP, a[i]));
+      float x2 = x * x;
+      float p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x;
+      float q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0;
+      a[i] = p / q;
+    }
+  }
+
+  /** {@code a[off .. off+len) = sigmoid(a[..])} in place, as {@code 0.5·tanh(0.5·x) + 0.5}. */
+  public static void sigmoid(float[] a, int off, int len) {
+    for (int i = off, end = off + len; i < end; i++) {
+      float x = Math.max(-CLAMP, Math.min(CLAMP, 0.5f * a[i]));
+      float x2 = x * x;
+      float p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x;
+      float q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0;
+      a[i] = 0.5f * (p / q) + 0.5f;
+    }
+  }
+
+  /** {@code a[off .. off+len) = max(a, 0)} in place (PyTorch's relu; NaN stays NaN). */
+  public static void relu(float[] a, int off, int len) {
+    for (int i = off, end = off + len; i < end; i++) {
+      float x = a[i];
+      a[i] = x < 0f ? 0f : x;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.seqpack.nn;
+
+/**
+ * {@code nn.GRU} step; gates stacked in PyTorch's order <b>r, z, n</b>, with {@code b_hn} inside the reset
+ * product (the cuDNN / "linear before reset" form, not Cho et al.'s):
+ *
+ * <pre>{@code
+ * r  = σ(W_ir x + b_ir + W_hr h + b_hr)
+ * z  = σ(W_iz x + b_iz + W_hz h + b_hz)
+ * n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+ * h' = (1 − z) ⊙ n + z ⊙ h                 computed as (h − n) ⊙ z + n, as ATen does
+ * }</pre>
+ *
+ * <p>{@code W_ih [3H, input]}, {@code W_hh [3H, H]}, state {@code [batch, hidden]}.
+ */
+final class GruCell extends Cell {
+  GruCell(int hidden, float[] hiddenBias) {
+    super(hidden, 3, hiddenBias);
+  }
+
+  @Override
+  void step(int rows, int prevRows, float[] pre, int preOff, float[] gates, float[] out, int prevOff, int outOff,
+      int outLd, Workspace ws) {
+    int h = hidden;
+    float[] b = hiddenBias;
+    for (int row = 0; row < rows; row++) {
+      int r = row * gateWidth;
+      int z = r + h;
+      int n = z + h;
+      int p = preOff + r;
+      addInputAndBias(pre, p, gates, r, 0, 2 * h);
+      FastMath.sigmoid(gates, r, 2 * h); // r and z are adjacent
+      int pn = p + 2 * h;
+      if (b == null) {
+        for (int j = 0; j < h; j++) {
+          gates[n + j] = pre[pn + j] + gates[r + j] * gates[n + j];
+        }
+      } else {
+        for (int j = 0; j < h; j++) {
+          gates[n + j] = pre[pn + j] + gates[r + j] * (gates[n + j] + b[2 * h + j]);
+        }
+      }
+      FastMath.tanh(gates, n, h);
+      int dst = outOff + row * outLd;
+      if (row < prevRows) {
+        int src = prevOff + row * outLd;
+        for (int j = 0; j < h; j++) {
+          out[dst + j] = (out[src + j] - gates[n + j]) * gates[z + j] + gates[n + j];
+        }
+      } else { // zero initial state
+        for (int j = 0; j < h; j++) {
+          out[dst + j] = (0f - gates[n + j]) * gates[z + j] + gates[n + j];
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.seqpack.nn;
+
+/**
+ * {@code nn.LSTM} step; gates stacked in PyTorch's order <b>i, f, g, o</b>:
+ *
+ * <pre>{@code
+ * i = σ(W_ii x + b_ii + W_hi h + b_hi)      f = σ(W_if x + b_if + W_hf h + b_hf)
+ * g = tanh(W_ig x + b_ig + W_hg h + b_hg)   o = σ(W_io x + b_io + W_ho h + b_ho)
+ * c' = f ⊙ c + i ⊙ g
+ * h' = o ⊙ tanh(c')                         (proj_size > 0: h' = W_hr · (o ⊙ tanh(c')))
+ * }</pre>
+ *
+ * <p>{@code W_ih [4H, input]}, {@code W_hh [4H, P]}, {@code W_hr [P, H]}; c is {@code [batch, hidden]}, h is
+ * {@code [batch, P]} with P = proj_size or hidden_size.
+ */
+final class LstmCell extends Cell {
+  /** {@code W_hr}, or null without projections. */
+  private final Gemm.Weights projection;
+
+  LstmCell(int hidden, float[] hiddenBias, Gemm.Weights projection) {
+    super(hidden, 4, hiddenBias);
+    this.projection = projection;
+  }
+
+  @Override
+  void step(int rows, int prevRows, float[] pre, int preOff, float[] gates, float[] out, int prevOff, int outOff,
+      int outLd, Workspace ws) {
+    int h = hidden;
+    float[] c = ws.cellState;
+    float[] unprojected = ws.cellTemp;
+    for (int r = 0; r < rows; r++) {
+      int i = r * gateWidth;
+      int f = i + h;
+      int g = f + h;
+      int o = g + h;
+      addInputAndBias(pre, preOff + i, gates, i, 0, gateWidth);
+      FastMath.sigmoid(gates, i, 2 * h); // i and f are adjacent
+      FastMath.tanh(gates, g, h);
+      FastMath.sigmoid(gates, o, h);
+      int cr = r * h;
+      if (r < prevRows) {
+        for (int j = 0; j < h; j++) {
+          c[cr + j] = gates[f + j] * c[cr + j] + gates[i + j] * gates[g + j];
+        }
+      } else { // zero initial state: f ⊙ 0 vanishes
+        for (int j = 0; j < h; j++) {
+          c[cr + j] = gates[i + j] * gates[g + j];
+        }
+      }
+      float[] dest = projection == null ? out : unprojected;
+      int d = projection == null ? outOff + r * outLd : cr;
+      System.arraycopy(c, cr, dest, d, h);
+      FastMath.tanh(dest, d, h);
+      for (int j = 0; j < h; j++) {
+        dest[d + j] *= gates[o + j];
+      }
+    }
+    if (projection != null) {
+      Gemm.multiply(rows, unprojected, 0, h, projection, out, outOff, outLd, false);
+    }
+  }
+}

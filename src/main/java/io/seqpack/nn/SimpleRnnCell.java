@@ -1,0 +1,33 @@
+package io.seqpack.nn;
+
+/**
+ * {@code nn.RNN} (Elman) step, one gate block:
+ *
+ * <pre>{@code h_t = act(x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh)}, act = tanh or relu</pre>
+ *
+ * <p>{@code W_ih [H, input]}, {@code W_hh [H, H]}, state {@code [batch, hidden]}.
+ */
+final class SimpleRnnCell extends Cell {
+  private final boolean relu;
+
+  SimpleRnnCell(int hidden, float[] hiddenBias, boolean relu) {
+    super(hidden, 1, hiddenBias);
+    this.relu = relu;
+  }
+
+  @Override
+  void step(int rows, int prevRows, float[] pre, int preOff, float[] gates, float[] out, int prevOff, int outOff,
+      int outLd, Workspace ws) {
+    int h = hidden;
+    for (int r = 0; r < rows; r++) {
+      int g = r * h;
+      addInputAndBias(pre, preOff + g, gates, g, 0, h);
+      if (relu) {
+        FastMath.relu(gates, g, h);
+      } else {
+        FastMath.tanh(gates, g, h);
+      }
+      System.arraycopy(gates, g, out, outOff + r * outLd, h);
+    }
+  }
+}

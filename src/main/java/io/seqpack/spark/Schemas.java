@@ -1,0 +1,77 @@
+package io.seqpack.spark;
+
+import io.seqpack.InputSchemaException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.ByteType;
+
+/** The output and rejects schemas, and the driver-side checks of the input schema. */
+public final class Schemas {
+  private Schemas() {}
+
+  public static final String ID = "id";
+  public static final String LENGTH = "length";
+  public static final String SCORES = "scores";
+  public static final String STEP_SCORES = "step_scores";
+  public static final String REASON = "reason";
+  public static final String DETAIL = "detail";
+
+  /** Position of a column, or a one-line error listing the columns that exist. */
+  static int columnIndex(StructType schema, String column, String flag) {
+    List<String> names = Arrays.asList(schema.fieldNames());
+    int index = names.indexOf(column);
+    if (index < 0) {
+      throw new InputSchemaException(
+          "Cannot find column '" + column + "' (" + flag + ") in the input; available columns: "
+              + String.join(", ", names));
+    }
+    return index;
+  }
+
+  /** The id column may be any integer or string type; it is copied to the output unchanged. */
+  static void checkIdType(String column, DataType type) {
+    boolean ok = type instanceof IntegerType || type instanceof LongType || type instanceof ShortType
+        || type instanceof ByteType || type instanceof StringType;
+    if (!ok) {
+      throw new InputSchemaException(
+          "Cannot use column '" + column + "' as the id: its type is " + type.simpleString()
+              + ", expected an integer type (tinyint, smallint, int, bigint) or string (use --id-col)");
+    }
+  }
+
+  /** {@code id, <carried columns>, length, scores[, step_scores]}. */
+  public static StructType predictions(DataType idType, List<StructField> carried, boolean perStep) {
+    List<StructField> fields = new ArrayList<>();
+    fields.add(DataTypes.createStructField(ID, idType, false));
+    fields.addAll(carried);
+    fields.add(DataTypes.createStructField(LENGTH, DataTypes.IntegerType, false));
+    fields.add(DataTypes.createStructField(SCORES, DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    if (perStep) {
+      fields.add(
+          DataTypes.createStructField(
+              STEP_SCORES,
+              DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false),
+              false));
+    }
+    return DataTypes.createStructType(fields);
+  }
+
+  /** {@code id, <carried columns>, reason, detail}; id is null for NULL_ID rows. */
+  public static StructType rejects(DataType idType, List<StructField> carried) {
+    List<StructField> fields = new ArrayList<>();
+    fields.add(DataTypes.createStructField(ID, idType, true));
+    fields.addAll(carried);
+    fields.add(DataTypes.createStructField(REASON, DataTypes.StringType, false));
+    fields.add(DataTypes.createStructField(DETAIL, DataTypes.StringType, false));
+    return DataTypes.createStructType(fields);
+  }
+}

@@ -1,0 +1,34 @@
+package io.seqpack.spark;
+
+import io.seqpack.batching.BatchPlan;
+import java.io.Serializable;
+
+/**
+ * The small immutable part of a scoring job that travels to executors. Everything here is resolved and
+ * validated on the driver; executors only meet bad data, never bad setup.
+ *
+ * @param idIndex position of the id column in the input rows
+ * @param seqIndex position of the sequence column
+ * @param seqType physical type of the sequence column
+ * @param keepIndices positions of the carried columns, copied to the output after the id
+ * @param vocabSize token models: ids must be in [0, vocabSize)
+ * @param inputSize feature models: width of every step
+ * @param maxLength longer rows are rejected as TOO_LONG; 0 means no limit
+ * @param perStep also emit per-step scores
+ * @param plan minibatch planning
+ * @param modelHash content hash of the broadcast model, the key of the executor cache
+ * @param allowNonFiniteWeights load models whose weights contain NaN or infinity
+ */
+public record ScoreSettings(
+    int idIndex,
+    int seqIndex,
+    SequenceColumnType seqType,
+    int[] keepIndices,
+    int vocabSize,
+    int inputSize,
+    int maxLength,
+    boolean perStep,
+    BatchPlan plan,
+    String modelHash,
+    boolean allowNonFiniteWeights)
+    implements Serializable {}

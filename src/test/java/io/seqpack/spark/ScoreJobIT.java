@@ -1,0 +1,242 @@
+package io.seqpack.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpack.ConfigException;
+import io.seqpack.InputSchemaException;
+import io.seqpack.batching.BatchPlan;
+import io.seqpack.model.ModelLoader;
+import io.seqpack.util.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The batch job end to end in local mode, on Parquet written by Spark, against PyTorch's golden values. */
+class ScoreJobIT {
+  private static final double TOLERANCE = 1e-5;
+  private static SparkSession spark;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void startSpark() {
+    spark = LocalSpark.start();
+  }
+
+  @AfterAll
+  static void stopSpark() {
+    spark.stop();
+  }
+
+  private ScoreJob.Options options(String input, Path model, String output, boolean perStep, BatchPlan plan) {
+    return new ScoreJob.Options(input, model, output, null, "id", "seq", List.of(), perStep, 0, plan, false, false);
+  }
+
+  /** Scores a golden case through Parquet and the job; checks scores and step scores against PyTorch. */
+  private double scoreGoldenCase(String name, DataType element, int partitions, BatchPlan plan) throws Exception {
+    GoldenInputs golden = new GoldenInputs(name);
+    String input = tmp.resolve(name + "-" + plan.batchTokens() + "-in").toString();
+    golden.dataset(spark, element, partitions).write().parquet(input);
+    String output = tmp.resolve(name + "-" + plan.batchTokens() + "-out").toString();
+
+    ScoreJob.Summary summary = ScoreJob.run(spark, options(input, golden.dir, output, true, plan));
+
+    float[][] expected = golden.rows("scores");
+    float[][][] expectedSteps = golden.stepScores();
+    assertEquals(expected.length, summary.inputRows());
+    assertEquals(expected.length, summary.scoredRows());
+    assertEquals(0, summary.rejectedRows());
+    List<Row> rows = spark.read().parquet(output).orderBy("id").collectAsList();
+    assertEquals(expected.length, rows.size());
+    double worst = 0;
+    for (Row row : rows) {
+      int id = (int) row.getLong(0);
+      List<Object> scores = row.getList(2);
+      assertEquals(expectedSteps[id].length, row.getInt(1), "length of row " + id);
+      assertEquals(expected[id].length, scores.size());
+      for (int k = 0; k < scores.size(); k++) {
+        worst = Math.max(worst, Math.abs(((Float) scores.get(k)) - expected[id][k]));
+      }
+      List<Object> steps = row.getList(3);
+      assertEquals(expectedSteps[id].length, steps.size());
+      for (int t = 0; t < steps.size(); t++) {
+        float[] step = GoldenInputs.floats((List<?>) toJava(steps.get(t)));
+        for (int k = 0; k < step.length; k++) {
+          worst = Math.max(worst, Math.abs(step[k] - expectedSteps[id][t][k]));
+        }
+      }
+    }
+    assertTrue(worst <= TOLERANCE, name + ": worst error " + worst);
+    return worst;
+  }
+
+  private static Object toJava(Object value) {
+    return value instanceof scala.collection.Seq<?> seq ? scala.jdk.javaapi.CollectionConverters.asJava(seq) : value;
+  }
+
+  @Test
+  void tokenModelsMatchPyTorchWhateverThePartitioningAndBatching() throws Exception {
+    BatchPlan tiny = new BatchPlan(40, 3, 2); // many small batches, several windows
+    for (String name : List.of("tutorial", "gru_bi3", "lstm_proj_bi2", "rnn_tanh_mean_bi_softmax", "ties_b20",
+        "long_gru_bi")) {
+      double a = scoreGoldenCase(name, DataTypes.IntegerType, 3, tiny);
+      double b = scoreGoldenCase(name, DataTypes.LongType, 1, BatchPlan.defaults());
+      System.out.printf("ScoreJobIT %-26s worst |seqpack - PyTorch| = %.2e (small batches), %.2e (defaults)%n",
+          name, a, b);
+    }
+  }
+
+  @Test
+  void featureModelsMatchPyTorchWithFloatAndDoubleColumns() throws Exception {
+    for (String name : List.of("features_gru_bi2", "features_lstm_mean_bi", "features_rnn_relu_bi")) {
+      double a = scoreGoldenCase(name, DataTypes.DoubleType, 2, new BatchPlan(16, 2, 1));
+      double b = scoreGoldenCase(name, DataTypes.FloatType, 1, BatchPlan.defaults());
+      System.out.printf("ScoreJobIT %-26s worst |seqpack - PyTorch| = %.2e (double), %.2e (float)%n", name, a, b);
+    }
+  }
+
+  @Test
+  void everyRowIsScoredOrRejectedWithItsReason() throws Exception {
+    GoldenInputs golden = new GoldenInputs("gru"); // a token model
+    int vocab = 20;
+    StructType schema = DataTypes.createStructType(List.of(
+        DataTypes.createStructField("id", DataTypes.StringType, true),
+        DataTypes.createStructField("seq", DataTypes.createArrayType(DataTypes.LongType, true), true)));
+    List<Row> rows = new ArrayList<>();
+    Map<String, String> expectedReason = new HashMap<>();
+    for (int i = 0; i < 40; i++) {
+      rows.add(RowFactory.create("good-" + i, longs(1 + i % 25, i)));
+    }
+    rows.add(RowFactory.create(null, longs(3, 1)));
+    rows.add(RowFactory.create("null-seq", null));
+    expectedReason.put("null-seq", "NULL_SEQUENCE");
+    rows.add(RowFactory.create("empty", List.of()));
+    expectedReason.put("empty", "EMPTY_SEQUENCE");
+    rows.add(RowFactory.create("negative", List.of(1L, -1L, 2L)));
+    expectedReason.put("negative", "TOKEN_OUT_OF_RANGE");
+    rows.add(RowFactory.create("too-big", List.of(1L, 2L, (long) vocab)));
+    expectedReason.put("too-big", "TOKEN_OUT_OF_RANGE");
+    rows.add(RowFactory.create("huge", List.of(1L << 40)));
+    expectedReason.put("huge", "TOKEN_OUT_OF_RANGE");
+    List<Long> withNull = new ArrayList<>(List.of(1L, 2L));
+    withNull.add(null);
+    rows.add(RowFactory.create("null-token", withNull));
+    expectedReason.put("null-token", "TOKEN_OUT_OF_RANGE");
+    rows.add(RowFactory.create("long", longs(31, 0)));
+    expectedReason.put("long", "TOO_LONG");
+    String input = tmp.resolve("mixed").toString();
+    spark.createDataFrame(rows, schema).repartition(3).write().parquet(input);
+    String output = tmp.resolve("mixed-out").toString();
+
+    ScoreJob.Options opts = new ScoreJob.Options(input, golden.dir, output, null, "id", "seq", List.of(), false, 30,
+        new BatchPlan(50, 4, 2), false, false);
+    ScoreJob.Summary summary = ScoreJob.run(spark, opts);
+
+    assertEquals(rows.size(), summary.inputRows());
+    assertEquals(40, summary.scoredRows());
+    assertEquals(rows.size() - 40, summary.rejectedRows());
+    Map<String, Long> byReason = summary.rejectsByReason();
+    assertEquals(Map.of("NULL_ID", 1L, "NULL_SEQUENCE", 1L, "EMPTY_SEQUENCE", 1L, "TOKEN_OUT_OF_RANGE", 4L,
+        "TOO_LONG", 1L), byReason);
+    Dataset<Row> rejects = spark.read().parquet(output + "_rejects");
+    assertEquals(List.of("id", "reason", "detail"), List.of(rejects.schema().fieldNames()));
+    for (Row r : rejects.collectAsList()) {
+      String id = r.getString(0);
+      if (id == null) {
+        assertEquals("NULL_ID", r.getString(1));
+        continue;
+      }
+      assertEquals(expectedReason.get(id), r.getString(1), "reason of " + id);
+    }
+    Map<String, String> details = new HashMap<>();
+    rejects.collectAsList().forEach(r -> details.put(r.getString(0), r.getString(2)));
+    assertEquals("token -1 at step 1 is outside [0, 20)", details.get("negative"));
+    assertEquals("token 20 at step 2 is outside [0, 20)", details.get("too-big"));
+    assertEquals("token at step 2 is null", details.get("null-token"));
+    assertEquals("length 31 exceeds --max-length 30", details.get("long"));
+
+    Dataset<Row> predictions = spark.read().parquet(output);
+    assertEquals("struct<id:string,length:int,scores:array<float>>", predictions.schema().simpleString());
+    assertEquals(40, predictions.filter("id like 'good-%'").count());
+
+    Map<String, Object> summaryFile =
+        Json.parseObject(Files.readString(Path.of(output, ScoreJob.SUMMARY_FILE)));
+    assertEquals((long) rows.size(), summaryFile.get("input_rows"));
+    assertEquals(40L, summaryFile.get("scored_rows"));
+    assertEquals(ModelLoader.load(golden.dir).contentHash(), summaryFile.get("model_hash"));
+    assertTrue(((Number) summaryFile.get("tokens_scored")).longValue() > 0);
+  }
+
+  @Test
+  void badFeatureRowsAreRejectedWithTheStepNamed() throws Exception {
+    GoldenInputs golden = new GoldenInputs("features_rnn_tanh"); // input_size 5
+    StructType schema = DataTypes.createStructType(List.of(
+        DataTypes.createStructField("id", DataTypes.IntegerType, true),
+        DataTypes.createStructField("seq", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.DoubleType, true), true), true)));
+    List<Row> rows = new ArrayList<>();
+    rows.add(RowFactory.create(1, List.of(List.of(1.0, 2.0, 3.0, 4.0, 5.0))));
+    rows.add(RowFactory.create(2, List.of(List.of(1.0, 2.0, 3.0, 4.0, 5.0), List.of(1.0, Double.NaN, 3.0, 4.0, 5.0))));
+    rows.add(RowFactory.create(3, List.of(List.of(1.0, 2.0, 3.0, 4.0))));
+    List<Object> nullStep = new ArrayList<>();
+    nullStep.add(null);
+    rows.add(RowFactory.create(4, nullStep));
+    rows.add(RowFactory.create(5, List.of(List.of(1.0, 2.0, Double.POSITIVE_INFINITY, 4.0, 5.0))));
+    rows.add(RowFactory.create(6, List.of(List.of(1.0, 2.0, 1e300, 4.0, 5.0))));
+    String input = tmp.resolve("features-bad").toString();
+    spark.createDataFrame(rows, schema).write().parquet(input);
+    String output = tmp.resolve("features-bad-out").toString();
+
+    ScoreJob.Summary summary = ScoreJob.run(spark, options(input, golden.dir, output, false, BatchPlan.defaults()));
+
+    assertEquals(1, summary.scoredRows());
+    assertEquals(Map.of("BAD_FEATURES", 5L), summary.rejectsByReason());
+    Map<Integer, String> details = new HashMap<>();
+    spark.read().parquet(output + "_rejects").collectAsList().forEach(r -> details.put(r.getInt(0), r.getString(2)));
+    assertEquals("value 1 of step 1 is NaN", details.get(2));
+    assertEquals("step 0 has 4 values, expected input_size 5", details.get(3));
+    assertEquals("step 0 is null", details.get(4));
+    assertEquals("value 2 of step 0 is Infinity", details.get(5));
+    assertEquals("value 2 of step 0 is 1.0E300 (beyond float32 range)", details.get(6));
+  }
+
+  @Test
+  void wrongSchemaAndExistingOutputFailBeforeAnyWork() throws Exception {
+    GoldenInputs golden = new GoldenInputs("gru");
+    String input = tmp.resolve("strings").toString();
+    spark.sql("select cast(id as bigint) id, 'abc' as seq from range(3)").write().parquet(input);
+    InputSchemaException wrongType = assertThrows(InputSchemaException.class,
+        () -> ScoreJob.run(spark, options(input, golden.dir, tmp.resolve("o1").toString(), false, BatchPlan.defaults())));
+    assertEquals("Cannot score column 'seq': its type is string, but the model takes token ids, so expected "
+        + "array<int> or array<bigint> (use --seq-col to pick another column)", wrongType.getMessage());
+
+    Path existing = Files.createDirectories(tmp.resolve("exists"));
+    ConfigException exists = assertThrows(ConfigException.class,
+        () -> ScoreJob.run(spark, options(input, golden.dir, existing.toString(), false, BatchPlan.defaults())));
+    assertEquals("Cannot write --output " + existing + ": it already exists (use --mode overwrite to replace it)",
+        exists.getMessage());
+  }
+
+  private static List<Long> longs(int length, int seed) {
+    List<Long> tokens = new ArrayList<>();
+    for (int t = 0; t < length; t++) {
+      tokens.add((long) ((seed * 7 + t * 3) % 20));
+    }
+    return tokens;
+  }
+}
