@@ -65,7 +65,7 @@ final class DemoCommand {
       writeInput(spark, input);
       ScoreJob.Options options =
           new ScoreJob.Options(input, modelDir, output, null, "id", "seq", List.of(), false, 0,
-              BatchPlan.defaults(), true, false);
+              BatchPlan.defaults(), true, false, 1.0);
       ScoreJob.Summary summary = ScoreJob.run(spark, options);
       seqpackScores = new float[SEQUENCES.length][];
       for (Row r : spark.read().parquet(output).orderBy("id").collectAsList()) {

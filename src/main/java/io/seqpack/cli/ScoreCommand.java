@@ -17,8 +17,8 @@ final class ScoreCommand {
 
   static final Set<String> VALUE_FLAGS =
       Set.of("input", "model", "output", "rejects", "id-col", "seq-col", "keep-cols", "max-length", "batch-tokens",
-          "max-batch-rows", "mode", "master");
-  static final Set<String> SWITCHES = Set.of("per-step", "allow-non-finite-weights");
+          "max-batch-rows", "mode", "master", "max-reject-fraction");
+  static final Set<String> SWITCHES = Set.of("per-step", "allow-non-finite-weights", "fail-on-reject");
 
   static final String HELP = """
       Usage: seqpack score --input PATH --model DIR --output DIR [flags]
@@ -40,6 +40,9 @@ final class ScoreCommand {
         --batch-tokens N        padded tokens per minibatch, rows x longest (default: %d)
         --max-batch-rows N      rows per minibatch at most (default: %d)
         --mode error|overwrite  refuse (default) or replace an existing output
+        --max-reject-fraction F  exit 1 after writing everything if more than this fraction of the
+                                input rows was rejected (default: 1, never)
+        --fail-on-reject        the same with fraction 0: any reject fails the run
         --allow-non-finite-weights   load models whose weights contain NaN or infinity
         --master URL            Spark master (default: spark-submit's, else local[*])
         --conf key=value        Spark setting, repeatable
@@ -89,6 +92,19 @@ final class ScoreCommand {
         args.integer("max-length", 0, 0),
         plan,
         mode.equals("overwrite"),
-        args.flag("allow-non-finite-weights"));
+        args.flag("allow-non-finite-weights"),
+        maxRejectFraction(args));
+  }
+
+  private static double maxRejectFraction(Args args) {
+    if (args.flag("fail-on-reject")) {
+      return 0.0;
+    }
+    String value = args.string("max-reject-fraction", "1");
+    try {
+      return Double.parseDouble(value);
+    } catch (NumberFormatException e) {
+      throw new ConfigException("Invalid --max-reject-fraction '" + value + "': expected a number in [0, 1]");
+    }
   }
 }

@@ -45,7 +45,14 @@ public final class ScoreJob {
       int maxLength,
       BatchPlan plan,
       boolean overwrite,
-      boolean allowNonFiniteWeights) {
+      boolean allowNonFiniteWeights,
+      double maxRejectFraction) {
+    public Options {
+      if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
+        throw new ConfigException("Invalid --max-reject-fraction " + maxRejectFraction + ": expected a number in [0, 1]");
+      }
+    }
+
     /** Rejects default to {@code <output>_rejects}. */
     public String rejectsPath() {
       return rejects != null ? rejects : stripSlash(output) + "_rejects";
@@ -160,7 +167,15 @@ public final class ScoreJob {
     settings.put("max_batch_rows", options.plan().maxBatchRows());
     settings.put("master", spark.sparkContext().master());
     fields.put("settings", settings);
+    settings.put("max_reject_fraction", options.maxRejectFraction());
     writeSummary(hadoop, options.output(), fields);
+    double rejectFraction = inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
+    if (rejectFraction > options.maxRejectFraction()) {
+      throw new SeqpackException(String.format(
+          "Too many rejects: %d of %d input rows (%.4f) exceed --max-reject-fraction %s; the outputs are complete,"
+              + " see %s for the reasons", rejectedRows, inputRows, rejectFraction, options.maxRejectFraction(),
+          options.rejectsPath()));
+    }
     LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", scoredRows, m.tokens(), rejectedRows,
         round(wallSeconds));
     return new Summary(fields);

@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -91,7 +92,11 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         current = score(batches.next());
         position = 0;
       }
-      return position < current.size();
+      boolean more = position < current.size();
+      if (!more && settings.failFirstAttempt() && TaskContext.get().attemptNumber() == 0) {
+        throw new IllegalStateException("injected failure of a first task attempt (" + ScoreSettings.FAIL_FIRST_ATTEMPT_KEY + ")");
+      }
+      return more;
     }
 
     @Override

@@ -18,6 +18,8 @@ import java.io.Serializable;
  * @param plan minibatch planning
  * @param modelHash content hash of the broadcast model, the key of the executor cache
  * @param allowNonFiniteWeights load models whose weights contain NaN or infinity
+ * @param failFirstAttempt test hook ({@value #FAIL_FIRST_ATTEMPT_KEY}): every scoring task fails once after
+ *     producing all its rows, so tests can prove that retries leave each row exactly once
  */
 public record ScoreSettings(
     int idIndex,
@@ -30,5 +32,9 @@ public record ScoreSettings(
     boolean perStep,
     BatchPlan plan,
     String modelHash,
-    boolean allowNonFiniteWeights)
-    implements Serializable {}
+    boolean allowNonFiniteWeights,
+    boolean failFirstAttempt)
+    implements Serializable {
+  /** Spark conf key of the test-only failure hook; documented as such, never set it in production. */
+  public static final String FAIL_FIRST_ATTEMPT_KEY = "spark.seqpack.test.failFirstAttempt";
+}

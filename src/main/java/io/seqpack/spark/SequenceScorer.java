@@ -84,7 +84,8 @@ public final class SequenceScorer {
             options.perStep,
             options.plan,
             model.contentHash(),
-            options.allowNonFiniteWeights);
+            options.allowNonFiniteWeights,
+            Boolean.parseBoolean(input.sparkSession().conf().get(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY, "false")));
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);

@@ -48,7 +48,7 @@ class LengthBucketerTest {
   void rowLongerThanTheBudgetFormsItsOwnBatch() {
     List<Item> items = List.of(new Item(0, 5), new Item(1, 1000), new Item(2, 5));
     List<List<Item>> batches = new ArrayList<>();
-    new LengthBucketer<>(items.iterator(), Item::length, new BatchPlan(100, 10, 1)).forEachRemaining(batches::add);
+    new LengthBucketer<>(items.iterator(), Item::length, new BatchPlan(100, 10, 20)).forEachRemaining(batches::add);
     assertEquals(List.of(List.of(new Item(1, 1000)), List.of(new Item(0, 5), new Item(2, 5))), batches);
   }
 

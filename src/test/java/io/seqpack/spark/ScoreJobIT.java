@@ -45,7 +45,7 @@ class ScoreJobIT {
   }
 
   private ScoreJob.Options options(String input, Path model, String output, boolean perStep, BatchPlan plan) {
-    return new ScoreJob.Options(input, model, output, null, "id", "seq", List.of(), perStep, 0, plan, false, false);
+    return new ScoreJob.Options(input, model, output, null, "id", "seq", List.of(), perStep, 0, plan, false, false, 1.0);
   }
 
   /** Scores a golden case through Parquet and the job; checks scores and step scores against PyTorch. */
@@ -145,7 +145,7 @@ class ScoreJobIT {
     String output = tmp.resolve("mixed-out").toString();
 
     ScoreJob.Options opts = new ScoreJob.Options(input, golden.dir, output, null, "id", "seq", List.of(), false, 30,
-        new BatchPlan(50, 4, 2), false, false);
+        new BatchPlan(50, 4, 2), false, false, 1.0);
     ScoreJob.Summary summary = ScoreJob.run(spark, opts);
 
     assertEquals(rows.size(), summary.inputRows());

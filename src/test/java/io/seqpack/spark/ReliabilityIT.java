@@ -1,0 +1,155 @@
+package io.seqpack.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpack.SeqpackException;
+import io.seqpack.batching.BatchPlan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Retries, reruns, edge-sized inputs and the reject threshold: nothing lost, nothing duplicated. */
+class ReliabilityIT {
+  private static final Path MODEL = Path.of("src/test/resources/golden/lstm"); // tokens, vocab 20
+  private static final StructType SCHEMA = DataTypes.createStructType(List.of(
+      DataTypes.createStructField("id", DataTypes.LongType, true),
+      DataTypes.createStructField("seq", DataTypes.createArrayType(DataTypes.IntegerType, true), true)));
+  private static SparkSession spark;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void startSpark() {
+    // local[2, 4]: two task slots and up to 4 attempts per task, so injected failures are retried
+    spark = SparkSession.builder().master("local[2,4]").appName("seqpack-reliability")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+  }
+
+  @AfterAll
+  static void stopSpark() {
+    spark.stop();
+  }
+
+  private String writeInput(String name, List<Row> rows, int partitions) {
+    String path = tmp.resolve(name).toString();
+    spark.createDataFrame(rows, SCHEMA).repartition(partitions).write().parquet(path);
+    return path;
+  }
+
+  private static List<Row> goodRows(int n, long firstId) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      List<Integer> seq = new ArrayList<>();
+      for (int t = 0; t < 1 + (i * 13) % 40; t++) {
+        seq.add((i + t * 7) % 20);
+      }
+      rows.add(RowFactory.create(firstId + i, seq));
+    }
+    return rows;
+  }
+
+  private ScoreJob.Summary score(String input, String output, boolean overwrite, double maxRejectFraction) {
+    return ScoreJob.run(spark, new ScoreJob.Options(input, MODEL, output, null, "id", "seq", List.of(), false, 0,
+        new BatchPlan(200, 8, 2), overwrite, false, maxRejectFraction));
+  }
+
+  /** id -> scores, as read back through Spark. */
+  private Map<Long, List<Object>> predictions(String output) {
+    Map<Long, List<Object>> byId = new TreeMap<>();
+    for (Row r : spark.read().parquet(output).collectAsList()) {
+      assertFalse(byId.containsKey(r.getLong(0)), "id " + r.getLong(0) + " appears twice");
+      byId.put(r.getLong(0), r.getList(2));
+    }
+    return byId;
+  }
+
+  @Test
+  void tasksThatFailOnTheirFirstAttemptLeaveEveryRowExactlyOnce() {
+    String input = writeInput("retry-in", goodRows(500, 0), 4);
+    score(input, tmp.resolve("clean").toString(), false, 1.0);
+    spark.conf().set(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY, "true");
+    try {
+      ScoreJob.Summary summary = score(input, tmp.resolve("retried").toString(), false, 1.0);
+      assertEquals(500, summary.scoredRows());
+    } finally {
+      spark.conf().unset(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY);
+    }
+    Map<Long, List<Object>> clean = predictions(tmp.resolve("clean").toString());
+    assertEquals(500, clean.size());
+    assertEquals(clean, predictions(tmp.resolve("retried").toString()));
+  }
+
+  @Test
+  void rerunWithOverwriteGivesTheSameRows() {
+    List<Row> rows = goodRows(120, 1000);
+    rows.add(RowFactory.create(5000L, List.of()));
+    String input = writeInput("rerun-in", rows, 3);
+    String output = tmp.resolve("rerun-out").toString();
+    score(input, output, false, 1.0);
+    Map<Long, List<Object>> first = predictions(output);
+    ScoreJob.Summary again = score(input, output, true, 1.0);
+    assertEquals(first, predictions(output));
+    assertEquals(1, again.rejectedRows());
+    assertEquals(1, spark.read().parquet(output + "_rejects").count());
+  }
+
+  @Test
+  void emptyInputOnlyBadRowsAndOneRowPartitions() {
+    String empty = writeInput("empty", List.of(), 1);
+    ScoreJob.Summary none = score(empty, tmp.resolve("empty-out").toString(), false, 1.0);
+    assertEquals(0, none.inputRows());
+    assertEquals(0, none.scoredRows());
+    assertTrue(Files.exists(tmp.resolve("empty-out/_SUCCESS")));
+    assertTrue(Files.exists(tmp.resolve("empty-out/_seqpack_summary.json")));
+
+    List<Row> bad = new ArrayList<>();
+    bad.add(RowFactory.create(1L, null));
+    bad.add(RowFactory.create(2L, List.of(99)));
+    bad.add(RowFactory.create(null, List.of(1)));
+    ScoreJob.Summary allBad = score(writeInput("bad", bad, 2), tmp.resolve("bad-out").toString(), false, 1.0);
+    assertEquals(0, allBad.scoredRows());
+    assertEquals(Map.of("NULL_SEQUENCE", 1L, "TOKEN_OUT_OF_RANGE", 1L, "NULL_ID", 1L), allBad.rejectsByReason());
+
+    String single = writeInput("single", goodRows(3, 0), 3); // one row per partition
+    assertEquals(3, score(single, tmp.resolve("single-out").toString(), false, 1.0).scoredRows());
+  }
+
+  @Test
+  void duplicateIdsAreBothScored() {
+    List<Row> rows = new ArrayList<>(goodRows(2, 7));
+    rows.add(RowFactory.create(7L, List.of(3, 4, 5)));
+    String output = tmp.resolve("dup-out").toString();
+    ScoreJob.Summary summary = score(writeInput("dup", rows, 1), output, false, 1.0);
+    assertEquals(3, summary.scoredRows());
+    assertEquals(2, spark.read().parquet(output).filter("id = 7").count());
+  }
+
+  @Test
+  void rejectThresholdFailsAfterWritingEverything() {
+    List<Row> rows = new ArrayList<>(goodRows(9, 0));
+    rows.add(RowFactory.create(100L, List.of(-1)));
+    String input = writeInput("threshold", rows, 2);
+    assertEquals(1, score(input, tmp.resolve("t-ok").toString(), false, 0.1).rejectedRows());
+    SeqpackException e = assertThrows(SeqpackException.class,
+        () -> score(input, tmp.resolve("t-fail").toString(), false, 0.05));
+    assertTrue(e.getMessage().startsWith("Too many rejects: 1 of 10 input rows (0.1000) exceed --max-reject-fraction 0.05"),
+        e.getMessage());
+    assertTrue(Files.exists(tmp.resolve("t-fail/_seqpack_summary.json")), "summary still written");
+  }
+}
