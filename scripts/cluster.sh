@@ -54,13 +54,18 @@ need_build() {
   [ -s "$CP_FILE" ] || die "$CP_FILE is missing: run 'mvn -B package -DskipTests' first"
 }
 
-# What a Spark distribution's jars/ folder holds: the runtime classpath minus ND4J and the other jars that
-# target/seqpack-*-all.jar carries itself (the maven-shade-plugin includes in pom.xml). The driver and the
-# executors get only this, so a job really runs from the shaded jar, as it would on a real cluster.
+# What a Spark distribution's jars/ folder would hold: the runtime classpath minus the jars that
+# target/seqpack-*-all.jar carries itself (ND4J and friends: the maven-shade-plugin <include>s in pom.xml).
+# The driver and the executors get only this, so the job really runs from the shaded jar, as on a cluster.
 spark_classpath() {
-  tr ':' '\n' < "$CP_FILE" \
-    | grep -vE '/(org/nd4j|org/bytedeco|com/jakewharton/byteunits|com/github/oshi|net/java/dev/jna|org/threeten/threetenbp|commons-net|net/ericaro)/' \
-    | paste -sd: -
+  local include group artifact patterns=()
+  for include in $(sed -n '/<artifactSet>/,/<\/artifactSet>/s:.*<include>\(.*\)</include>.*:\1:p' "$ROOT/pom.xml"); do
+    group=${include%%:*} artifact=${include#*:}
+    [ "$artifact" = "*" ] && artifact=""
+    patterns+=(-e "/${group//.//}/${artifact:+$artifact/}")   # org.nd4j:* -> /org/nd4j/
+  done
+  [ ${#patterns[@]} -gt 0 ] || die "cannot read the maven-shade-plugin includes from $ROOT/pom.xml"
+  tr ':' '\n' < "$CP_FILE" | grep -vF "${patterns[@]}" | paste -sd: -
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -112,10 +117,11 @@ start() {
   for i in "$PORT" "$UI_PORT"; do
     port_busy "$i" && die "port 127.0.0.1:$i is in use; pick others with SEQPACK_CLUSTER_PORT / SEQPACK_CLUSTER_UI_PORT"
   done
+  mkdir -p "$RUN"
   rm -f "$PIDS" "$RUN"/*.log
   mkdir -p "$SPARK_HOME/jars" "$SPARK_HOME/conf" "$SPARK_HOME/work"
-  # Executors put $SPARK_HOME/conf first on their classpath too, so this also quiets their logs. The
-  # deploy package stays at INFO: start waits for the master's and workers' readiness lines.
+  # Logging of the daemons, the driver and the executors (all have $SPARK_HOME/conf on their classpath).
+  # The deploy package stays at INFO: start waits for the master's and the workers' readiness lines.
   cat > "$SPARK_HOME/conf/log4j2.properties" <<'EOF'
 rootLogger.level = warn
 rootLogger.appenderRef.stderr.ref = console
@@ -157,7 +163,8 @@ EOF
     [ "$name" = master ] && continue
     wait_for "$RUN/$name.log" "Successfully registered with master" "$pid" || { stop >&2; return 1; }
   done < "$PIDS"
-  echo "cluster up in $((SECONDS - t0))s: $MASTER_URL (web UI http://127.0.0.1:$UI_PORT), $workers worker(s), logs in $RUN"
+  echo "cluster up in $((SECONDS - t0))s: $MASTER_URL with $workers worker(s)," \
+    "web UI http://127.0.0.1:$UI_PORT, logs in $RUN"
 }
 
 kill_bounded() { # pid class-name: SIGTERM, then SIGKILL after 15 s
@@ -249,7 +256,6 @@ submit() {
     "$jar" "$@"
 }
 
-mkdir -p "$RUN"
 command=${1:-}
 shift || true
 case "$command" in
