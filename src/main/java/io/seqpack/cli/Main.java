@@ -3,11 +3,12 @@ package io.seqpack.cli;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
+import io.seqpack.spark.JobFailedException;
 import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * {@code seqpack <command> [flags]}: {@code score}, {@code demo}, {@code inspect-model}. Errors are one line on
+ * {@code seqpack <command> [flags]}: {@code score}, {@code demo}, {@code inspect-model}, {@code report}. Errors are one line on
  * stderr and a non-zero exit status; {@code --verbose} adds the stack trace.
  */
 public final class Main {
@@ -62,7 +63,15 @@ public final class Main {
           }
           InspectModelCommand.run(rest, out);
         }
-        default -> throw new ConfigException("Unknown command '" + args[0] + "'; expected score, demo or inspect-model");
+        case "report" -> {
+          if (help) {
+            out.print(ReportCommand.HELP);
+            return 0;
+          }
+          ReportCommand.run(rest, out);
+        }
+        default -> throw new ConfigException(
+            "Unknown command '" + args[0] + "'; expected score, demo, inspect-model or report");
       }
       return 0;
     } catch (SeqpackException e) {
@@ -71,6 +80,12 @@ public final class Main {
         e.printStackTrace(err);
       }
       return EXIT_USAGE;
+    } catch (JobFailedException e) { // already one line that says what failed and what to do
+      err.println("seqpack: job failed: " + oneLine(e.getMessage()));
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      return EXIT_FAILED;
     } catch (Exception e) { // Spark rethrows checked SparkExceptions from Scala
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {
@@ -103,6 +118,7 @@ public final class Main {
           demo            score the PyTorch tutorial's four sequences with a tutorial-shaped model, end to end
           score           score Parquet sequences with a model directory, write predictions and rejects
           inspect-model   print and validate a model directory
+          report          write the HTML run report of a scored output folder (from its summary)
 
         Run 'seqpack <command> --help' for the flags of a command. --verbose adds stack traces to errors.
         """.formatted(Version.VERSION);

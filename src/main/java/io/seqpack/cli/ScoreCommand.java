@@ -2,12 +2,14 @@ package io.seqpack.cli;
 
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.spark.IncrementalScoreJob;
 import io.seqpack.spark.ScoreJob;
 import io.seqpack.util.Json;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
@@ -17,15 +19,17 @@ final class ScoreCommand {
 
   static final Set<String> VALUE_FLAGS =
       Set.of("input", "model", "output", "rejects", "id-col", "seq-col", "keep-cols", "max-length", "batch-tokens",
-          "max-batch-rows", "mode", "master", "max-reject-fraction");
-  static final Set<String> SWITCHES = Set.of("per-step", "allow-non-finite-weights", "fail-on-reject");
+          "max-batch-rows", "mode", "master", "max-reject-fraction", "partition-by", "checkpoint");
+  static final Set<String> SWITCHES =
+      Set.of("per-step", "allow-non-finite-weights", "fail-on-reject", "incremental");
 
   static final String HELP = """
       Usage: seqpack score --input PATH --model DIR --output DIR [flags]
 
       Scores every row of a Parquet input with a seqpack model and writes one prediction per valid row to
       --output and one reject row (id, reason, detail) per invalid row to --rejects. Fails (exit 1) if any
-      input row is missing from both.
+      input row is missing from both. With --incremental, scores only files that are new since the
+      last run with the same --checkpoint (for nightly schedules).
 
         --input PATH            Parquet file, directory or glob
         --model DIR             model directory: model.json + model.safetensors
@@ -35,6 +39,15 @@ final class ScoreCommand {
         --seq-col NAME          sequence column: array<int>/array<bigint> for token models,
                                 array<array<float|double>> for feature models (default: seq)
         --keep-cols A,B         extra input columns copied to both outputs
+        --partition-by A[,B]    write both outputs partitioned by these input columns (folders A=value);
+                                they are carried like --keep-cols (added to them if missing)
+        --incremental           score only the input files that no earlier run with the same
+                                --checkpoint scored, append them to the outputs, then stop (Spark's
+                                streaming file source and file sink, run once: exactly once per row
+                                when the outputs are read with Spark); needs --checkpoint, not with
+                                --mode overwrite
+        --checkpoint DIR        with --incremental: where the runs record what they scored (keep it
+                                with the outputs; a new DIR with new outputs rescores everything)
         --per-step              also write step_scores: the head applied to every valid step
         --max-length N          reject rows longer than N as TOO_LONG (default: no limit)
         --batch-tokens N        padded tokens per minibatch, rows x longest (default: %d)
@@ -57,13 +70,52 @@ final class ScoreCommand {
       throw new ConfigException("Unexpected argument '" + args.positional().get(0) + "' (flags start with --)");
     }
     ScoreJob.Options options = options(args);
+    String checkpoint = checkpoint(args, options);
     SparkSession spark = Sessions.create("seqpack score", args.string("master", null), args.conf());
     try {
-      ScoreJob.Summary summary = ScoreJob.run(spark, options);
+      ScoreJob.Summary summary =
+          checkpoint == null ? ScoreJob.run(spark, options) : IncrementalScoreJob.run(spark, options, checkpoint);
       out.println(Json.writePretty(summary.fields()).strip());
+      if (checkpoint != null) {
+        out.println(runLine(summary, options));
+      }
     } finally {
       spark.stop();
     }
+  }
+
+  /** {@code --checkpoint} when {@code --incremental} is on, else null; the two only go together. */
+  static String checkpoint(Args args, ScoreJob.Options options) {
+    if (!args.flag("incremental")) {
+      if (args.has("checkpoint")) {
+        throw new ConfigException("Invalid --checkpoint without --incremental: a batch run scores the whole input "
+            + "(add --incremental to score only new files)");
+      }
+      return null;
+    }
+    if (!args.has("checkpoint")) {
+      throw new ConfigException("Missing --checkpoint DIR: --incremental needs a folder that records which input "
+          + "files earlier runs scored (see seqpack score --help)");
+    }
+    if (options.overwrite()) {
+      throw new ConfigException("Cannot combine --mode overwrite with --incremental: to rescore everything, use a "
+          + "new --checkpoint with new --output and --rejects folders (or delete all three)");
+    }
+    return args.required("checkpoint");
+  }
+
+  /** The line a scheduler log shows for an incremental run. */
+  static String runLine(ScoreJob.Summary summary, ScoreJob.Options options) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> run = (Map<String, Object>) summary.fields().get("run");
+    long newRows = ((Number) run.get("new_rows")).longValue();
+    if (newRows == 0) {
+      return "seqpack: run " + run.get("id") + ": nothing new in " + options.input()
+          + " since the last run; wrote no data";
+    }
+    return "seqpack: run " + run.get("id") + ": " + run.get("new_file_count") + " new file(s), " + newRows
+        + " new rows: scored " + summary.scoredRows() + ", rejected " + summary.rejectedRows() + " (accounting check "
+        + run.get("accounting_check") + ")";
   }
 
   static ScoreJob.Options options(Args args) {
@@ -71,10 +123,7 @@ final class ScoreCommand {
     if (!mode.equals("error") && !mode.equals("overwrite")) {
       throw new ConfigException("Invalid --mode '" + mode + "': expected error or overwrite");
     }
-    List<String> keep =
-        args.has("keep-cols")
-            ? Arrays.stream(args.required("keep-cols").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
-            : List.of();
+    List<String> keep = columns(args, "keep-cols");
     BatchPlan plan =
         new BatchPlan(
             args.integer("batch-tokens", BatchPlan.DEFAULT_BATCH_TOKENS, 1),
@@ -93,7 +142,14 @@ final class ScoreCommand {
         plan,
         mode.equals("overwrite"),
         args.flag("allow-non-finite-weights"),
-        maxRejectFraction(args));
+        maxRejectFraction(args),
+        columns(args, "partition-by"));
+  }
+
+  private static List<String> columns(Args args, String flag) {
+    return args.has(flag)
+        ? Arrays.stream(args.required(flag).split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList()
+        : List.of();
   }
 
   private static double maxRejectFraction(Args args) {

@@ -20,6 +20,9 @@ import java.util.stream.Collectors;
 final class JsonFields {
   private static final int MAX_SHOWN_CHARS = 60;
 
+  /** Names (keys, tensor names, dtype strings) from a file are cut to this many characters in messages. */
+  static final int MAX_NAME_CHARS = 200;
+
   private final Map<String, Object> fields;
   private final String prefix;
   private final Function<String, ModelFormatException> error;
@@ -56,7 +59,7 @@ final class JsonFields {
 
   /** The name of {@code key} as messages show it, e.g. {@code rnn.hidden_size}. */
   String path(String key) {
-    return prefix + key;
+    return prefix + shorten(key);
   }
 
   /** Fails on the first key not in {@code allowed}; the message lists the allowed keys. */
@@ -202,11 +205,60 @@ final class JsonFields {
     return value instanceof Long l ? l : null;
   }
 
+  /**
+   * A name taken from a file, cut to {@link #MAX_NAME_CHARS} characters (plus "...") so that a hostile file
+   * cannot make an error message arbitrarily long.
+   */
+  static String shorten(String name) {
+    return name.length() <= MAX_NAME_CHARS ? name : name.substring(0, MAX_NAME_CHARS) + "...";
+  }
+
   /** A value as it appeared in the file (compact JSON), shortened for messages. */
   static String show(Object value) {
-    // Numbers as parsed (Json.write would print an overflowed 1e400 as null); everything else as JSON.
-    String text = value instanceof Number ? value.toString() : Json.write(value);
-    return text.length() <= MAX_SHOWN_CHARS ? text : text.substring(0, MAX_SHOWN_CHARS) + "...";
+    // Numbers as parsed (Json.write would print an overflowed 1e400 as null); everything else as JSON, written
+    // only as far as shown: the value can be a list of millions of items.
+    StringBuilder sb = new StringBuilder();
+    if (value instanceof Number) {
+      sb.append(value);
+    } else {
+      appendShown(value, sb);
+    }
+    return sb.length() <= MAX_SHOWN_CHARS ? sb.toString() : sb.substring(0, MAX_SHOWN_CHARS) + "...";
+  }
+
+  /** Appends compact JSON for {@code value} to {@code sb}, stopping once it is longer than shown. */
+  private static void appendShown(Object value, StringBuilder sb) {
+    if (value instanceof Map<?, ?> map) {
+      sb.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        if (sb.length() > MAX_SHOWN_CHARS) {
+          return;
+        }
+        sb.append(first ? "" : ",");
+        first = false;
+        appendShown(String.valueOf(e.getKey()), sb);
+        sb.append(':');
+        appendShown(e.getValue(), sb);
+      }
+      sb.append('}');
+    } else if (value instanceof List<?> list) {
+      sb.append('[');
+      boolean first = true;
+      for (Object item : list) {
+        if (sb.length() > MAX_SHOWN_CHARS) {
+          return;
+        }
+        sb.append(first ? "" : ",");
+        first = false;
+        appendShown(item, sb);
+      }
+      sb.append(']');
+    } else if (value instanceof String s && s.length() > MAX_SHOWN_CHARS) {
+      sb.append(Json.write(s.substring(0, MAX_SHOWN_CHARS + 1)));
+    } else {
+      sb.append(Json.write(value));
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Loads a model directory ({@code model.json} + {@code model.safetensors}) and checks the two against each
@@ -42,6 +44,9 @@ public final class ModelLoader {
 
   /** Largest model.safetensors accepted: the largest Java byte array. */
   public static final long MAX_SAFETENSORS_BYTES = Integer.MAX_VALUE - 8;
+
+  /** Most tensor names listed in one message (a hostile file can have millions). */
+  static final int MAX_NAMES_LISTED = 20;
 
   /** A tensor the spec calls for: its shape, what each dimension is, and which setting asks for it. */
   private record Expected(String name, int[] shape, String dims, String reason) {}
@@ -117,15 +122,16 @@ public final class ModelLoader {
     if (!missing.isEmpty()) {
       Expected first = missing.get(0);
       List<String> others = missing.stream().skip(1).map(Expected::name).toList();
-      String more = others.isEmpty() ? "" : "; also missing: " + String.join(", ", others);
+      String more = others.isEmpty() ? "" : "; also missing: " + names(others);
       throw new ModelFormatException(prefix + "tensor " + first.name() + " is missing from " + MODEL_SAFETENSORS
           + " (model.json says " + first.reason() + ")" + more);
     }
-    List<String> unexpected = new ArrayList<>(found.keySet());
-    unexpected.removeAll(expected.stream().map(Expected::name).toList());
+    // A hash set, not List.removeAll: found and expected can both hold many thousands of names.
+    Set<String> expectedNames = expected.stream().map(Expected::name).collect(Collectors.toSet());
+    List<String> unexpected = found.keySet().stream().filter(name -> !expectedNames.contains(name)).toList();
     if (!unexpected.isEmpty()) {
       throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " has tensors model.json does not describe: "
-          + String.join(", ", unexpected) + " (check mode, num_layers, bidirectional, bias, proj_size and kind)");
+          + names(unexpected) + " (check mode, num_layers, bidirectional, bias, proj_size and kind)");
     }
 
     Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -141,6 +147,16 @@ public final class ModelLoader {
       tensors.put(e.name(), t);
     }
     return new LoadedModel(spec, Collections.unmodifiableMap(tensors), contentHash(bytes));
+  }
+
+  /**
+   * Names joined by ", ": the first {@link #MAX_NAMES_LISTED}, each cut to {@link JsonFields#MAX_NAME_CHARS}
+   * characters, then "and N more".
+   */
+  private static String names(List<String> names) {
+    String listed = names.stream().limit(MAX_NAMES_LISTED).map(JsonFields::shorten).collect(Collectors.joining(", "));
+    int more = names.size() - MAX_NAMES_LISTED;
+    return more > 0 ? listed + " and " + more + " more" : listed;
   }
 
   /**

@@ -25,12 +25,20 @@ import java.util.stream.Collectors;
  *
  * <p>The reader applies the reference implementation's checks (header size limit, UTF-8, strict JSON without
  * duplicate keys, {@code numel * sizeof(dtype) == end - begin} without overflow, and tensors that cover the data
- * area exactly, with no gaps, overlaps or trailing bytes) before it allocates anything, and converts F32, F64,
- * F16 and BF16 to float32. Other dtypes are refused: a model's weights are floating point.
+ * area exactly, with no gaps, overlaps or trailing bytes) before it allocates anything, plus a tighter header
+ * size limit ({@link #MAX_MODEL_HEADER_BYTES}) so that a hostile header cannot exhaust an executor's heap, and
+ * converts F32, F64, F16 and BF16 to float32. Other dtypes are refused: a model's weights are floating point.
  */
 public final class SafeTensors {
   /** The reference implementation's limit on the header length N. */
   public static final long MAX_HEADER_BYTES = 100_000_000L;
+
+  /**
+   * Largest header this reader parses. The format allows {@link #MAX_HEADER_BYTES}, but a header costs roughly
+   * 20 times its size in heap to parse (a 99 MB one took 10-20 s and 2 GB), while the largest model {@link
+   * ModelSpec} allows (10,243 tensors) needs about 1.3 MB; 8 MiB leaves ample room for metadata.
+   */
+  public static final long MAX_MODEL_HEADER_BYTES = 8L << 20;
 
   /** Most dimensions a tensor may have. */
   public static final int MAX_RANK = 8;
@@ -90,6 +98,10 @@ public final class SafeTensors {
     if (headerLength > file.length - 8) {
       throw error.apply("header length is " + headerLength + " bytes, but only " + (file.length - 8)
           + " bytes follow the 8-byte length");
+    }
+    if (headerLength > MAX_MODEL_HEADER_BYTES) {
+      throw error.apply("header length is " + headerLength + " bytes, expected at most " + MAX_MODEL_HEADER_BYTES
+          + " for a model (seqpack's limit, below the format's " + MAX_HEADER_BYTES + ")");
     }
     int dataStart = 8 + (int) headerLength;
     long dataLength = file.length - dataStart;
@@ -195,7 +207,7 @@ public final class SafeTensors {
   }
 
   private static Entry parseEntry(String name, Object value, Function<String, ModelFormatException> error) {
-    String tensor = "tensor " + name;
+    String tensor = "tensor " + JsonFields.shorten(name);
     JsonFields fields =
         JsonFields.of(value, tensor, tensor + ": ", error).only("dtype", "shape", "data_offsets");
     String dtypeName = fields.string("dtype");
@@ -203,7 +215,8 @@ public final class SafeTensors {
         .filter(d -> d.name().equals(dtypeName))
         .findFirst()
         .orElseThrow(() -> error.apply(
-            "unsupported dtype " + dtypeName + " for " + tensor + ", expected one of " + SUPPORTED));
+            "unsupported dtype " + JsonFields.shorten(dtypeName) + " for " + tensor + ", expected one of "
+                + SUPPORTED));
     long[] dims = fields.integers("shape", 0, MAX_RANK, 0, Integer.MAX_VALUE,
         "an array of at most " + MAX_RANK + " integers in [0, " + Integer.MAX_VALUE + "]");
     long[] offsets = fields.integers("data_offsets", 2, 2, 0, Long.MAX_VALUE,
@@ -242,8 +255,8 @@ public final class SafeTensors {
     long covered = 0;
     for (Entry e : entries) {
       if (e.begin() != covered) {
-        throw error.apply("tensor " + e.name() + " starts at byte " + e.begin() + " of the data area, expected "
-            + covered + " (tensors must be contiguous, without gaps or overlaps)");
+        throw error.apply("tensor " + JsonFields.shorten(e.name()) + " starts at byte " + e.begin()
+            + " of the data area, expected " + covered + " (tensors must be contiguous, without gaps or overlaps)");
       }
       covered = e.end();
     }

@@ -1,28 +1,84 @@
 package io.seqpack.nn;
 
+import java.nio.FloatBuffer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
 /**
  * The engine's only matrix product: {@code C[m, n] (=|+=) A[m, k] · Wᵀ}, where {@code W} is a PyTorch
- * {@code Linear}-layout weight {@code [n, k]} prepared once as {@link Weights}. Every other class calls this one,
- * so a BLAS-backed implementation (OpenBLAS {@code sgemm} with {@code CblasTrans}, off-heap) can replace it
- * without touching the model code.
+ * {@code Linear}-layout weight {@code [n, k]} prepared once as {@link Weights}. Every other class calls this one.
  *
- * <p>This plain-Java version stores W transposed, {@code [k, n]}, so the inner loop is a contiguous axpy over n
- * ({@code c[i, :] += a[i, p] · wT[p, :]}) that C2 auto-vectorizes. Each output row depends only on its own input
- * row and is summed in the same order whatever m is, so results do not depend on batch composition.
+ * <p>Two backends:
+ * <ul>
+ *   <li><b>OpenBLAS</b> ({@code cblas_sgemm}, row-major, {@code CblasTrans} on the {@code [n, k]} weight), used
+ *       when the native library loads. The weight is copied off-heap once per {@link Weights} (freed by JavaCPP's
+ *       deallocator when the weights become unreachable). Per call, A is copied into a per-thread off-heap
+ *       buffer and C copied back ({@code FloatBuffer} bulk copies, no JNI array pinning of the weights), so the
+ *       product costs one sgemm plus O((m·k + m·n)) copies. OpenBLAS is set to one thread: each Spark task
+ *       thread scores on its own core.
+ *   <li><b>Java</b>: W stored transposed {@code [k, n]}, inner loop a contiguous axpy over n that C2
+ *       auto-vectorizes. The fallback when OpenBLAS cannot load (logged once), or forced with {@code
+ *       -Dseqpack.gemm=java}.
+ * </ul>
+ *
+ * <p>Each output row depends only on its own input row. OpenBLAS's sgemm sums every C element over k in the same
+ * order whatever m is (the k blocking does not depend on m), so results do not depend on batch composition beyond
+ * float rounding of a few ulps (checked by {@code BatchIndependenceTest} at 1e-6).
  */
 public final class Gemm {
   private Gemm() {}
+
+  private static final Logger LOG = Logger.getLogger(Gemm.class.getName());
+
+  /** Whether the OpenBLAS backend is in use. */
+  private static final boolean BLAS = loadBlas();
+
+  private static boolean loadBlas() {
+    String forced = System.getProperty("seqpack.gemm", "auto");
+    if (forced.equalsIgnoreCase("java")) {
+      return false;
+    }
+    try {
+      openblas_nolapack.blas_set_num_threads(1);
+      // a 1×1 product proves the library links and runs
+      try (FloatPointer a = new FloatPointer(2f); FloatPointer b = new FloatPointer(3f);
+          FloatPointer c = new FloatPointer(1)) {
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+            openblas_nolapack.CblasTrans, 1, 1, 1, 1f, a, 1, b, 1, 0f, c, 1);
+        if (c.get(0) != 6f) {
+          throw new IllegalStateException("cblas_sgemm self-test gave " + c.get(0) + " instead of 6");
+        }
+      }
+      return true;
+    } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError, ...
+      if (forced.equalsIgnoreCase("blas")) {
+        throw new IllegalStateException("-Dseqpack.gemm=blas but OpenBLAS cannot be loaded", t);
+      }
+      LOG.log(Level.WARNING, "OpenBLAS could not be loaded; using the slower pure-Java matrix product ("
+          + t + ")");
+      return false;
+    }
+  }
+
+  /** {@code "openblas"} or {@code "java"}: the backend products run on. */
+  public static String backend() {
+    return BLAS ? "openblas" : "java";
+  }
 
   /** A right-hand operand prepared for {@link #multiply}: a weight of PyTorch shape {@code [n, k]}. */
   public static final class Weights {
     private final int n;
     private final int k;
-    private final float[] transposed; // [k, n]
+    private final float[] transposed; // [k, n], Java backend only
+    private final FloatPointer offHeap; // [n, k] row-major, BLAS backend only
 
-    private Weights(int n, int k, float[] transposed) {
+    private Weights(int n, int k, float[] transposed, FloatPointer offHeap) {
       this.n = n;
       this.k = k;
       this.transposed = transposed;
+      this.offHeap = offHeap;
     }
 
     /** Output width (PyTorch {@code out_features}). */
@@ -38,13 +94,19 @@ public final class Gemm {
 
   /** Prepares {@code w[wOff ..]}, a row-major {@code [n, k]} weight, for products; copies it. */
   public static Weights prepare(float[] w, int wOff, int n, int k) {
-    float[] t = new float[Math.multiplyExact(n, k)];
+    int size = Math.multiplyExact(n, k);
+    if (BLAS) {
+      FloatPointer p = new FloatPointer(Math.max(1, size));
+      p.put(w, wOff, size);
+      return new Weights(n, k, null, p);
+    }
+    float[] t = new float[size];
     for (int row = 0; row < n; row++) {
       for (int p = 0; p < k; p++) {
         t[p * n + row] = w[wOff + row * k + p];
       }
     }
-    return new Weights(n, k, t);
+    return new Weights(n, k, t, null);
   }
 
   /**
@@ -55,6 +117,83 @@ public final class Gemm {
    * @param c {@code [m, n]} starting at {@code cOff}, row stride {@code ldc}; must not overlap A
    */
   public static void multiply(
+      int m, float[] a, int aOff, int lda, Weights w, float[] c, int cOff, int ldc, boolean accumulate) {
+    if (m <= 0) {
+      return;
+    }
+    if (w.offHeap != null) {
+      multiplyBlas(m, a, aOff, lda, w, c, cOff, ldc, accumulate);
+    } else {
+      multiplyJava(m, a, aOff, lda, w, c, cOff, ldc, accumulate);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ OpenBLAS
+
+  /** Per-thread off-heap operands, grown on demand and never shrunk. */
+  private static final class Scratch {
+    FloatPointer a = new FloatPointer(1);
+    FloatBuffer aView = a.asBuffer();
+    FloatPointer c = new FloatPointer(1);
+    FloatBuffer cView = c.asBuffer();
+
+    void ensure(long aSize, long cSize) {
+      if (aView.capacity() < aSize) {
+        a.close();
+        a = new FloatPointer(Math.max(aSize, aView.capacity() * 3L / 2));
+        aView = a.asBuffer();
+      }
+      if (cView.capacity() < cSize) {
+        c.close();
+        c = new FloatPointer(Math.max(cSize, cView.capacity() * 3L / 2));
+        cView = c.asBuffer();
+      }
+    }
+  }
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private static void multiplyBlas(
+      int m, float[] a, int aOff, int lda, Weights w, float[] c, int cOff, int ldc, boolean accumulate) {
+    final int n = w.n;
+    final int k = w.k;
+    Scratch s = SCRATCH.get();
+    s.ensure((long) m * k, (long) m * n);
+    FloatBuffer av = s.aView;
+    av.clear();
+    if (lda == k) {
+      av.put(a, aOff, m * k);
+    } else {
+      for (int i = 0; i < m; i++) {
+        av.put(a, aOff + i * lda, k);
+      }
+    }
+    FloatBuffer cv = s.cView;
+    if (accumulate) {
+      cv.clear();
+      if (ldc == n) {
+        cv.put(c, cOff, m * n);
+      } else {
+        for (int i = 0; i < m; i++) {
+          cv.put(c, cOff + i * ldc, n);
+        }
+      }
+    }
+    openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+        openblas_nolapack.CblasTrans, m, n, k, 1f, s.a, k, w.offHeap, k, accumulate ? 1f : 0f, s.c, n);
+    cv.clear();
+    if (ldc == n) {
+      cv.get(c, cOff, m * n);
+    } else {
+      for (int i = 0; i < m; i++) {
+        cv.get(c, cOff + i * ldc, n);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ Java
+
+  private static void multiplyJava(
       int m, float[] a, int aOff, int lda, Weights w, float[] c, int cOff, int ldc, boolean accumulate) {
     final int n = w.n;
     final int k = w.k;

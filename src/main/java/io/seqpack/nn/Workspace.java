@@ -29,6 +29,7 @@ final class Workspace {
     if (buffer.length >= size) {
       return buffer;
     }
-    return new float[Math.toIntExact(Math.max(size, Math.min(Integer.MAX_VALUE - 8, buffer.length + (long) buffer.length / 2)))];
+    long grown = Math.min(Integer.MAX_VALUE - 8, buffer.length + (long) buffer.length / 2); // amortize growth
+    return new float[Math.toIntExact(Math.max(size, grown))];
   }
 }

@@ -3,19 +3,12 @@ package io.seqpack.spark;
 import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.SeqpackException;
-import io.seqpack.Version;
 import io.seqpack.batching.BatchPlan;
-import io.seqpack.util.Json;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -46,11 +39,22 @@ public final class ScoreJob {
       BatchPlan plan,
       boolean overwrite,
       boolean allowNonFiniteWeights,
-      double maxRejectFraction) {
+      double maxRejectFraction,
+      List<String> partitionBy) {
     public Options {
       if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
         throw new ConfigException("Invalid --max-reject-fraction " + maxRejectFraction + ": expected a number in [0, 1]");
       }
+      keepCols = List.copyOf(keepCols);
+      partitionBy = List.copyOf(partitionBy);
+    }
+
+    /** Without {@code --partition-by} (the options before it existed). */
+    public Options(String input, Path modelDir, String output, String rejects, String idCol, String seqCol,
+        List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean overwrite,
+        boolean allowNonFiniteWeights, double maxRejectFraction) {
+      this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
+          allowNonFiniteWeights, maxRejectFraction, List.of());
     }
 
     /** Rejects default to {@code <output>_rejects}. */
@@ -90,32 +94,25 @@ public final class ScoreJob {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     checkWritable(hadoop, options.output(), "--output", options.overwrite());
     checkWritable(hadoop, options.rejectsPath(), "--rejects", options.overwrite());
-    if (options.rejectsPath().equals(options.output())) {
-      throw new ConfigException("Cannot write rejects to " + options.output() + ": it is also the --output folder");
-    }
+    checkDistinctOutputs(options);
 
-    SequenceScorer scorer =
-        SequenceScorer.builder(options.modelDir())
-            .idCol(options.idCol())
-            .seqCol(options.seqCol())
-            .keepCols(options.keepCols())
-            .perStep(options.perStep())
-            .maxLength(options.maxLength())
-            .batchPlan(options.plan())
-            .allowNonFiniteWeights(options.allowNonFiniteWeights())
-            .build();
     Dataset<Row> input = read(spark, options.input());
+    List<String> carried = JobSummary.carriedColumns(options, input.schema());
+    SequenceScorer scorer = JobSummary.scorer(options, carried);
     ScoreResult result = scorer.score(input);
 
     ProgressListener progress = new ProgressListener(result.metrics());
     spark.sparkContext().addSparkListener(progress);
     SaveMode mode = options.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists;
+    String[] partitionBy = options.partitionBy().toArray(String[]::new);
+    ThroughputSampler throughput = ThroughputSampler.start(result.metrics(), start);
     try {
       spark.sparkContext().setJobDescription("seqpack: score " + options.input());
-      result.predictions().write().mode(mode).parquet(options.output());
+      result.predictions().write().mode(mode).partitionBy(partitionBy).parquet(options.output());
       spark.sparkContext().setJobDescription("seqpack: rejects of " + options.input());
-      result.rejects().write().mode(mode).parquet(options.rejectsPath());
+      result.rejects().write().mode(mode).partitionBy(partitionBy).parquet(options.rejectsPath());
     } finally {
+      throughput.close();
       spark.sparkContext().removeSparkListener(progress);
       spark.sparkContext().setJobDescription(null);
     }
@@ -124,10 +121,7 @@ public final class ScoreJob {
     spark.sparkContext().setJobDescription("seqpack: check row counts");
     long inputRows = input.count();
     long scoredRows = spark.read().parquet(options.output()).count();
-    Map<String, Long> byReason = new TreeMap<>();
-    for (Row r : spark.read().parquet(options.rejectsPath()).groupBy(Schemas.REASON).count().collectAsList()) {
-      byReason.put(r.getString(0), r.getLong(1));
-    }
+    Map<String, Long> byReason = JobSummary.rejectsByReason(spark.read().parquet(options.rejectsPath()));
     long rejectedRows = byReason.values().stream().mapToLong(Long::longValue).sum();
     spark.sparkContext().setJobDescription(null);
     if (inputRows != scoredRows + rejectedRows) {
@@ -138,51 +132,19 @@ public final class ScoreJob {
     }
 
     double wallSeconds = (System.nanoTime() - start) / 1e9;
-    ScoreMetrics m = result.metrics();
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("seqpack_version", Version.VERSION);
-    fields.put("model_dir", options.modelDir().toString());
-    fields.put("model_hash", scorer.model().contentHash());
-    fields.put("input", options.input());
-    fields.put("output", options.output());
-    fields.put("rejects", options.rejectsPath());
-    fields.put("input_rows", inputRows);
-    fields.put("scored_rows", scoredRows);
-    fields.put("rejected_rows", rejectedRows);
-    fields.put("rejects_by_reason", byReason);
-    fields.put("tokens_scored", m.tokens());
-    fields.put("batches", m.batches());
-    fields.put("mean_batch_fill", round(m.meanBatchFill()));
-    fields.put("wall_seconds", round(wallSeconds));
-    fields.put("tokens_per_second", round(m.tokens() / wallSeconds));
-    fields.put("engine_seconds", round(m.engineSeconds()));
-    fields.put("executors", m.executors());
-    Map<String, Object> settings = new LinkedHashMap<>();
-    settings.put("id_col", options.idCol());
-    settings.put("seq_col", options.seqCol());
-    settings.put("keep_cols", options.keepCols());
-    settings.put("per_step", options.perStep());
-    settings.put("max_length", options.maxLength());
-    settings.put("batch_tokens", options.plan().batchTokens());
-    settings.put("max_batch_rows", options.plan().maxBatchRows());
-    settings.put("master", spark.sparkContext().master());
-    fields.put("settings", settings);
-    settings.put("max_reject_fraction", options.maxRejectFraction());
-    writeSummary(hadoop, options.output(), fields);
-    double rejectFraction = inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
-    if (rejectFraction > options.maxRejectFraction()) {
-      throw new SeqpackException(String.format(
-          "Too many rejects: %d of %d input rows (%.4f) exceed --max-reject-fraction %s; the outputs are complete,"
-              + " see %s for the reasons", rejectedRows, inputRows, rejectFraction, options.maxRejectFraction(),
-          options.rejectsPath()));
-    }
-    LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", scoredRows, m.tokens(), rejectedRows,
-        round(wallSeconds));
+    Map<String, Object> fields = JobSummary.fields(spark, options, scorer, inputRows, scoredRows, byReason,
+        result.metrics(), wallSeconds, throughput);
+    JobSummary.writeSummaryAndReport(hadoop, options.output(), fields);
+    JobSummary.checkRejectFraction(options, inputRows, rejectedRows);
+    LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", scoredRows, result.metrics().tokens(),
+        rejectedRows, JobSummary.round(wallSeconds));
     return new Summary(fields);
   }
 
-  private static double round(double v) {
-    return Math.round(v * 1000.0) / 1000.0;
+  static void checkDistinctOutputs(Options options) {
+    if (options.rejectsPath().equals(options.output())) {
+      throw new ConfigException("Cannot write rejects to " + options.output() + ": it is also the --output folder");
+    }
   }
 
   static Dataset<Row> read(SparkSession spark, String input) {
@@ -206,18 +168,6 @@ public final class ScoreJob {
       }
     } catch (IOException e) {
       throw new ConfigException("Cannot check " + flag + " " + path + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void writeSummary(Configuration hadoop, String output, Map<String, Object> fields) {
-    org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(output, SUMMARY_FILE);
-    try {
-      FileSystem fs = file.getFileSystem(hadoop);
-      try (OutputStream out = fs.create(file, true)) {
-        out.write(Json.writePretty(fields).getBytes(StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new SeqpackException("Cannot write summary " + file + ": " + e.getMessage(), e);
     }
   }
 }

@@ -1,9 +1,12 @@
 package io.seqpack.spark;
 
+import io.seqpack.model.ModelSpec;
 import java.io.Serializable;
-import org.apache.spark.SparkContext;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
+import org.apache.spark.SparkContext;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 
@@ -21,8 +24,20 @@ public final class ScoreMetrics implements Serializable {
   final LongAccumulator engineNanos;
   /** {@code executorId@pid} of every task of the scoring pass; shows which JVMs did the work. */
   final CollectionAccumulator<String> executors;
+  /** Run report: scored rows per length class ({@link ReportBins}). */
+  final BinCounts lengths;
+  /** Run report: [rows, tokens, batches, paddedSlots] per length class of the batch's longest row. */
+  final BinCounts buckets;
+  /** Run report: score histogram slots, {@link ReportBins#SCORE_SLOTS} per tracked feature. */
+  final BinCounts scoreBins;
+  final ReportBins bins;
 
-  ScoreMetrics(SparkContext sc) {
+  ScoreMetrics(SparkContext sc, ModelSpec.HeadSpec head) {
+    bins = new ReportBins(head);
+    int classes = ReportBins.LENGTH_EDGES.length;
+    lengths = register(sc, new BinCounts(classes), "seqpack.lengths");
+    buckets = register(sc, new BinCounts(4 * classes), "seqpack.buckets");
+    scoreBins = register(sc, new BinCounts(bins.scoreFeatures * ReportBins.SCORE_SLOTS), "seqpack.scoreBins");
     rowsSeen = sc.longAccumulator("seqpack.rowsSeen");
     rowsScored = sc.longAccumulator("seqpack.rowsScored");
     tokens = sc.longAccumulator("seqpack.tokens");
@@ -30,6 +45,43 @@ public final class ScoreMetrics implements Serializable {
     paddedSlots = sc.longAccumulator("seqpack.paddedSlots");
     engineNanos = sc.longAccumulator("seqpack.engineNanos");
     executors = sc.collectionAccumulator("seqpack.executors");
+  }
+
+  private static BinCounts register(SparkContext sc, BinCounts acc, String name) {
+    sc.register(acc, name);
+    return acc;
+  }
+
+  /** Executor side: one scored batch (its longest row picks the bucket). */
+  void addBatch(int[] lengths, int longest, long tokens) {
+    int classes = ReportBins.LENGTH_EDGES.length;
+    int bucket = ReportBins.lengthClass(longest);
+    for (int length : lengths) {
+      this.lengths.addAt(ReportBins.lengthClass(length), 1);
+    }
+    buckets.addAt(bucket, lengths.length);
+    buckets.addAt(classes + bucket, tokens);
+    buckets.addAt(2 * classes + bucket, 1);
+    buckets.addAt(3 * classes + bucket, (long) lengths.length * longest);
+  }
+
+  /** Executor side: the scores of one row. */
+  void addScores(float[] scores) {
+    for (int k = 0; k < bins.scoreFeatures; k++) {
+      scoreBins.addAt(k * ReportBins.SCORE_SLOTS + bins.scoreSlot(scores[k]), 1);
+    }
+  }
+
+  /**
+   * The run-report part of the summary: {@code length_histogram}, {@code buckets}, {@code score_histograms}
+   * (throughput is sampled on the driver, see {@link ThroughputSampler}).
+   */
+  public Map<String, Object> reportFields() {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("length_histogram", ReportBins.lengthHistogram(lengths.value()));
+    fields.put("buckets", ReportBins.buckets(buckets.value()));
+    fields.put("score_histograms", bins.scoreHistograms(scoreBins.value()));
+    return fields;
   }
 
   public long rowsScored() {

@@ -116,9 +116,12 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       metrics.rowsScored.add(batch.size());
       metrics.tokens.add(ragged.totalSteps());
       metrics.paddedSlots.add((long) batch.size() * ragged.maxLength());
+      metrics.addBatch(ragged.lengths(), ragged.maxLength(), ragged.totalSteps());
       List<Row> rows = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
-        rows.add(predictionRow(batch.get(i), i, ragged, scores));
+        float[] rowScores = scores.row(i);
+        metrics.addScores(rowScores);
+        rows.add(predictionRow(batch.get(i), rowScores, i, scores));
       }
       return rows;
     }
@@ -146,7 +149,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     return new RaggedBatch(offsets, null, features, width);
   }
 
-  private Row predictionRow(RowCodec.Valid row, int i, RaggedBatch ragged, Scores scores) {
+  private Row predictionRow(RowCodec.Valid row, float[] rowScores, int i, Scores scores) {
     int[] keep = settings.keepIndices();
     Object[] values = new Object[keep.length + (settings.perStep() ? 4 : 3)];
     int k = 0;
@@ -155,7 +158,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       values[k++] = row.source().get(index);
     }
     values[k++] = row.length();
-    values[k++] = scores.row(i);
+    values[k++] = rowScores;
     if (settings.perStep()) {
       float[][] steps = new float[row.length()][];
       for (int t = 0; t < steps.length; t++) {

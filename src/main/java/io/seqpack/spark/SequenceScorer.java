@@ -89,7 +89,7 @@ public final class SequenceScorer {
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
-    ScoreMetrics metrics = new ScoreMetrics(jsc.sc());
+    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), spec.head());
     Dataset<Row> predictions =
         input.mapPartitions(
             new ScorePartition(broadcast, settings, metrics),

@@ -139,7 +139,8 @@ public final class Json {
       Object value = readValue(depth);
       if (map.containsKey(key)) {
         pos = keyPos;
-        throw error("duplicate key \"" + key + "\"");
+        throw error("duplicate key \""
+            + (key.length() <= MAX_KEY_SHOWN ? key : key.substring(0, MAX_KEY_SHOWN) + "...") + "\"");
       }
       map.put(key, value);
       skipWhitespace();
@@ -220,7 +221,7 @@ public final class Json {
             }
             int code = 0;
             for (int i = 0; i < 4; i++) {
-              int digit = Character.digit(text.charAt(pos + i), 16);
+              int digit = hexDigit(text.charAt(pos + i));
               if (digit < 0) {
                 throw error("invalid \\u escape");
               }
@@ -249,6 +250,26 @@ public final class Json {
     }
     return s;
   }
+
+  /**
+   * The value of an ASCII hex digit, or -1. Not {@link Character#digit}: that also accepts other scripts' digits
+   * (Arabic-Indic, fullwidth, ...), which RFC 8259 does not allow in {@code \\u} escapes.
+   */
+  private static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
+  /** At most this many characters of a key are quoted in an error message; keys can be arbitrarily long. */
+  private static final int MAX_KEY_SHOWN = 200;
 
   private Object readNumber() {
     int start = pos;
@@ -292,6 +313,9 @@ public final class Json {
     if (integral) {
       if (literal.length() > 400) {
         throw error("integer literal too long");
+      }
+      if (literal.length() <= 18) { // fits a long: skip the BigInteger (headers can hold millions of numbers)
+        return Long.parseLong(literal);
       }
       BigInteger big = new BigInteger(literal);
       return big.bitLength() < 64 ? (Object) big.longValue() : big;

@@ -135,7 +135,7 @@ class MainIT {
 
   @Test
   void helpAndInspectModel() {
-    for (String command : new String[] {"score", "demo", "inspect-model"}) {
+    for (String command : new String[] {"score", "demo", "inspect-model", "report"}) {
       Result r = run(command, "--help");
       assertEquals(0, r.status());
       assertTrue(r.out().startsWith("Usage: seqpack " + command), r.out());
@@ -144,5 +144,43 @@ class MainIT {
     assertEquals(0, inspect.status(), inspect.err());
     assertTrue(inspect.out().contains("rnn.weight_hh_l0"), inspect.out());
     assertTrue(inspect.out().contains("OK: the model is valid"), inspect.out());
+  }
+
+  @Test
+  void incrementalRunsSayWhatTheyDidAndBadCombinationsAreOneLine() throws Exception {
+    Path landing = Files.createDirectories(tmp.resolve("landing"));
+    try (var files = Files.list(Path.of(tokensInput))) {
+      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList()) {
+        Files.copy(f, landing.resolve(f.getFileName()));
+      }
+    }
+    String out = tmp.resolve("nightly").toString();
+    String[] nightly = {"score", "--incremental", "--checkpoint", tmp.resolve("nightly-cp").toString(), "--input",
+        landing.toString(), "--model", MODEL.toString(), "--output", out, "--master", "local[1]"};
+    Result first = run(nightly);
+    assertEquals(0, first.status(), first.err());
+    assertTrue(Pattern.compile("(?m)^seqpack: run 1: \\d+ new file\\(s\\), 4 new rows: scored 4, rejected 0 "
+        + "\\(accounting check ok\\)$").matcher(first.out()).find(), first.out());
+    Result second = run(nightly);
+    assertEquals(0, second.status(), second.err());
+    assertTrue(second.out().contains("seqpack: run 2: nothing new in " + landing + " since the last run; wrote no data"),
+        second.out());
+    assertTrue(Files.exists(Path.of(out, "_seqpack_report.html")));
+    Result report = run("report", out);
+    assertEquals(0, report.status(), report.err());
+
+    assertOneLineError(run("score", "--incremental", "--input", "i", "--model", "m", "--output", "o"), 2,
+        "seqpack: error: Missing --checkpoint DIR: --incremental needs a folder that records which input files "
+            + "earlier runs scored (see seqpack score --help)");
+    assertOneLineError(run("score", "--incremental", "--checkpoint", "c", "--mode", "overwrite", "--input", "i",
+        "--model", "m", "--output", "o"), 2, "seqpack: error: Cannot combine --mode overwrite with --incremental: to "
+        + "rescore everything, use a new --checkpoint with new --output and --rejects folders (or delete all three)");
+    assertOneLineError(run("score", "--checkpoint", "c", "--input", "i", "--model", "m", "--output", "o"), 2,
+        "seqpack: error: Invalid --checkpoint without --incremental: a batch run scores the whole input (add "
+            + "--incremental to score only new files)");
+    Result partition = run("score", "--input", tokensInput, "--model", MODEL.toString(), "--output",
+        tmp.resolve("o-part").toString(), "--partition-by", "day", "--master", "local[1]");
+    assertOneLineError(partition, 2,
+        "seqpack: error: Cannot find column 'day' (--partition-by) in the input; available columns: id, seq");
   }
 }

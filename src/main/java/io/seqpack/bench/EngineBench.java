@@ -1,0 +1,342 @@
+package io.seqpack.bench;
+
+import io.seqpack.batching.BatchPlan;
+import io.seqpack.batching.LengthBucketer;
+import io.seqpack.data.RaggedBatch;
+import io.seqpack.model.LoadedModel;
+import io.seqpack.model.ModelLoader;
+import io.seqpack.model.SafeTensors;
+import io.seqpack.model.Tensor;
+import io.seqpack.nn.Gemm;
+import io.seqpack.nn.Scores;
+import io.seqpack.nn.SequenceModel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Single-thread benchmark of the core engine ({@code io.seqpack.nn}), the counterpart of {@code
+ * scripts/bench_torch.py}; {@code scripts/bench} runs both and prints one table.
+ *
+ * <pre>
+ * EngineBench data  --out DIR [--sequences N] [--vocab V] [--seed S]
+ *     DIR/{uniform,lognormal}/{lengths.i32,tokens.i32}: little-endian int32, lengths uniform in 1..64 and
+ *     min(512, 1 + floor(lognormal(3, 1))), tokens uniform in [0, V)
+ * EngineBench model --out DIR --mode RNN_TANH|LSTM|GRU [--hidden 256] [--vocab 10000] [--embedding 100] [--seed S]
+ *     a model directory with PyTorch-like init (scripts/bench prefers scripts/bench_torch.py --make-models, which
+ *     writes the same layout from torch so both sides share byte-identical weights)
+ * EngineBench run   --models DIR --data DIR [--names rnn_tanh,lstm,gru] [--dists uniform,lognormal] [--runs 3]
+ *     [--warmup-seconds 3] [--json OUT]
+ *     SGEMM GFLOP/s of the engine's BLAS call, then per model × distribution: tokens/s and sequences/s of
+ *     LengthBucketer(BatchPlan.defaults()) batches scored by SequenceModel.score, one thread; writes
+ *     DATA/DIST/scores_NAME.f32 (scores in input order) for the PyTorch side to compare.
+ * </pre>
+ */
+public final class EngineBench {
+  private EngineBench() {}
+
+  public static final String[] DISTRIBUTIONS = {"uniform", "lognormal"};
+
+  public static void main(String[] argv) throws Exception {
+    if (argv.length == 0) {
+      usage();
+    }
+    Map<String, String> opts = options(Arrays.copyOfRange(argv, 1, argv.length));
+    switch (argv[0]) {
+      case "data" -> writeData(Path.of(need(opts, "out")), intOpt(opts, "sequences", 20_000),
+          intOpt(opts, "vocab", 10_000), Long.parseLong(opts.getOrDefault("seed", "42")));
+      case "model" -> writeModel(Path.of(need(opts, "out")), need(opts, "mode"), intOpt(opts, "hidden", 256),
+          intOpt(opts, "vocab", 10_000), intOpt(opts, "embedding", 100),
+          Long.parseLong(opts.getOrDefault("seed", "0")));
+      case "run" -> run(opts);
+      default -> usage();
+    }
+  }
+
+  private static void usage() {
+    System.err.println("usage: EngineBench data|model|run [--option value ...] (see the class javadoc)");
+    System.exit(2);
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("expected --name value, got " + args[i]);
+      }
+      m.put(args[i].substring(2), args[++i]);
+    }
+    return m;
+  }
+
+  private static String need(Map<String, String> opts, String name) {
+    String v = opts.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("missing --" + name);
+    }
+    return v;
+  }
+
+  private static int intOpt(Map<String, String> opts, String name, int def) {
+    return opts.containsKey(name) ? Integer.parseInt(opts.get(name)) : def;
+  }
+
+  // ------------------------------------------------------------------------------------------------ data
+
+  /** A dataset: sequence i is {@code tokens[offsets[i] .. offsets[i+1])}. */
+  record Dataset(int[] lengths, int[] offsets, int[] tokens) {
+    int size() {
+      return lengths.length;
+    }
+
+    long totalTokens() {
+      return offsets[lengths.length];
+    }
+  }
+
+  static int[] lengths(String distribution, int n, SplittableRandom random) {
+    int[] lengths = new int[n];
+    for (int i = 0; i < n; i++) {
+      lengths[i] = switch (distribution) {
+        case "uniform" -> 1 + random.nextInt(64);
+        case "lognormal" -> (int) Math.min(512, 1 + Math.floor(Math.exp(3 + gaussian(random))));
+        default -> throw new IllegalArgumentException("unknown distribution " + distribution);
+      };
+    }
+    return lengths;
+  }
+
+  private static double gaussian(SplittableRandom random) { // Box-Muller, deterministic across JVMs
+    double u1 = 1.0 - random.nextDouble();
+    double u2 = random.nextDouble();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  static void writeData(Path out, int sequences, int vocab, long seed) throws IOException {
+    for (int d = 0; d < DISTRIBUTIONS.length; d++) {
+      SplittableRandom random = new SplittableRandom(seed + 1000L * d);
+      int[] lengths = lengths(DISTRIBUTIONS[d], sequences, random);
+      long total = Arrays.stream(lengths).asLongStream().sum();
+      int[] tokens = new int[Math.toIntExact(total)];
+      for (int i = 0; i < tokens.length; i++) {
+        tokens[i] = random.nextInt(vocab);
+      }
+      Path dir = out.resolve(DISTRIBUTIONS[d]);
+      Files.createDirectories(dir);
+      writeInts(dir.resolve("lengths.i32"), lengths);
+      writeInts(dir.resolve("tokens.i32"), tokens);
+      System.err.printf(Locale.ROOT, "bench data: %s: %d sequences, %d tokens, mean length %.1f -> %s%n",
+          DISTRIBUTIONS[d], sequences, total, total / (double) sequences, dir);
+    }
+  }
+
+  static Dataset readData(Path dir) throws IOException {
+    int[] lengths = readInts(dir.resolve("lengths.i32"));
+    int[] tokens = readInts(dir.resolve("tokens.i32"));
+    int[] offsets = new int[lengths.length + 1];
+    for (int i = 0; i < lengths.length; i++) {
+      offsets[i + 1] = offsets[i] + lengths[i];
+    }
+    if (offsets[lengths.length] != tokens.length) {
+      throw new IOException(dir + ": lengths sum to " + offsets[lengths.length] + " but there are " + tokens.length
+          + " tokens");
+    }
+    return new Dataset(lengths, offsets, tokens);
+  }
+
+  private static void writeInts(Path path, int[] values) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    b.asIntBuffer().put(values);
+    Files.write(path, b.array());
+  }
+
+  private static int[] readInts(Path path) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
+    int[] v = new int[b.remaining() / 4];
+    b.asIntBuffer().get(v);
+    return v;
+  }
+
+  private static void writeFloats(Path path, float[] values) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(values);
+    Files.write(path, b.array());
+  }
+
+  // ------------------------------------------------------------------------------------------------ model
+
+  /** A tokens → mode(hidden) → fc(hidden → 1), pooling last model with PyTorch's default init distributions. */
+  static void writeModel(Path out, String mode, int hidden, int vocab, int embedding, long seed) throws IOException {
+    int gates = switch (mode) {
+      case "RNN_TANH", "RNN_RELU" -> 1;
+      case "LSTM" -> 4;
+      case "GRU" -> 3;
+      default -> throw new IllegalArgumentException("unknown mode " + mode);
+    };
+    SplittableRandom random = new SplittableRandom(seed);
+    Map<String, Tensor> t = new LinkedHashMap<>();
+    float[] emb = new float[vocab * embedding];
+    for (int i = 0; i < emb.length; i++) {
+      emb[i] = (float) gaussian(random);
+    }
+    t.put("embedding.weight", new Tensor("embedding.weight", new int[] {vocab, embedding}, emb));
+    double bound = 1 / Math.sqrt(hidden);
+    t.put("rnn.weight_ih_l0", uniform("rnn.weight_ih_l0", random, bound, gates * hidden, embedding));
+    t.put("rnn.weight_hh_l0", uniform("rnn.weight_hh_l0", random, bound, gates * hidden, hidden));
+    t.put("rnn.bias_ih_l0", uniform("rnn.bias_ih_l0", random, bound, gates * hidden));
+    t.put("rnn.bias_hh_l0", uniform("rnn.bias_hh_l0", random, bound, gates * hidden));
+    t.put("fc.weight", uniform("fc.weight", random, bound, 1, hidden));
+    t.put("fc.bias", uniform("fc.bias", random, bound, 1));
+    Files.createDirectories(out);
+    Files.write(out.resolve(ModelLoader.MODEL_SAFETENSORS), SafeTensors.write(t, Map.of("format", "pt")));
+    String json = "{\n  \"format\": \"seqpack-model/1\",\n"
+        + "  \"input\": {\"kind\": \"tokens\", \"vocab_size\": " + vocab + ", \"embedding_dim\": " + embedding
+        + ", \"padding_idx\": null},\n"
+        + "  \"rnn\": {\"mode\": \"" + mode + "\", \"hidden_size\": " + hidden
+        + ", \"num_layers\": 1, \"bidirectional\": false, \"bias\": true, \"proj_size\": 0},\n"
+        + "  \"head\": {\"pooling\": \"last\", \"out_features\": 1, \"activation\": \"none\"}\n}\n";
+    Files.writeString(out.resolve(ModelLoader.MODEL_JSON), json);
+    System.err.println("bench model: " + mode + " " + hidden + " -> " + out);
+  }
+
+  private static Tensor uniform(String name, SplittableRandom random, double bound, int... shape) {
+    float[] v = new float[Arrays.stream(shape).reduce(1, Math::multiplyExact)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+    }
+    return new Tensor(name, shape, v);
+  }
+
+  // ------------------------------------------------------------------------------------------------ run
+
+  private static void run(Map<String, String> opts) throws IOException {
+    Path models = Path.of(need(opts, "models"));
+    Path data = Path.of(need(opts, "data"));
+    String[] names = opts.getOrDefault("names", "rnn_tanh,lstm,gru").split(",");
+    String[] dists = opts.getOrDefault("dists", String.join(",", DISTRIBUTIONS)).split(",");
+    int runs = Math.max(1, intOpt(opts, "runs", 3));
+    double warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "3"));
+    double maxPassSeconds = Double.parseDouble(opts.getOrDefault("max-pass-seconds", "1e9"));
+
+    StringBuilder json = new StringBuilder();
+    json.append("{\n  \"engine\": {\"gemm\": \"").append(Gemm.backend()).append("\", \"java\": \"")
+        .append(System.getProperty("java.version")).append("\", \"threads\": 1},\n");
+
+    // SGEMM roofline: [m × 256] · [256 × G·256] through the engine's BLAS call, pure kernel and through Gemm
+    int[] ms = {1, 4, 16, 64, 256};
+    int[] gateCounts = {1, 3, 4};
+    json.append("  \"sgemm\": [\n");
+    Map<Integer, Double> gflops256 = new LinkedHashMap<>();
+    boolean first = true;
+    for (int g : gateCounts) {
+      for (int m : ms) {
+        double[] r = GemmProbe.measure(m, g * 256, 256);
+        if (m == 256) {
+          gflops256.put(g, r[0]);
+        }
+        System.err.printf(Locale.ROOT, "sgemm m=%-4d n=%-5d k=256: kernel %6.1f GFLOP/s   Gemm.multiply %6.1f GFLOP/s%n",
+            m, g * 256, r[0], r[1]);
+        json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
+            "    {\"m\": %d, \"n\": %d, \"k\": 256, \"kernel_gflops\": %.2f, \"gemm_gflops\": %.2f}",
+            m, g * 256, r[0], r[1]));
+        first = false;
+      }
+    }
+    json.append("\n  ],\n  \"results\": [\n");
+
+    first = true;
+    for (String name : names) {
+      LoadedModel loaded = ModelLoader.load(models.resolve(name));
+      SequenceModel model = new SequenceModel(loaded);
+      int gates = loaded.spec().rnn().mode().gates();
+      int hidden = loaded.spec().rnn().hiddenSize();
+      for (String dist : dists) {
+        Dataset ds = readData(data.resolve(dist));
+        float[] scores = new float[ds.size()];
+        // warm-up: score batches until warmupSeconds have passed (at most one pass)
+        pass(model, ds, scores, warmupSeconds);
+        double[] seconds = new double[runs]; // thread CPU seconds per token, scaled to the whole dataset
+        double[] wall = new double[runs];
+        for (int r = 0; r < runs; r++) {
+          double[] t = pass(model, ds, scores, maxPassSeconds);
+          seconds[r] = t[0];
+          wall[r] = t[1];
+        }
+        writeFloats(data.resolve(dist).resolve("scores_" + name + ".f32"), scores);
+        double[] sorted = seconds.clone(); // CPU time: robust to other load on the machine
+        Arrays.sort(sorted);
+        double best = sorted[0];
+        double median = sorted[runs / 2];
+        long tokens = ds.totalTokens();
+        double flopsPerToken = 2.0 * gates * hidden * hidden;
+        double roofline = gflops256.getOrDefault(gates, Double.NaN) * 1e9 / flopsPerToken;
+        System.err.printf(Locale.ROOT,
+            "engine %-9s %-9s %9.0f tok/s (best; median %9.0f) %8.0f seq/s  roofline %9.0f tok/s -> %.2f%n",
+            name, dist, tokens / best, tokens / median, ds.size() / best, roofline, tokens / best / roofline);
+        json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
+            "    {\"model\": \"%s\", \"mode\": \"%s\", \"hidden\": %d, \"dist\": \"%s\", \"sequences\": %d, "
+                + "\"tokens\": %d, \"runs\": %d, \"cpu_seconds\": %s, \"wall_seconds\": %s, \"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, \"wall_tok_per_s_best\": %.1f, "
+                + "\"seq_per_s_best\": %.1f, \"flops_per_token\": %.0f, \"roofline_tok_per_s\": %.1f, "
+                + "\"roofline_fraction\": %.4f}",
+            name, loaded.spec().rnn().mode(), hidden, dist, ds.size(), tokens, runs, Arrays.toString(seconds), Arrays.toString(wall),
+            tokens / best, tokens / median, tokens / Arrays.stream(wall).min().getAsDouble(), ds.size() / best,
+            flopsPerToken, roofline, tokens / best / roofline));
+        first = false;
+      }
+    }
+    json.append("\n  ]\n}\n");
+    if (opts.containsKey("json")) {
+      Files.writeString(Path.of(opts.get("json")), json.toString());
+    } else {
+      System.out.print(json);
+    }
+  }
+
+  /**
+   * Buckets the dataset like the Spark job and scores the batches, stopping after the batch that crosses {@code
+   * maxSeconds} of CPU time (windows are random samples of the data, so a prefix of batches is representative).
+   *
+   * @return {@code {thread CPU seconds, wall seconds}} scaled from the tokens scored to the whole dataset
+   */
+  private static double[] pass(SequenceModel model, Dataset ds, float[] scores, double maxSeconds) {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long cpu0 = mx.getCurrentThreadCpuTime();
+    long wall0 = System.nanoTime();
+    long limit = (long) Math.min(Long.MAX_VALUE / 2, maxSeconds * 1e9);
+    long done = 0;
+    Iterator<Integer> ids = IntStream.range(0, ds.size()).iterator();
+    LengthBucketer<Integer> bucketer = new LengthBucketer<>(ids, i -> ds.lengths()[i], BatchPlan.defaults());
+    while (bucketer.hasNext()) {
+      List<Integer> batch = bucketer.next();
+      int[] offsets = new int[batch.size() + 1];
+      for (int i = 0; i < batch.size(); i++) {
+        offsets[i + 1] = offsets[i] + ds.lengths()[batch.get(i)];
+      }
+      int[] tokens = new int[offsets[batch.size()]];
+      for (int i = 0; i < batch.size(); i++) {
+        int id = batch.get(i);
+        System.arraycopy(ds.tokens(), ds.offsets()[id], tokens, offsets[i], ds.lengths()[id]);
+      }
+      Scores s = model.score(new RaggedBatch(offsets, tokens, null, 1), false);
+      for (int i = 0; i < batch.size(); i++) {
+        scores[batch.get(i)] = s.scores()[i];
+      }
+      done += tokens.length;
+      if (mx.getCurrentThreadCpuTime() - cpu0 > limit) {
+        break;
+      }
+    }
+    double scale = ds.totalTokens() / (double) done;
+    return new double[] {(mx.getCurrentThreadCpuTime() - cpu0) / 1e9 * scale, (System.nanoTime() - wall0) / 1e9 * scale};
+  }
+}

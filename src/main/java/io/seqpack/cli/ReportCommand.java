@@ -1,0 +1,54 @@
+package io.seqpack.cli;
+
+import io.seqpack.ConfigException;
+import io.seqpack.report.RunReport;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** {@code seqpack report OUTPUT_DIR}: (re)draw a run's HTML report from its summary. */
+final class ReportCommand {
+  private ReportCommand() {}
+
+  static final String HELP = """
+      Usage: seqpack report OUTPUT_DIR
+
+      Reads OUTPUT_DIR/_seqpack_summary.json (written by a finished 'seqpack score' run into its --output
+      folder) and writes OUTPUT_DIR/_seqpack_report.html next to it, replacing an older report. The report is
+      one self-contained HTML file (no scripts, no network): the key figures, the sequence-length histogram
+      with the bucket boundaries, rows, tokens and batch fill per bucket, throughput over time, score
+      histograms per output feature and rejects per reason. OUTPUT_DIR must be a local folder (or file:// URI);
+      copy the summary off HDFS/S3 first. Prints the report's path. Exit status 2 with a one-line reason if the
+      summary is missing or malformed.
+      """;
+
+  static void run(String[] argv, PrintStream out) {
+    Args args = Args.parse("report", argv, Set.of(), Set.of());
+    if (args.positional().size() != 1) {
+      throw new ConfigException("Expected exactly one output folder (seqpack report OUTPUT_DIR)");
+    }
+    out.println(RunReport.write(localFolder(args.positional().get(0))));
+  }
+
+  static Path localFolder(String arg) {
+    if (arg.startsWith("file:")) {
+      try {
+        return Path.of(URI.create(arg));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("Cannot read output folder " + arg + ": " + e.getMessage(), e);
+      }
+    }
+    int scheme = arg.indexOf("://");
+    if (scheme > 0 && arg.substring(0, scheme).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+      throw new ConfigException("Cannot read output folder " + arg
+          + ": seqpack report reads local folders only; copy " + RunReport.SUMMARY_FILE + " to a local folder first");
+    }
+    try {
+      return Path.of(arg);
+    } catch (InvalidPathException e) {
+      throw new ConfigException("Cannot read output folder " + arg + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.seqpack.report;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.util.Locale;
+
+/** Escaping and number formatting for the report. Every string from the summary goes through {@link #esc}. */
+final class Html {
+  private Html() {}
+
+  /** Escapes text for HTML/SVG element content and double- or single-quoted attribute values. */
+  static String esc(String s) {
+    StringBuilder sb = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '&' -> sb.append("&amp;");
+        case '<' -> sb.append("&lt;");
+        case '>' -> sb.append("&gt;");
+        case '"' -> sb.append("&quot;");
+        case '\'' -> sb.append("&#39;");
+        default -> {
+          // C0 controls other than tab/newline are not allowed in HTML text; show them as U+FFFD
+          sb.append(c < 0x20 && c != '\t' && c != '\n' ? '\uFFFD' : c);
+        }
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Shortens a label to at most {@code max} characters (before escaping), ending in an ellipsis if cut. */
+  static String shorten(String s, int max) {
+    if (max < 2) {
+      max = 2;
+    }
+    return s.length() <= max ? s : s.substring(0, max - 1) + "\u2026";
+  }
+
+  /** Exact figure as it appears in the summary, with thousands separators: 1234567 → 1,234,567; 0.913 → 0.913. */
+  static String number(Number n) {
+    if (n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
+        || n instanceof BigInteger) {
+      return String.format(Locale.ROOT, "%,d", n instanceof BigInteger b ? b : (Object) n.longValue());
+    }
+    double d = n.doubleValue();
+    if (!Double.isFinite(d)) {
+      return String.valueOf(d);
+    }
+    DecimalFormat f = new DecimalFormat("#,##0.##########", DecimalFormatSymbols.getInstance(Locale.ROOT));
+    return f.format(n instanceof BigDecimal bd ? bd : BigDecimal.valueOf(d));
+  }
+
+  /** A ratio in 0..1 as a percentage with one decimal: 0.9134 → 91.3%. */
+  static String percent(double ratio) {
+    return String.format(Locale.ROOT, "%.1f%%", ratio * 100.0);
+  }
+
+  /** Coordinates in SVG: at most two decimals, no exponent. */
+  static String c(double v) {
+    if (Math.abs(v) < 0.005) {
+      return "0";
+    }
+    String s = String.format(Locale.ROOT, "%.2f", v);
+    if (s.indexOf('.') >= 0) {
+      s = s.replaceAll("0+$", "");
+      if (s.endsWith(".")) {
+        s = s.substring(0, s.length() - 1);
+      }
+    }
+    return s;
+  }
+
+  /**
+   * An axis tick value; {@code step} is the tick spacing and {@code scale} the largest magnitude on the axis,
+   * which picks one suffix (k, M, G) for the whole axis.
+   */
+  static String tick(double v, double step, double scale) {
+    double div = 1;
+    String suffix = "";
+    if (scale >= 1e9) {
+      div = 1e9;
+      suffix = "G";
+    } else if (scale >= 1e6) {
+      div = 1e6;
+      suffix = "M";
+    } else if (scale >= 1e4) {
+      div = 1e3;
+      suffix = "k";
+    }
+    double shown = v / div;
+    double s = step / div;
+    int decimals = Math.max(0, (int) Math.ceil(-Math.log10(s) - 1e-9));
+    if (decimals > 0 && Math.abs(s * Math.pow(10, decimals) - Math.rint(s * Math.pow(10, decimals))) > 1e-6) {
+      decimals++; // steps like 0.25
+    }
+    decimals = Math.min(decimals, 6);
+    if (Math.abs(shown) < Math.pow(10, -decimals) / 2) {
+      return "0"; // not "0k" or "-0"
+    }
+    return String.format(Locale.ROOT, "%." + decimals + "f", shown) + suffix;
+  }
+}

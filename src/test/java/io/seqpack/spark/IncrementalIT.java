@@ -1,0 +1,281 @@
+package io.seqpack.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpack.ConfigException;
+import io.seqpack.InputSchemaException;
+import io.seqpack.batching.BatchPlan;
+import io.seqpack.util.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Incremental (nightly) runs: only new files, exactly once across failures; partitioned outputs; report data. */
+class IncrementalIT {
+  private static final Path MODEL = Path.of("src/test/resources/golden/lstm"); // tokens, vocab 20, 1 output
+  private static final StructType SCHEMA = DataTypes.createStructType(List.of(
+      DataTypes.createStructField("id", DataTypes.LongType, true),
+      DataTypes.createStructField("seq", DataTypes.createArrayType(DataTypes.IntegerType, true), true),
+      DataTypes.createStructField("region", DataTypes.StringType, true)));
+  private static SparkSession spark;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void startSpark() {
+    spark = LocalSpark.start(); // local[2]: one attempt per task, so an injected task failure fails the query
+  }
+
+  @AfterAll
+  static void stopSpark() {
+    spark.stop();
+  }
+
+  /** {@code good} scorable rows and {@code bad} rows with an out-of-range token, ids from firstId. */
+  private static List<Row> rows(long firstId, int good, int bad) {
+    List<Row> rows = new ArrayList<>();
+    String[] regions = {"eu", "us", "apac"};
+    for (int i = 0; i < good + bad; i++) {
+      List<Integer> seq = new ArrayList<>();
+      for (int t = 0; t < 1 + (i * 13) % 40; t++) {
+        seq.add((i + t * 7) % 20);
+      }
+      if (i >= good) {
+        seq.add(99);
+      }
+      rows.add(RowFactory.create(firstId + i, seq, regions[(int) ((firstId + i) % 3)]));
+    }
+    return rows;
+  }
+
+  /** Lands one Parquet file {@code name.parquet} in {@code dir} the way an upstream job would: write, rename. */
+  private void land(Path dir, String name, List<Row> rows) throws IOException {
+    Path staging = tmp.resolve("staging-" + name);
+    spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(staging.toString());
+    Files.createDirectories(dir);
+    try (Stream<Path> files = Files.list(staging)) {
+      Path part = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+      Files.move(part, dir.resolve(name + ".parquet"));
+    }
+  }
+
+  private static ScoreJob.Options options(Path in, Path out, List<String> partitionBy) {
+    return new ScoreJob.Options(in.toString(), MODEL, out.toString(), null, "id", "seq", List.of(), false, 0,
+        new BatchPlan(200, 8, 2), false, false, 1.0, partitionBy);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> run(ScoreJob.Summary s) {
+    return (Map<String, Object>) s.fields().get("run");
+  }
+
+  private static long num(Map<String, Object> m, String key) {
+    return ((Number) m.get(key)).longValue();
+  }
+
+  /** id -> scores as Spark reads the output (through the file sink log); fails on a duplicate id. */
+  private static Map<Long, List<Object>> predictions(String output) {
+    Map<Long, List<Object>> byId = new TreeMap<>();
+    for (Row r : spark.read().parquet(output).select("id", "scores").collectAsList()) {
+      assertFalse(byId.containsKey(r.getLong(0)), "id " + r.getLong(0) + " appears twice");
+      byId.put(r.getLong(0), r.getList(1));
+    }
+    return byId;
+  }
+
+  @Test
+  void eachRunScoresOnlyNewFilesAndMatchesTheBatchJob() throws Exception {
+    Path in = tmp.resolve("landing");
+    Path out = tmp.resolve("scores");
+    String checkpoint = tmp.resolve("checkpoint").toString();
+    land(in, "A", rows(0, 98, 2));
+    land(in, "B", rows(1000, 50, 0));
+
+    ScoreJob.Summary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    land(in, "C", rows(2000, 29, 1));
+    ScoreJob.Summary r2 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    long outputFiles = countFiles(out);
+    ScoreJob.Summary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+
+    for (ScoreJob.Summary s : List.of(r1, r2, r3)) {
+      System.out.printf("IncrementalIT run %s: new_files=%s new_rows=%s scored=%d rejected=%d check=%s totals=%s/%s%n",
+          run(s).get("id"), run(s).get("new_file_count"), run(s).get("new_rows"), s.scoredRows(), s.rejectedRows(),
+          run(s).get("accounting_check"), run(s).get("total_scored_rows"), run(s).get("total_rejected_rows"));
+    }
+    assertEquals(List.of(1L, 2L, 3L), List.of(num(run(r1), "id"), num(run(r2), "id"), num(run(r3), "id")));
+    assertEquals(2, num(run(r1), "new_file_count"));
+    assertEquals(150, num(run(r1), "new_rows"));
+    assertEquals(148, r1.scoredRows());
+    assertEquals(2, r1.rejectedRows());
+    assertEquals("ok", run(r1).get("accounting_check"));
+    assertEquals(1, num(run(r2), "new_file_count"));
+    assertTrue(((List<?>) run(r2).get("new_files")).get(0).toString().endsWith("C.parquet"));
+    assertEquals(30, num(run(r2), "new_rows"));
+    assertEquals(29, r2.scoredRows());
+    assertEquals(Map.of("TOKEN_OUT_OF_RANGE", 1L), r2.rejectsByReason());
+    assertEquals(0, num(run(r3), "new_rows"));
+    assertEquals(0, num(run(r3), "new_file_count"));
+    assertEquals(0, r3.scoredRows() + r3.rejectedRows());
+    assertEquals(outputFiles, countFiles(out), "a run with nothing new writes no data");
+    assertEquals(177, num(run(r3), "total_scored_rows"));
+
+    Map<String, Object> summaryFile = Json.parseObject(Files.readString(out.resolve(ScoreJob.SUMMARY_FILE)));
+    assertEquals(0L, ((Map<?, ?>) summaryFile.get("run")).get("new_rows"));
+    for (int n = 1; n <= 3; n++) {
+      assertTrue(Files.exists(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-" + n + ".json")));
+    }
+    Map<String, Object> run2 = Json.parseObject(
+        Files.readString(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-2.json")));
+    assertEquals(29L, run2.get("scored_rows"));
+    assertReportData(run2, 29);
+
+    Map<Long, List<Object>> incremental = predictions(out.toString());
+    assertEquals(177, incremental.size());
+    assertEquals(3, spark.read().parquet(out + "_rejects").count());
+    Path batchOut = tmp.resolve("batch-scores");
+    ScoreJob.run(spark, options(in, batchOut, List.of()));
+    Map<Long, List<Object>> batch = predictions(batchOut.toString());
+    assertEquals(batch.keySet(), incremental.keySet());
+    for (Long id : batch.keySet()) {
+      float a = (Float) batch.get(id).get(0);
+      float b = (Float) incremental.get(id).get(0);
+      assertEquals(a, b, 1e-6, "score of id " + id);
+    }
+    assertTrue(Files.exists(out.resolve("_seqpack_report.html")), "HTML report written");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void assertReportData(Map<String, Object> summary, long scored) {
+    Map<String, Object> lengths = (Map<String, Object>) summary.get("length_histogram");
+    List<Number> edges = (List<Number>) lengths.get("bin_edges");
+    List<Number> counts = (List<Number>) lengths.get("counts");
+    assertEquals(edges.size(), counts.size() + 1);
+    assertEquals(scored, counts.stream().mapToLong(Number::longValue).sum());
+    assertEquals(List.of(1L, 2L, 3L, 4L, 6L, 8L), edges.subList(0, 6));
+    List<Map<String, Object>> buckets = (List<Map<String, Object>>) summary.get("buckets");
+    assertEquals(scored, buckets.stream().mapToLong(b -> num(b, "rows")).sum());
+    assertEquals(summary.get("batches"), buckets.stream().mapToLong(b -> num(b, "batches")).sum());
+    assertEquals(summary.get("tokens_scored"), buckets.stream().mapToLong(b -> num(b, "tokens")).sum());
+    List<Map<String, Object>> throughput = (List<Map<String, Object>>) summary.get("throughput");
+    assertTrue(throughput.size() >= 2);
+    assertEquals(0L, num(throughput.get(0), "rows"));
+    assertEquals(scored, num(throughput.get(throughput.size() - 1), "rows"));
+    List<Map<String, Object>> scores = (List<Map<String, Object>>) summary.get("score_histograms");
+    assertEquals(1, scores.size()); // the model has one output
+    Map<String, Object> h = scores.get(0);
+    assertEquals(21, ((List<?>) h.get("bin_edges")).size());
+    assertEquals(scored, ((List<Number>) h.get("counts")).stream().mapToLong(Number::longValue).sum()
+        + num(h, "underflow") + num(h, "overflow") + num(h, "nan"));
+  }
+
+  private static long countFiles(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(p -> p.toString().endsWith(".parquet")).count();
+    }
+  }
+
+  @Test
+  void aRunThatFailsHalfWayIsRerunWithEveryRowExactlyOnce() throws Exception {
+    Path in = tmp.resolve("landing");
+    Path out = tmp.resolve("scores");
+    String checkpoint = tmp.resolve("checkpoint").toString();
+    land(in, "A", rows(0, 40, 1));
+    ScoreJob.Summary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    assertEquals(40, r1.scoredRows());
+    land(in, "B", rows(1000, 60, 2));
+    land(in, "C", rows(2000, 25, 0));
+
+    spark.conf().set(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY, "true"); // every scoring task fails after its rows
+    try {
+      JobFailedException e = assertThrows(JobFailedException.class,
+          () -> IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint));
+      System.out.println("IncrementalIT failed run: " + e.getMessage());
+      assertTrue(e.getMessage().startsWith("incremental run 2 failed in the predictions query: "), e.getMessage());
+      assertTrue(e.getMessage().contains("injected failure"), e.getMessage());
+    } finally {
+      spark.conf().unset(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY);
+    }
+    Map<String, Object> failed = Json.parseObject(
+        Files.readString(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-2.json")));
+    assertEquals("failed", ((Map<?, ?>) failed.get("run")).get("status"));
+    assertEquals(40, predictions(out.toString()).size(), "nothing of the failed run is visible through Spark");
+
+    ScoreJob.Summary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    System.out.printf("IncrementalIT rerun %s: new_files=%s new_rows=%s scored=%d rejected=%d check=%s%n",
+        run(r3).get("id"), run(r3).get("new_file_count"), run(r3).get("new_rows"), r3.scoredRows(),
+        r3.rejectedRows(), run(r3).get("accounting_check"));
+    assertEquals(3, num(run(r3), "id"));
+    assertEquals(2, num(run(r3), "new_file_count"));
+    assertEquals(87, num(run(r3), "new_rows"));
+    assertEquals(85, r3.scoredRows());
+    assertEquals(2, r3.rejectedRows());
+    assertEquals("ok", run(r3).get("accounting_check"));
+    Map<Long, List<Object>> all = predictions(out.toString()); // asserts no id twice
+    assertEquals(125, all.size());
+    assertEquals(3, spark.read().parquet(out + "_rejects").count());
+    assertEquals(3, spark.read().parquet(out + "_rejects").select("id").distinct().count());
+  }
+
+  @Test
+  void partitionedOutputsCarryTheColumnInBatchAndIncrementalRuns() throws Exception {
+    Path in = tmp.resolve("landing");
+    land(in, "A", rows(0, 60, 3));
+    Map<Long, String> regionOf = new TreeMap<>();
+    rows(0, 60, 3).forEach(r -> regionOf.put(r.getLong(0), r.getString(2)));
+
+    Path batchOut = tmp.resolve("batch");
+    ScoreJob.Summary batch = ScoreJob.run(spark, options(in, batchOut, List.of("region")));
+    Path incOut = tmp.resolve("incremental");
+    ScoreJob.Summary inc =
+        IncrementalScoreJob.run(spark, options(in, incOut, List.of("region")), tmp.resolve("cp").toString());
+    for (ScoreJob.Summary s : List.of(batch, inc)) {
+      assertEquals(60, s.scoredRows());
+      assertEquals(3, s.rejectedRows());
+    }
+    for (Path out : List.of(batchOut, incOut)) {
+      for (String region : List.of("eu", "us", "apac")) {
+        assertTrue(Files.isDirectory(out.resolve("region=" + region)), out + " has region=" + region);
+      }
+      assertTrue(Files.isDirectory(Path.of(out + "_rejects").resolve("region=eu")));
+      List<Row> read = spark.read().parquet(out.toString()).select("id", "region").collectAsList();
+      assertEquals(60, read.size());
+      for (Row r : read) {
+        assertEquals(regionOf.get(r.getLong(0)), r.getString(1), "region of id " + r.getLong(0));
+      }
+      List<Row> rejects = spark.read().parquet(out + "_rejects").select("id", "region", "reason").collectAsList();
+      assertEquals(3, rejects.size());
+      for (Row r : rejects) {
+        assertEquals(regionOf.get(r.getLong(0)), r.getString(1));
+      }
+    }
+
+    InputSchemaException unknown = assertThrows(InputSchemaException.class,
+        () -> ScoreJob.run(spark, options(in, tmp.resolve("x"), List.of("country"))));
+    assertEquals("Cannot find column 'country' (--partition-by) in the input; available columns: id, seq, region",
+        unknown.getMessage());
+    ConfigException overwrite = assertThrows(ConfigException.class, () -> IncrementalScoreJob.run(spark,
+        new ScoreJob.Options(in.toString(), MODEL, incOut.toString(), null, "id", "seq", List.of(), false, 0,
+            BatchPlan.defaults(), true, false, 1.0), tmp.resolve("cp").toString()));
+    assertTrue(overwrite.getMessage().startsWith("Cannot combine --mode overwrite with --incremental"));
+    ConfigException other = assertThrows(ConfigException.class, () -> IncrementalScoreJob.run(spark,
+        options(in, tmp.resolve("elsewhere"), List.of()), tmp.resolve("cp").toString()));
+    assertTrue(other.getMessage().startsWith("Cannot use --checkpoint "), other.getMessage());
+  }
+}
