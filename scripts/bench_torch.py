@@ -153,7 +153,7 @@ def main(argv=None):
                 java_scores = os.path.join(d, "scores_%s.f32" % name)
                 if os.path.exists(java_scores):
                     js = np.fromfile(java_scores, dtype="<f4")
-                    done = ~np.isnan(scores)
+                    done = ~np.isnan(scores) & ~np.isnan(js) if len(js) == n else None
                     if len(js) == n and done.any():
                         row["max_abs_diff_vs_seqpack"] = float(np.max(np.abs(js[done] - scores[done])))
                         row["compared_sequences"] = int(done.sum())

@@ -238,8 +238,9 @@ public final class EngineBench {
     json.append("  \"sgemm\": [\n");
     Map<Integer, Double> gflops256 = new LinkedHashMap<>();
     boolean first = true;
+    int[] msUsed = opts.containsKey("quick") ? new int[] {256} : ms;
     for (int g : gateCounts) {
-      for (int m : ms) {
+      for (int m : msUsed) {
         double[] r = GemmProbe.measure(m, g * 256, 256);
         if (m == 256) {
           gflops256.put(g, r[0]);
@@ -257,12 +258,15 @@ public final class EngineBench {
     first = true;
     for (String name : names) {
       LoadedModel loaded = ModelLoader.load(models.resolve(name));
-      SequenceModel model = new SequenceModel(loaded);
+      SequenceModel model = new SequenceModel(loaded, opts.containsKey("vocab-table-max-floats")
+          ? new SequenceModel.Options(Long.parseLong(opts.get("vocab-table-max-floats")))
+          : SequenceModel.Options.DEFAULT);
       int gates = loaded.spec().rnn().mode().gates();
       int hidden = loaded.spec().rnn().hiddenSize();
       for (String dist : dists) {
         Dataset ds = readData(data.resolve(dist));
         float[] scores = new float[ds.size()];
+        Arrays.fill(scores, Float.NaN); // time-boxed passes may leave sequences unscored
         // warm-up: score batches until warmupSeconds have passed (at most one pass)
         pass(model, ds, scores, warmupSeconds);
         double[] seconds = new double[runs]; // thread CPU seconds per token, scaled to the whole dataset
@@ -286,11 +290,11 @@ public final class EngineBench {
         json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
             "    {\"model\": \"%s\", \"mode\": \"%s\", \"hidden\": %d, \"dist\": \"%s\", \"sequences\": %d, "
                 + "\"tokens\": %d, \"runs\": %d, \"cpu_seconds\": %s, \"wall_seconds\": %s, \"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, \"wall_tok_per_s_best\": %.1f, "
-                + "\"seq_per_s_best\": %.1f, \"flops_per_token\": %.0f, \"roofline_tok_per_s\": %.1f, "
+                + "\"seq_per_s_best\": %.1f, \"vocab_table\": %b, \"flops_per_token\": %.0f, \"roofline_tok_per_s\": %.1f, "
                 + "\"roofline_fraction\": %.4f}",
             name, loaded.spec().rnn().mode(), hidden, dist, ds.size(), tokens, runs, Arrays.toString(seconds), Arrays.toString(wall),
             tokens / best, tokens / median, tokens / Arrays.stream(wall).min().getAsDouble(), ds.size() / best,
-            flopsPerToken, roofline, tokens / best / roofline));
+            model.usesVocabTable(), flopsPerToken, roofline, tokens / best / roofline));
         first = false;
       }
     }

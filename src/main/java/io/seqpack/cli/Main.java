@@ -74,18 +74,18 @@ public final class Main {
             "Unknown command '" + args[0] + "'; expected score, demo, inspect-model or report");
       }
       return 0;
-    } catch (SeqpackException e) {
-      err.println("seqpack: error: " + oneLine(e.getMessage()));
-      if (verbose) {
-        e.printStackTrace(err);
-      }
-      return EXIT_USAGE;
     } catch (JobFailedException e) { // already one line that says what failed and what to do
       err.println("seqpack: job failed: " + oneLine(e.getMessage()));
       if (verbose) {
         e.printStackTrace(err);
       }
       return EXIT_FAILED;
+    } catch (SeqpackException e) {
+      err.println("seqpack: error: " + oneLine(e.getMessage()));
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      return EXIT_USAGE;
     } catch (Exception e) { // Spark rethrows checked SparkExceptions from Scala
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {

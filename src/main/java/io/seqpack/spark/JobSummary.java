@@ -116,7 +116,7 @@ final class JobSummary {
   static void checkRejectFraction(ScoreJob.Options options, long inputRows, long rejectedRows) {
     double rejectFraction = inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
     if (rejectFraction > options.maxRejectFraction()) {
-      throw new SeqpackException(String.format(
+      throw new JobFailedException(String.format(
           "Too many rejects: %d of %d input rows (%.4f) exceed --max-reject-fraction %s; the outputs are complete,"
               + " see %s for the reasons", rejectedRows, inputRows, rejectFraction, options.maxRejectFraction(),
           options.rejectsPath()));

@@ -125,7 +125,7 @@ public final class ScoreJob {
     long rejectedRows = byReason.values().stream().mapToLong(Long::longValue).sum();
     spark.sparkContext().setJobDescription(null);
     if (inputRows != scoredRows + rejectedRows) {
-      throw new SeqpackException(
+      throw new JobFailedException(
           "Cannot confirm the output of " + options.input() + ": " + inputRows + " input rows but " + scoredRows
               + " predictions + " + rejectedRows + " rejects = " + (scoredRows + rejectedRows)
               + "; the output in " + options.output() + " is incomplete or duplicated, do not use it");
