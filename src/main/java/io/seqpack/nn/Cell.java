@@ -6,46 +6,33 @@ package io.seqpack.nn;
  *
  * <p>Inputs of {@link #step}, for active rows {@code r < rows}:
  * <ul>
- *   <li>{@code pre[preOff + r*G*H ..]}: {@code x_t·W_ihᵀ + b_ih}, {@code [rows, G*H]};
+ *   <li>{@code pre[preRows[rowBase + r] ..]}: {@code x_t·W_ihᵀ + b_ih} of row r, {@code G*H} floats: a row of the
+ *       hoisted input projection, or of the vocabulary table for the row's token (so the table is never copied);
  *   <li>{@code gates[r*G*H ..]}: {@code h_{t-1}·W_hhᵀ} (without bias) for rows {@code r < prevRows}, zero for the
- *       rows starting this step from the zero state ("fresh" rows), {@code [rows, G*H]}; overwritten;
+ *       rows starting this step from the zero state ("fresh" rows), {@code [rows, G*H]}; may be overwritten;
  *   <li>{@code out[prevOff + r*outLd ..]}: {@code h_{t-1}} for {@code r < prevRows};
  *   <li>{@code ws.cellState[r*H ..]}: LSTM {@code c_{t-1}} for {@code r < prevRows}.
  * </ul>
  * It writes {@code h_t} to {@code out[outOff + r*outLd ..]} ({@code [rows, P]}). Cells are immutable.
+ *
+ * <p>Gate math is one fused loop per row (all gates, the nonlinearities and the state update), so each value is
+ * loaded and stored once; the loops are branch-free and C2 vectorizes them. Sums keep PyTorch's grouping {@code
+ * (x·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh)}, biases never folded.
  */
 abstract class Cell {
   /** H. */
   final int hidden;
   /** G*H: width of the stacked gates. */
   final int gateWidth;
-  /** {@code b_hh}, {@code [G*H]}, or null when the RNN has no bias. */
+  /** {@code b_hh}, {@code [G*H]}; all zeros when the RNN has no bias. */
   final float[] hiddenBias;
 
   Cell(int hidden, int gates, float[] hiddenBias) {
     this.hidden = hidden;
     this.gateWidth = gates * hidden;
-    this.hiddenBias = hiddenBias;
+    this.hiddenBias = hiddenBias != null ? hiddenBias : new float[gates * hidden];
   }
 
-  abstract void step(
-      int rows, int prevRows, float[] pre, int preOff, float[] gates, float[] out, int prevOff, int outOff, int outLd,
-      Workspace ws);
-
-  /**
-   * {@code gates[g + j] = pre[p + j] + (gates[g + j] + b_hh[from + j])} for j in [0, len): PyTorch's grouping
-   * {@code (x·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh)}, biases never folded.
-   */
-  final void addInputAndBias(float[] pre, int p, float[] gates, int g, int from, int len) {
-    float[] b = hiddenBias;
-    if (b == null) {
-      for (int j = 0; j < len; j++) {
-        gates[g + j] = pre[p + j] + gates[g + j];
-      }
-    } else {
-      for (int j = 0; j < len; j++) {
-        gates[g + j] = pre[p + j] + (gates[g + j] + b[from + j]);
-      }
-    }
-  }
+  abstract void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
+      int prevOff, int outOff, int outLd, Workspace ws);
 }

@@ -19,38 +19,26 @@ final class GruCell extends Cell {
   }
 
   @Override
-  void step(int rows, int prevRows, float[] pre, int preOff, float[] gates, float[] out, int prevOff, int outOff,
-      int outLd, Workspace ws) {
-    int h = hidden;
-    float[] b = hiddenBias;
+  void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
+      int prevOff, int outOff, int outLd, Workspace ws) {
+    final int h = hidden;
+    final float[] b = hiddenBias;
+    final float[] prev = ws.stateTemp;
     for (int row = 0; row < rows; row++) {
-      int r = row * gateWidth;
-      int z = r + h;
-      int n = z + h;
-      int p = preOff + r;
-      addInputAndBias(pre, p, gates, r, 0, 2 * h);
-      FastMath.sigmoid(gates, r, 2 * h); // r and z are adjacent
-      int pn = p + 2 * h;
-      if (b == null) {
-        for (int j = 0; j < h; j++) {
-          gates[n + j] = pre[pn + j] + gates[r + j] * gates[n + j];
-        }
-      } else {
-        for (int j = 0; j < h; j++) {
-          gates[n + j] = pre[pn + j] + gates[r + j] * (gates[n + j] + b[2 * h + j]);
-        }
-      }
-      FastMath.tanh(gates, n, h);
+      int g = row * gateWidth;
+      int p = preRows[rowBase + row];
       int dst = outOff + row * outLd;
+      // h_{t-1} of this row; copied so that the fused loop reads and writes different arrays (C2 vectorizes it)
       if (row < prevRows) {
-        int src = prevOff + row * outLd;
-        for (int j = 0; j < h; j++) {
-          out[dst + j] = (out[src + j] - gates[n + j]) * gates[z + j] + gates[n + j];
-        }
+        System.arraycopy(out, prevOff + row * outLd, prev, 0, h);
       } else { // zero initial state
-        for (int j = 0; j < h; j++) {
-          out[dst + j] = (0f - gates[n + j]) * gates[z + j] + gates[n + j];
-        }
+        java.util.Arrays.fill(prev, 0, h, 0f);
+      }
+      for (int j = 0; j < h; j++) {
+        float r = FastMath.sigmoid(pre[p + j] + (gates[g + j] + b[j]));
+        float z = FastMath.sigmoid(pre[p + h + j] + (gates[g + h + j] + b[h + j]));
+        float n = FastMath.tanh(pre[p + 2 * h + j] + r * (gates[g + 2 * h + j] + b[2 * h + j]));
+        out[dst + j] = (prev[j] - n) * z + n;
       }
     }
   }

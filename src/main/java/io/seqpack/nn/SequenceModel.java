@@ -27,8 +27,8 @@ import java.util.Arrays;
  * ({@link Recurrence}) then only multiplies by {@code W_hh}.
  */
 public final class SequenceModel {
-  /** Default largest vocabulary table, in floats summed over directions: 8M floats = 32 MB. */
-  public static final long DEFAULT_VOCAB_TABLE_MAX_FLOATS = 8_000_000L;
+  /** Default largest vocabulary table, in floats summed over directions: 16M floats = 64 MB (vocab 10k × LSTM 256 = 10.24M). */
+  public static final long DEFAULT_VOCAB_TABLE_MAX_FLOATS = 16_000_000L;
 
   /**
    * Engine settings.

@@ -16,18 +16,24 @@ final class SimpleRnnCell extends Cell {
   }
 
   @Override
-  void step(int rows, int prevRows, float[] pre, int preOff, float[] gates, float[] out, int prevOff, int outOff,
-      int outLd, Workspace ws) {
-    int h = hidden;
+  void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
+      int prevOff, int outOff, int outLd, Workspace ws) {
+    final int h = hidden;
+    final float[] b = hiddenBias;
     for (int r = 0; r < rows; r++) {
       int g = r * h;
-      addInputAndBias(pre, preOff + g, gates, g, 0, h);
+      int p = preRows[rowBase + r];
+      int d = outOff + r * outLd;
       if (relu) {
-        FastMath.relu(gates, g, h);
+        for (int j = 0; j < h; j++) {
+          float x = pre[p + j] + (gates[g + j] + b[j]);
+          out[d + j] = x < 0f ? 0f : x;
+        }
       } else {
-        FastMath.tanh(gates, g, h);
+        for (int j = 0; j < h; j++) {
+          out[d + j] = FastMath.tanh(pre[p + j] + (gates[g + j] + b[j]));
+        }
       }
-      System.arraycopy(gates, g, out, outOff + r * outLd, h);
     }
   }
 }
