@@ -37,6 +37,11 @@ public final class FastMath {
     return p / q;
   }
 
+  /** Approximate sigmoid of one float, {@code 0.5·tanh(0.5·x) + 0.5} (the same arithmetic as the array form). */
+  public static float sigmoid(float v) {
+    return 0.5f * tanh(0.5f * v) + 0.5f;
+  }
+
   /** {@code a[off .. off+len) = tanh(a[off .. off+len))} in place. */
   public static void tanh(float[] a, int off, int len) {
     for (int i = off, end = off + len; i < end; i++) {

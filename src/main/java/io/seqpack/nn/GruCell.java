@@ -25,20 +25,26 @@ final class GruCell extends Cell {
     final float[] b = hiddenBias;
     final float[] prev = ws.stateTemp;
     for (int row = 0; row < rows; row++) {
-      int g = row * gateWidth;
+      int r = row * gateWidth;
+      int z = r + h;
+      int n = z + h;
       int p = preRows[rowBase + row];
-      int dst = outOff + row * outLd;
-      // h_{t-1} of this row; copied so that the fused loop reads and writes different arrays (C2 vectorizes it)
+      sum(pre, p, gates, r, 0, gates, r, 2 * h);
+      FastMath.sigmoid(gates, r, 2 * h); // r and z are adjacent
+      int pn = p + 2 * h;
+      for (int j = 0; j < h; j++) {
+        gates[n + j] = pre[pn + j] + gates[r + j] * (gates[n + j] + b[2 * h + j]);
+      }
+      FastMath.tanh(gates, n, h);
+      // h_{t-1} copied out first: a loop reading and writing `out` at unrelated offsets would not vectorize
       if (row < prevRows) {
         System.arraycopy(out, prevOff + row * outLd, prev, 0, h);
       } else { // zero initial state
         java.util.Arrays.fill(prev, 0, h, 0f);
       }
+      int dst = outOff + row * outLd;
       for (int j = 0; j < h; j++) {
-        float r = FastMath.sigmoid(pre[p + j] + (gates[g + j] + b[j]));
-        float z = FastMath.sigmoid(pre[p + h + j] + (gates[g + h + j] + b[h + j]));
-        float n = FastMath.tanh(pre[p + 2 * h + j] + r * (gates[g + 2 * h + j] + b[2 * h + j]));
-        out[dst + j] = (prev[j] - n) * z + n;
+        out[dst + j] = (prev[j] - gates[n + j]) * gates[z + j] + gates[n + j];
       }
     }
   }

@@ -26,32 +26,30 @@ final class LstmCell extends Cell {
   void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
       int prevOff, int outOff, int outLd, Workspace ws) {
     final int h = hidden;
-    final float[] b = hiddenBias;
     final float[] c = ws.cellState;
-    float[] unprojected = ws.cellTemp;
+    final float[] unprojected = ws.cellTemp;
     for (int r = 0; r < rows; r++) {
-      int gi = r * gateWidth;
-      int gf = gi + h;
-      int gg = gf + h;
-      int go = gg + h;
-      int pi = preRows[rowBase + r];
-      int pf = pi + h;
-      int pg = pf + h;
-      int po = pg + h;
+      int i = r * gateWidth;
+      int f = i + h;
+      int g = f + h;
+      int o = g + h;
+      sum(pre, preRows[rowBase + r], gates, i, 0, gates, i, gateWidth);
+      FastMath.sigmoid(gates, i, 2 * h); // i and f are adjacent
+      FastMath.tanh(gates, g, h);
+      FastMath.sigmoid(gates, o, h);
       int cr = r * h;
       if (r >= prevRows) { // zero initial state: f ⊙ 0 vanishes (f is finite)
         java.util.Arrays.fill(c, cr, cr + h, 0f);
       }
+      for (int j = 0; j < h; j++) {
+        c[cr + j] = gates[f + j] * c[cr + j] + gates[i + j] * gates[g + j];
+      }
       float[] dest = projection == null ? out : unprojected;
       int d = projection == null ? outOff + r * outLd : cr;
+      System.arraycopy(c, cr, dest, d, h);
+      FastMath.tanh(dest, d, h);
       for (int j = 0; j < h; j++) {
-        float i = FastMath.sigmoid(pre[pi + j] + (gates[gi + j] + b[j]));
-        float f = FastMath.sigmoid(pre[pf + j] + (gates[gf + j] + b[h + j]));
-        float g = FastMath.tanh(pre[pg + j] + (gates[gg + j] + b[2 * h + j]));
-        float o = FastMath.sigmoid(pre[po + j] + (gates[go + j] + b[3 * h + j]));
-        float cn = f * c[cr + j] + i * g;
-        c[cr + j] = cn;
-        dest[d + j] = FastMath.tanh(cn) * o;
+        dest[d + j] *= gates[o + j];
       }
     }
     if (projection != null) {

@@ -16,10 +16,12 @@ final class Recurrence {
   private Recurrence() {}
 
   /**
-   * @param pre {@code [N, G*H]}: the hoisted input projection {@code x·W_ihᵀ + b_ih} for all packed rows
+   * @param pre the hoisted input projection {@code x·W_ihᵀ + b_ih}: packed row r's {@code G*H} values start at
+   *     {@code pre[preRows[r]]} (rows of {@code [N, G*H]}, or of the vocabulary table)
    * @param out {@code [N, outLd]}: this direction's state is written to columns {@code outCol .. outCol+P}
    */
-  static void run(Cell cell, Gemm.Weights hiddenWeights, float[] pre, PackedLayout layout, boolean reverse,
+  static void run(Cell cell, Gemm.Weights hiddenWeights, float[] pre, int[] preRows, PackedLayout layout,
+      boolean reverse,
       float[] out, int outCol, int outLd, Workspace ws) {
     int[] batchSizes = layout.batchSizes();
     int[] stepOffsets = layout.stepOffsets();
@@ -36,7 +38,7 @@ final class Recurrence {
         Gemm.multiply(prevRows, out, prevOff, outLd, hiddenWeights, gates, 0, gateWidth, false);
       }
       Arrays.fill(gates, prevRows * gateWidth, rows * gateWidth, 0f); // zero state: h·W_hhᵀ = 0
-      cell.step(rows, prevRows, pre, stepOffsets[t] * gateWidth, gates, out, prevOff,
+      cell.step(rows, prevRows, pre, preRows, stepOffsets[t], gates, out, prevOff,
           stepOffsets[t] * outLd + outCol, outLd, ws);
     }
   }

@@ -253,10 +253,16 @@ public final class SequenceModel {
     int batchSize = layout.batch();
     ws.outputA = Workspace.grow(ws.outputA, (long) rows * outputWidth);
     ws.outputB = Workspace.grow(ws.outputB, (long) rows * outputWidth);
-    ws.pre = Workspace.grow(ws.pre, (long) rows * gateWidth);
+    if (!usesVocabTable() || layers.length > 1) {
+      ws.pre = Workspace.grow(ws.pre, (long) rows * gateWidth);
+    }
     ws.gates = Workspace.grow(ws.gates, (long) batchSize * gateWidth);
     ws.cellState = Workspace.grow(ws.cellState, (long) batchSize * hidden);
     ws.cellTemp = Workspace.grow(ws.cellTemp, (long) batchSize * hidden);
+    ws.stateTemp = Workspace.grow(ws.stateTemp, stateSize);
+    if (ws.preRows.length < rows) {
+      ws.preRows = new int[Math.max(rows, ws.preRows.length * 3 / 2)];
+    }
     float[] input = null;
     if (!usesVocabTable()) {
       ws.layerInput = Workspace.grow(ws.layerInput, (long) rows * inputSize);
@@ -268,14 +274,21 @@ public final class SequenceModel {
       float[] output = input == ws.outputA ? ws.outputB : ws.outputA;
       for (int d = 0; d < directions; d++) {
         Direction w = layers[l][d];
-        if (w.vocabTable() != null) {
-          gatherToPackedOrder(batch, layout, w.vocabTable(), gateWidth, ws.pre);
+        float[] pre;
+        if (w.vocabTable() != null) { // rows of the table itself, by token: nothing copied
+          tableRowsInPackedOrder(batch, layout, gateWidth, ws.preRows);
+          pre = w.vocabTable();
         } else {
           Gemm.multiply(rows, input, 0, inputWidth, w.inputWeights(), ws.pre, 0, gateWidth, false);
           addBias(ws.pre, rows, w.inputBias());
+          for (int r = 0; r < rows; r++) {
+            ws.preRows[r] = r * gateWidth;
+          }
+          pre = ws.pre;
         }
         boolean reverse = d == 1;
-        Recurrence.run(w.cell(), w.hiddenWeights(), ws.pre, layout, reverse, output, d * stateSize, outputWidth, ws);
+        Recurrence.run(w.cell(), w.hiddenWeights(), pre, ws.preRows, layout, reverse, output, d * stateSize,
+            outputWidth, ws);
         if (hN != null) {
           copyFinalStates(output, layout, l * directions + d, reverse, d * stateSize, hN);
         }
@@ -308,6 +321,19 @@ public final class SequenceModel {
         } else {
           System.arraycopy(features, step * width, dest, (base + s) * width, width);
         }
+      }
+    }
+  }
+
+  /** {@code rowStarts[packed row] = token of that step × width}: the step's row in a {@code [vocab, width]} table. */
+  private static void tableRowsInPackedOrder(RaggedBatch batch, PackedLayout layout, int width, int[] rowStarts) {
+    int[] offsets = batch.offsets();
+    int[] sorted = layout.sortedIndices();
+    int[] tokens = batch.tokens();
+    for (int t = 0; t < layout.maxLength(); t++) {
+      int base = layout.stepOffsets()[t];
+      for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
+        rowStarts[base + s] = tokens[offsets[sorted[s]] + t] * width;
       }
     }
   }

@@ -19,20 +19,13 @@ final class SimpleRnnCell extends Cell {
   void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
       int prevOff, int outOff, int outLd, Workspace ws) {
     final int h = hidden;
-    final float[] b = hiddenBias;
     for (int r = 0; r < rows; r++) {
-      int g = r * h;
-      int p = preRows[rowBase + r];
       int d = outOff + r * outLd;
+      sum(pre, preRows[rowBase + r], gates, r * h, 0, out, d, h);
       if (relu) {
-        for (int j = 0; j < h; j++) {
-          float x = pre[p + j] + (gates[g + j] + b[j]);
-          out[d + j] = x < 0f ? 0f : x;
-        }
+        FastMath.relu(out, d, h);
       } else {
-        for (int j = 0; j < h; j++) {
-          out[d + j] = FastMath.tanh(pre[p + j] + (gates[g + j] + b[j]));
-        }
+        FastMath.tanh(out, d, h);
       }
     }
   }

@@ -53,4 +53,96 @@ class GemmTest {
       }
     }
   }
+
+  @Test
+  void usesOpenBlasUnlessForcedToJava() {
+    // the golden parity tests then run on the BLAS path the engine uses in production
+    String expected = "java".equalsIgnoreCase(System.getProperty("seqpack.gemm")) ? "java" : "openblas";
+    assertEquals(expected, Gemm.backend());
+  }
+
+  /** The product against a naive double-precision triple loop, on random shapes, strides and offsets. */
+  @Test
+  void matchesNaiveTripleLoopOnRandomShapes() {
+    Random random = new Random(2024);
+    int[][] shapes = { // m, n, k
+        {1, 1, 1}, {1, 256, 256}, {1, 7, 13}, {2, 1024, 256}, {3, 5, 1}, {4, 768, 100}, {5, 33, 257},
+        {16, 256, 256}, {17, 1, 9}, {63, 129, 65}, {256, 256, 256}, {300, 3, 511}};
+    for (int[] shape : shapes) {
+      for (boolean accumulate : new boolean[] {false, true}) {
+        int m = shape[0];
+        int n = shape[1];
+        int k = shape[2];
+        int lda = k + random.nextInt(3); // sometimes a column block of a wider matrix
+        int ldc = n + random.nextInt(3);
+        int aOff = random.nextInt(4);
+        int cOff = random.nextInt(4);
+        int wOff = random.nextInt(4);
+        float[] w = randoms(random, wOff + n * k);
+        float[] a = randoms(random, aOff + m * lda);
+        float[] c = randoms(random, cOff + m * ldc + 2);
+        float[] before = c.clone();
+        Gemm.multiply(m, a, aOff, lda, Gemm.prepare(w, wOff, n, k), c, cOff, ldc, accumulate);
+        for (int i = 0; i < m; i++) {
+          for (int j = 0; j < ldc; j++) {
+            int at = cOff + i * ldc + j;
+            if (j >= n) {
+              assertEquals(before[at], c[at], "outside the block stays untouched");
+              continue;
+            }
+            double expected = accumulate ? before[at] : 0;
+            for (int p = 0; p < k; p++) {
+              expected += (double) a[aOff + i * lda + p] * w[wOff + j * k + p];
+            }
+            assertEquals(expected, c[at], 1e-6 * (1 + Math.sqrt(k)),
+                "m=" + m + " n=" + n + " k=" + k + " accumulate=" + accumulate + " at " + i + "," + j);
+          }
+        }
+        for (int at = 0; at < cOff; at++) {
+          assertEquals(before[at], c[at], "before the block stays untouched");
+        }
+      }
+    }
+  }
+
+  /**
+   * Each output row depends only on its own input row. Not bit for bit: OpenBLAS's kernels for the last partial
+   * block of rows accumulate in a different order, so a row's result moves by a few ulps of its magnitude with m
+   * (measured up to ~2e-7 of sum |a·w| at k = 256). The engine-level bound (scores within 1e-6 whatever the batch)
+   * is BatchIndependenceTest's.
+   */
+  @Test
+  void rowResultDoesNotDependOnBatchSize() {
+    Random random = new Random(3);
+    int n = 1024;
+    int k = 256;
+    Gemm.Weights weights = Gemm.prepare(randoms(random, n * k), 0, n, k);
+    float[] a = randoms(random, 256 * k);
+    float[] all = new float[256 * n];
+    Gemm.multiply(256, a, 0, k, weights, all, 0, n, false);
+    float[] w = new float[n * k];
+    random = new Random(3);
+    System.arraycopy(randoms(random, n * k), 0, w, 0, n * k); // the same weights again, for the bound
+    for (int m : new int[] {1, 2, 3, 4, 7, 16, 31, 64, 255}) {
+      float[] part = new float[m * n];
+      Gemm.multiply(m, a, 0, k, weights, part, 0, n, false);
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+          double scale = 0;
+          for (int p = 0; p < k; p++) {
+            scale += Math.abs(a[i * k + p] * w[j * k + p]);
+          }
+          assertEquals(all[i * n + j], part[i * n + j], 1e-6 * scale, "m=" + m + " row " + i + " column " + j);
+        }
+      }
+    }
+  }
+
+  private static float[] randoms(Random random, int size) {
+    float[] v = new float[size];
+    for (int i = 0; i < size; i++) {
+      v[i] = random.nextFloat() * 2 - 1;
+    }
+    return v;
+  }
 }
