@@ -1,0 +1,38 @@
+package io.seqpack.bench;
+
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Writes a synthetic token input for scale and memory checks: {@code rows} rows of {@code id bigint, seq
+ * array<int>} in ONE Parquet file (so a run reads it as a single partition), lengths uniform in
+ * 1..maxLength, tokens in [0, vocab). Deterministic: the values are functions of the id.
+ *
+ * <p>Usage: {@code SyntheticParquet OUT ROWS MAX_LENGTH VOCAB}
+ */
+public final class SyntheticParquet {
+  private SyntheticParquet() {}
+
+  public static void main(String[] args) {
+    if (args.length != 4) {
+      System.err.println("usage: SyntheticParquet OUT ROWS MAX_LENGTH VOCAB");
+      System.exit(2);
+    }
+    String out = args[0];
+    long rows = Long.parseLong(args[1]);
+    int maxLength = Integer.parseInt(args[2]);
+    int vocab = Integer.parseInt(args[3]);
+    SparkSession spark = SparkSession.builder().master("local[2]").appName("seqpack synthetic input")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    try {
+      spark.range(rows)
+          .selectExpr("id",
+              "transform(sequence(1, 1 + cast(pmod(id * 2654435761, " + maxLength + ") as int)), "
+                  + "t -> cast(pmod(id * 31 + t * 17, " + vocab + ") as int)) as seq")
+          .coalesce(1)
+          .write().mode("overwrite").parquet(out);
+    } finally {
+      spark.stop();
+    }
+  }
+}
