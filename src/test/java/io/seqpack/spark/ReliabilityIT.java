@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seqpack.SeqpackException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.data.RaggedBatch;
+import io.seqpack.model.ModelLoader;
+import io.seqpack.nn.SequenceModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,6 +131,26 @@ class ReliabilityIT {
 
     String single = writeInput("single", goodRows(3, 0), 3); // one row per partition
     assertEquals(3, score(single, tmp.resolve("single-out").toString(), false, 1.0).scoredRows());
+  }
+
+  @Test
+  void extremelyLongSequencesAreScoredLikeTheEngineScoresThem() {
+    int[] tokens = new int[30_000];
+    List<Integer> seq = new ArrayList<>();
+    for (int t = 0; t < tokens.length; t++) {
+      tokens[t] = (t * 7 + t / 13) % 20;
+      seq.add(tokens[t]);
+    }
+    List<Row> rows = new ArrayList<>(goodRows(5, 0));
+    rows.add(RowFactory.create(99L, seq));
+    String output = tmp.resolve("long-out").toString();
+    ScoreJob.Summary summary = score(writeInput("long", rows, 2), output, false, 1.0);
+    assertEquals(6, summary.scoredRows());
+    Row longRow = spark.read().parquet(output).filter("id = 99").first();
+    assertEquals(30_000, longRow.getInt(1));
+    float expected = new SequenceModel(ModelLoader.load(MODEL)).score(RaggedBatch.ofTokens(new int[][] {tokens}), false)
+        .row(0)[0];
+    assertEquals(expected, (Float) longRow.getList(2).get(0), 1e-6);
   }
 
   @Test
