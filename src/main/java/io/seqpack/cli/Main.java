@@ -6,6 +6,9 @@ import io.seqpack.Version;
 import io.seqpack.spark.JobFailedException;
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * {@code seqpack <command> [flags]}: {@code score}, {@code demo}, {@code inspect-model}, {@code report}. Errors are one line on
@@ -16,6 +19,18 @@ public final class Main {
   public static final int EXIT_USAGE = 2;
   /** Exit status for a job that failed while running. */
   public static final int EXIT_FAILED = 1;
+
+  /** A subcommand: its --help text and what it runs. */
+  private record Command(String help, BiConsumer<String[], PrintStream> run) {}
+
+  private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("score", new Command(ScoreCommand.HELP, ScoreCommand::run));
+    COMMANDS.put("demo", new Command(DemoCommand.HELP, DemoCommand::run));
+    COMMANDS.put("inspect-model", new Command(InspectModelCommand.HELP, InspectModelCommand::run));
+    COMMANDS.put("report", new Command(ReportCommand.HELP, ReportCommand::run));
+  }
 
   private Main() {}
 
@@ -41,38 +56,15 @@ public final class Main {
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     boolean help = Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h");
     try {
-      switch (args[0]) {
-        case "score" -> {
-          if (help) {
-            out.print(ScoreCommand.HELP);
-            return 0;
-          }
-          ScoreCommand.run(rest, out);
-        }
-        case "demo" -> {
-          if (help) {
-            out.print(DemoCommand.HELP);
-            return 0;
-          }
-          DemoCommand.run(rest, out);
-        }
-        case "inspect-model" -> {
-          if (help) {
-            out.print(InspectModelCommand.HELP);
-            return 0;
-          }
-          InspectModelCommand.run(rest, out);
-        }
-        case "report" -> {
-          if (help) {
-            out.print(ReportCommand.HELP);
-            return 0;
-          }
-          ReportCommand.run(rest, out);
-        }
-        default -> throw new ConfigException(
-            "Unknown command '" + args[0] + "'; expected score, demo, inspect-model or report");
+      Command command = COMMANDS.get(args[0]);
+      if (command == null) {
+        throw new ConfigException("Unknown command '" + args[0] + "'; expected " + String.join(", ", COMMANDS.keySet()));
       }
+      if (help) {
+        out.print(command.help());
+        return 0;
+      }
+      command.run().accept(rest, out);
       return 0;
     } catch (JobFailedException e) { // already one line that says what failed and what to do
       err.println("seqpack: job failed: " + oneLine(e.getMessage()));
