@@ -1,9 +1,6 @@
 package io.seqpack.spark;
 
-import io.seqpack.util.Json;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.seqpack.testing.Golden;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +14,12 @@ import org.apache.spark.sql.types.DataTypes;
 
 /** Turns a golden case's inputs into a Spark input (id = row index) and reads its expected outputs. */
 final class GoldenInputs {
-  static final Path GOLDEN = Path.of("src/test/resources/golden");
-
   final Path dir;
   final Map<String, Object> json;
 
-  GoldenInputs(String name) throws IOException {
-    this.dir = GOLDEN.resolve(name);
-    this.json = Json.parseObject(Files.readString(dir.resolve("case.json"), StandardCharsets.UTF_8));
+  GoldenInputs(String name) {
+    this.dir = Golden.root().resolve(name);
+    this.json = Golden.readCase(dir);
   }
 
   List<?> inputs() {
@@ -36,7 +31,7 @@ final class GoldenInputs {
     List<?> rows = (List<?>) json.get(key);
     float[][] out = new float[rows.size()][];
     for (int i = 0; i < out.length; i++) {
-      out[i] = floats((List<?>) rows.get(i));
+      out[i] = Golden.floats(rows.get(i));
     }
     return out;
   }
@@ -49,18 +44,10 @@ final class GoldenInputs {
       List<?> steps = (List<?>) rows.get(i);
       out[i] = new float[steps.size()][];
       for (int t = 0; t < steps.size(); t++) {
-        out[i][t] = floats((List<?>) steps.get(t));
+        out[i][t] = Golden.floats(steps.get(t));
       }
     }
     return out;
-  }
-
-  static float[] floats(List<?> values) {
-    float[] f = new float[values.size()];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = ((Number) values.get(i)).floatValue();
-    }
-    return f;
   }
 
   /**

@@ -8,6 +8,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.testing.Golden;
 import io.seqpack.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ class ScoreJobIT {
       List<Object> steps = row.getList(3);
       assertEquals(expectedSteps[id].length, steps.size());
       for (int t = 0; t < steps.size(); t++) {
-        float[] step = GoldenInputs.floats((List<?>) toJava(steps.get(t)));
+        float[] step = Golden.floats(toJava(steps.get(t)));
         for (int k = 0; k < step.length; k++) {
           worst = Math.max(worst, Math.abs(step[k] - expectedSteps[id][t][k]));
         }
