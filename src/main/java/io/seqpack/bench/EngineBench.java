@@ -10,6 +10,7 @@ import io.seqpack.model.Tensor;
 import io.seqpack.nn.Gemm;
 import io.seqpack.nn.Scores;
 import io.seqpack.nn.SequenceModel;
+import io.seqpack.pack.PackedLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -229,22 +230,23 @@ public final class EngineBench {
     double maxPassSeconds = Double.parseDouble(opts.getOrDefault("max-pass-seconds", "1e9"));
 
     StringBuilder json = new StringBuilder();
-    json.append("{\n  \"engine\": {\"gemm\": \"").append(Gemm.backend()).append("\", \"java\": \"")
+    json.append("{\n  \"engine\": {\"gemm\": \"").append(Gemm.backend()).append("\", \"kernels\": \"")
+        .append(SequenceModel.kernels()).append("\", \"java\": \"")
         .append(System.getProperty("java.version")).append("\", \"threads\": 1},\n");
 
-    // SGEMM roofline: [m × 256] · [256 × G·256] through the engine's BLAS call, pure kernel and through Gemm
-    int[] ms = {1, 4, 16, 64, 256};
+    // SGEMM roofline: [m × 256] · [256 × G·256] through the engine's BLAS call, pure kernel and through Gemm, at
+    // every power of two m up to the largest batch (the per-step batch sizes the engine actually multiplies)
+    int[] ms = opts.containsKey("quick") ? new int[] {1, 16, 256} : new int[] {1, 2, 4, 8, 16, 32, 64, 128, 256};
     int[] gateCounts = {1, 3, 4};
     json.append("  \"sgemm\": [\n");
-    Map<Integer, Double> gflops256 = new LinkedHashMap<>();
+    Map<Integer, double[]> kernelGflops = new LinkedHashMap<>(); // G -> GFLOP/s at ms[i]
     boolean first = true;
-    int[] msUsed = opts.containsKey("quick") ? new int[] {256} : ms;
     for (int g : gateCounts) {
-      for (int m : msUsed) {
+      double[] curve = new double[ms.length];
+      for (int i = 0; i < ms.length; i++) {
+        int m = ms[i];
         double[] r = GemmProbe.measure(m, g * 256, 256);
-        if (m == 256) {
-          gflops256.put(g, r[0]);
-        }
+        curve[i] = r[0];
         System.err.printf(Locale.ROOT, "sgemm m=%-4d n=%-5d k=256: kernel %6.1f GFLOP/s   Gemm.multiply %6.1f GFLOP/s%n",
             m, g * 256, r[0], r[1]);
         json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
@@ -252,6 +254,7 @@ public final class EngineBench {
             m, g * 256, r[0], r[1]));
         first = false;
       }
+      kernelGflops.put(g, curve);
     }
     json.append("\n  ],\n  \"results\": [\n");
 
@@ -283,18 +286,23 @@ public final class EngineBench {
         double median = sorted[runs / 2];
         long tokens = ds.totalTokens();
         double flopsPerToken = 2.0 * gates * hidden * hidden;
-        double roofline = gflops256.getOrDefault(gates, Double.NaN) * 1e9 / flopsPerToken;
+        double[] curve = kernelGflops.get(gates);
+        double peakRoofline = curve[curve.length - 1] * 1e9 / flopsPerToken; // SGEMM at the largest m
+        double roofline = shapeRoofline(ds, ms, curve, flopsPerToken);
         System.err.printf(Locale.ROOT,
-            "engine %-9s %-9s %9.0f tok/s (best; median %9.0f) %8.0f seq/s  roofline %9.0f tok/s -> %.2f%n",
-            name, dist, tokens / best, tokens / median, ds.size() / best, roofline, tokens / best / roofline);
+            "engine %-9s %-9s %9.0f tok/s (best; median %9.0f) %8.0f seq/s  roofline at batch shapes %9.0f tok/s"
+                + " -> %.2f (at m=%d: %.0f -> %.2f)%n",
+            name, dist, tokens / best, tokens / median, ds.size() / best, roofline, tokens / best / roofline,
+            ms[ms.length - 1], peakRoofline, tokens / best / peakRoofline);
         json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
             "    {\"model\": \"%s\", \"mode\": \"%s\", \"hidden\": %d, \"dist\": \"%s\", \"sequences\": %d, "
                 + "\"tokens\": %d, \"runs\": %d, \"cpu_seconds\": %s, \"wall_seconds\": %s, \"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, \"wall_tok_per_s_best\": %.1f, "
                 + "\"seq_per_s_best\": %.1f, \"vocab_table\": %b, \"flops_per_token\": %.0f, \"roofline_tok_per_s\": %.1f, "
-                + "\"roofline_fraction\": %.4f}",
+                + "\"roofline_fraction\": %.4f, \"peak_roofline_tok_per_s\": %.1f, \"peak_roofline_fraction\": %.4f}",
             name, loaded.spec().rnn().mode(), hidden, dist, ds.size(), tokens, runs, Arrays.toString(seconds), Arrays.toString(wall),
             tokens / best, tokens / median, tokens / Arrays.stream(wall).min().getAsDouble(), ds.size() / best,
-            model.usesVocabTable(), flopsPerToken, roofline, tokens / best / roofline));
+            model.usesVocabTable(), flopsPerToken, roofline, tokens / best / roofline, peakRoofline,
+            tokens / best / peakRoofline));
         first = false;
       }
     }
@@ -304,6 +312,42 @@ public final class EngineBench {
     } else {
       System.out.print(json);
     }
+  }
+
+  /**
+   * The roofline at the shapes the engine multiplies: the job's buckets ({@code LengthBucketer}, default plan) cut
+   * into packed steps, each step of {@code m} rows costing {@code m × flopsPerToken} at the SGEMM rate measured
+   * for that m (interpolated in log2 m between the probed sizes). Tokens per second if the time loop did
+   * nothing but its recurrent products at the measured BLAS speed.
+   */
+  static double shapeRoofline(Dataset ds, int[] ms, double[] gflops, double flopsPerToken) {
+    Iterator<Integer> ids = IntStream.range(0, ds.size()).iterator();
+    LengthBucketer<Integer> bucketer = new LengthBucketer<>(ids, i -> ds.lengths()[i], BatchPlan.defaults());
+    double seconds = 0;
+    long tokens = 0;
+    while (bucketer.hasNext()) {
+      List<Integer> batch = bucketer.next();
+      int[] lengths = batch.stream().mapToInt(i -> ds.lengths()[i]).toArray();
+      for (int m : PackedLayout.of(lengths).batchSizes()) {
+        seconds += m * flopsPerToken / (interpolate(ms, gflops, m) * 1e9);
+        tokens += m;
+      }
+    }
+    return tokens / seconds;
+  }
+
+  /** {@code values} at {@code m}, linear in log2 m between the probed {@code ms} (clamped at both ends). */
+  static double interpolate(int[] ms, double[] values, int m) {
+    if (m <= ms[0]) {
+      return values[0];
+    }
+    for (int i = 1; i < ms.length; i++) {
+      if (m <= ms[i]) {
+        double f = (Math.log(m) - Math.log(ms[i - 1])) / (Math.log(ms[i]) - Math.log(ms[i - 1]));
+        return values[i - 1] + f * (values[i] - values[i - 1]);
+      }
+    }
+    return values[values.length - 1];
   }
 
   /**

@@ -15,11 +15,9 @@ package io.seqpack.nn;
  * </ul>
  * It writes {@code h_t} to {@code out[outOff + r*outLd ..]} ({@code [rows, P]}). Cells are immutable.
  *
- * <p>Gate math runs as a few short passes per row over data in L1: a sum pass, in-place {@link FastMath}
- * nonlinearities, a state-update pass. C2 (JDK 17) vectorizes each of these simple loops, but not one fused loop
- * that applies a nonlinearity to a sum of several arrays (measured: about 1.1 ns per element for the passes,
- * about 5 ns fused). Sums keep PyTorch's grouping {@code (x·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh)}, biases never
- * folded.
+ * <p>Gate math runs as a few fused passes per row over data in L1 ({@link GateMath}: activation of the sum, then
+ * the state update), on the Vector API when the JVM has it. Sums keep PyTorch's grouping {@code (x·W_ihᵀ + b_ih) +
+ * (h·W_hhᵀ + b_hh)}, biases never folded.
  */
 abstract class Cell {
   /** H. */
@@ -35,7 +33,7 @@ abstract class Cell {
     this.hiddenBias = hiddenBias != null ? hiddenBias : new float[gates * hidden];
   }
 
-  /** {@code dst[d + j] = pre[p + j] + (gates[g + j] + b_hh[from + j])} for j in [0, len). */
+  /** {@code dst[d + j] = pre[p + j] + (gates[g + j] + b_hh[from + j])} for j in [0, len) (relu RNN). */
   final void sum(float[] pre, int p, float[] gates, int g, int from, float[] dst, int d, int len) {
     final float[] b = hiddenBias;
     for (int j = 0; j < len; j++) {

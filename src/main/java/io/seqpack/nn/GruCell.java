@@ -22,30 +22,14 @@ final class GruCell extends Cell {
   void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
       int prevOff, int outOff, int outLd, Workspace ws) {
     final int h = hidden;
-    final float[] b = hiddenBias;
-    final float[] prev = ws.stateTemp;
     for (int row = 0; row < rows; row++) {
       int r = row * gateWidth;
       int z = r + h;
       int n = z + h;
       int p = preRows[rowBase + row];
-      sum(pre, p, gates, r, 0, gates, r, 2 * h);
-      FastMath.sigmoid(gates, r, 2 * h); // r and z are adjacent
-      int pn = p + 2 * h;
-      for (int j = 0; j < h; j++) {
-        gates[n + j] = pre[pn + j] + gates[r + j] * (gates[n + j] + b[2 * h + j]);
-      }
-      FastMath.tanh(gates, n, h);
-      // h_{t-1} copied out first: a loop reading and writing `out` at unrelated offsets would not vectorize
-      if (row < prevRows) {
-        System.arraycopy(out, prevOff + row * outLd, prev, 0, h);
-      } else { // zero initial state
-        java.util.Arrays.fill(prev, 0, h, 0f);
-      }
-      int dst = outOff + row * outLd;
-      for (int j = 0; j < h; j++) {
-        out[dst + j] = (prev[j] - gates[n + j]) * gates[z + j] + gates[n + j];
-      }
+      GateMath.sigmoidOfSum(pre, p, gates, r, hiddenBias, 0, gates, r, 2 * h); // r and z are adjacent
+      GateMath.gruState(pre, p + 2 * h, gates, r, z, n, hiddenBias, 2 * h, out, prevOff + row * outLd,
+          row >= prevRows, outOff + row * outLd, h);
     }
   }
 }

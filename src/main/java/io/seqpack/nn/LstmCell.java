@@ -33,23 +33,18 @@ final class LstmCell extends Cell {
       int f = i + h;
       int g = f + h;
       int o = g + h;
-      sum(pre, preRows[rowBase + r], gates, i, 0, gates, i, gateWidth);
-      FastMath.sigmoid(gates, i, 2 * h); // i and f are adjacent
-      FastMath.tanh(gates, g, h);
-      FastMath.sigmoid(gates, o, h);
+      int p = preRows[rowBase + r];
+      GateMath.sigmoidOfSum(pre, p, gates, i, hiddenBias, 0, gates, i, 2 * h); // i and f are adjacent
+      GateMath.tanhOfSum(pre, p + 2 * h, gates, g, hiddenBias, 2 * h, gates, g, h);
+      GateMath.sigmoidOfSum(pre, p + 3 * h, gates, o, hiddenBias, 3 * h, gates, o, h);
       int cr = r * h;
       if (r >= prevRows) { // zero initial state: f ⊙ 0 vanishes (f is finite)
         java.util.Arrays.fill(c, cr, cr + h, 0f);
       }
-      for (int j = 0; j < h; j++) {
-        c[cr + j] = gates[f + j] * c[cr + j] + gates[i + j] * gates[g + j];
-      }
-      float[] dest = projection == null ? out : unprojected;
-      int d = projection == null ? outOff + r * outLd : cr;
-      System.arraycopy(c, cr, dest, d, h);
-      FastMath.tanh(dest, d, h);
-      for (int j = 0; j < h; j++) {
-        dest[d + j] *= gates[o + j];
+      if (projection == null) {
+        GateMath.lstmState(gates, i, f, g, o, c, cr, out, outOff + r * outLd, h);
+      } else {
+        GateMath.lstmState(gates, i, f, g, o, c, cr, unprojected, cr, h);
       }
     }
     if (projection != null) {

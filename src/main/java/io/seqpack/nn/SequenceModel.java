@@ -139,6 +139,14 @@ public final class SequenceModel {
     return spec;
   }
 
+  /**
+   * The kernels this JVM scores with, e.g. {@code "gemm openblas, gates vector-api (16 floats)"}: {@link Gemm}'s
+   * backend and {@link GateMath}'s.
+   */
+  public static String kernels() {
+    return "gemm " + Gemm.backend() + ", gates " + GateMath.backend();
+  }
+
   /** Whether layer 0 reads its input projection from a precomputed vocabulary table. */
   public boolean usesVocabTable() {
     return layers[0][0].vocabTable() != null;
@@ -259,7 +267,6 @@ public final class SequenceModel {
     ws.gates = Workspace.grow(ws.gates, (long) batchSize * gateWidth);
     ws.cellState = Workspace.grow(ws.cellState, (long) batchSize * hidden);
     ws.cellTemp = Workspace.grow(ws.cellTemp, (long) batchSize * hidden);
-    ws.stateTemp = Workspace.grow(ws.stateTemp, stateSize);
     if (ws.preRows.length < rows) {
       ws.preRows = new int[Math.max(rows, ws.preRows.length * 3 / 2)];
     }

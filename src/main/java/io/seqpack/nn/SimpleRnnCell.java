@@ -21,11 +21,11 @@ final class SimpleRnnCell extends Cell {
     final int h = hidden;
     for (int r = 0; r < rows; r++) {
       int d = outOff + r * outLd;
-      sum(pre, preRows[rowBase + r], gates, r * h, 0, out, d, h);
       if (relu) {
+        sum(pre, preRows[rowBase + r], gates, r * h, 0, out, d, h);
         FastMath.relu(out, d, h);
       } else {
-        FastMath.tanh(out, d, h);
+        GateMath.tanhOfSum(pre, preRows[rowBase + r], gates, r * h, hiddenBias, 0, out, d, h);
       }
     }
   }

@@ -15,8 +15,6 @@ final class Workspace {
   float[] pre = new float[0];
   /** {@code [N]}: where packed row r's input projection starts in the projection (or vocabulary table) array. */
   int[] preRows = new int[0];
-  /** {@code [P]}: one row's previous hidden state (GRU). */
-  float[] stateTemp = new float[0];
   /** {@code [B, G*H]}: the recurrent product of one step, combined into gate values in place. */
   float[] gates = new float[0];
   /** {@code [B, H]}: LSTM cell state of one direction, sorted order. */

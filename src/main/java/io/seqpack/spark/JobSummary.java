@@ -91,6 +91,7 @@ final class JobSummary {
     fields.put("tokens_per_second", wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0);
     fields.put("engine_seconds", round(m.engineSeconds()));
     fields.put("executors", m.executors());
+    fields.put("kernels", m.kernels());
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("id_col", options.idCol());
     settings.put("seq_col", options.seqCol());

@@ -1,6 +1,7 @@
 package io.seqpack.spark;
 
 import io.seqpack.model.ModelSpec;
+import io.seqpack.nn.SequenceModel;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,8 @@ public final class ScoreMetrics implements Serializable {
   final LongAccumulator engineNanos;
   /** {@code executorId@pid} of every task of the scoring pass; shows which JVMs did the work. */
   final CollectionAccumulator<String> executors;
+  /** {@link SequenceModel#kernels()} of every task: which matrix product and gate kernels scored. */
+  final CollectionAccumulator<String> kernels;
   /** Run report: scored rows per length class ({@link ReportBins}). */
   final BinCounts lengths;
   /** Run report: [rows, tokens, batches, paddedSlots] per length class of the batch's longest row. */
@@ -45,6 +48,7 @@ public final class ScoreMetrics implements Serializable {
     paddedSlots = sc.longAccumulator("seqpack.paddedSlots");
     engineNanos = sc.longAccumulator("seqpack.engineNanos");
     executors = sc.collectionAccumulator("seqpack.executors");
+    kernels = sc.collectionAccumulator("seqpack.kernels");
   }
 
   private static BinCounts register(SparkContext sc, BinCounts acc, String name) {
@@ -105,6 +109,11 @@ public final class ScoreMetrics implements Serializable {
   /** Distinct {@code executorId@pid} values of the JVMs that ran scoring tasks, sorted. */
   public List<String> executors() {
     return List.copyOf(new TreeSet<>(executors.value()));
+  }
+
+  /** Distinct {@link SequenceModel#kernels()} descriptions reported by the tasks. */
+  public List<String> kernels() {
+    return List.copyOf(new TreeSet<>(kernels.value()));
   }
 
   /** Seconds spent inside the engine, summed over tasks. */

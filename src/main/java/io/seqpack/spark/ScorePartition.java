@@ -37,6 +37,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   public Iterator<Row> call(Iterator<Row> input) {
     SequenceModel engine = ExecutorModelCache.get(model, settings);
     metrics.executors.add(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid());
+    metrics.kernels.add(SequenceModel.kernels());
     Iterator<RowCodec.Valid> valid = new ValidRows(input);
     LengthBucketer<RowCodec.Valid> batches =
         new LengthBucketer<>(valid, RowCodec.Valid::length, settings.plan());

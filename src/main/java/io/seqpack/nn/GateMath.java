@@ -1,0 +1,94 @@
+package io.seqpack.nn;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The fused per-row gate kernels of the cells: each reads its operands once and writes its result once, so a
+ * time step costs one pass over the gates instead of a sum pass plus in-place nonlinearity passes.
+ *
+ * <p>Two implementations with the same arithmetic, operation for operation (adds and multiplies unfused, the
+ * same grouping, {@link FastMath}'s tanh), so they give identical bits:
+ * <ul>
+ *   <li>{@link SimdGateMath}: the JDK's Vector API ({@code jdk.incubator.vector}), used when the JVM was started
+ *       with {@code --add-modules=jdk.incubator.vector} (Spark 4 adds it to every driver and executor; {@code
+ *       scripts/seqpack} and the tests do too). C2 does not vectorize a nonlinearity applied to a sum of several
+ *       arrays, so without it the scalar loops run about twice as slow (see {@code docs/performance.md}).
+ *   <li>scalar loops: the fallback, or forced with {@code -Dseqpack.simd=false}.
+ * </ul>
+ * Sums keep PyTorch's grouping {@code (x·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh)}; biases are never folded.
+ */
+final class GateMath {
+  private GateMath() {}
+
+  private static final Logger LOG = Logger.getLogger(GateMath.class.getName());
+
+  /** Whether the Vector API kernels are in use. */
+  static final boolean SIMD = loadSimd();
+
+  private static boolean loadSimd() {
+    if (!Boolean.parseBoolean(System.getProperty("seqpack.simd", "true"))) {
+      return false;
+    }
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      LOG.log(Level.INFO, "jdk.incubator.vector is not enabled (--add-modules=jdk.incubator.vector); gate math "
+          + "runs as scalar loops");
+      return false;
+    }
+    try {
+      return SimdGateMath.selfTest();
+    } catch (Throwable t) { // NoClassDefFoundError, a JVM without the intrinsics, ...
+      LOG.log(Level.WARNING, "Vector API gate kernels unavailable; using scalar loops (" + t + ")");
+      return false;
+    }
+  }
+
+  /** {@code "vector-api (N floats)"} or {@code "scalar"}: how the gate math runs. */
+  static String backend() {
+    return SIMD ? SimdGateMath.describe() : "scalar";
+  }
+
+  /** {@code dst[d+j] = tanh(pre[p+j] + (gates[g+j] + b[bo+j]))} for j in [0, len). */
+  static void tanhOfSum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
+    int done = SIMD ? SimdGateMath.tanhOfSum(pre, p, gates, g, b, bo, dst, d, len) : 0;
+    for (int j = done; j < len; j++) {
+      dst[d + j] = pre[p + j] + (gates[g + j] + b[bo + j]);
+    }
+    FastMath.tanh(dst, d + done, len - done);
+  }
+
+  /** {@code dst[d+j] = sigmoid(pre[p+j] + (gates[g+j] + b[bo+j]))} for j in [0, len). */
+  static void sigmoidOfSum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
+    int done = SIMD ? SimdGateMath.sigmoidOfSum(pre, p, gates, g, b, bo, dst, d, len) : 0;
+    for (int j = done; j < len; j++) {
+      dst[d + j] = pre[p + j] + (gates[g + j] + b[bo + j]);
+    }
+    FastMath.sigmoid(dst, d + done, len - done);
+  }
+
+  /**
+   * LSTM state update from activated gates {@code a[i..], a[f..], a[g..], a[o..]}: {@code c' = f⊙c + i⊙g} in place
+   * in {@code c[cr..]}, and {@code h[d..] = o ⊙ tanh(c')}.
+   */
+  static void lstmState(float[] a, int i, int f, int g, int o, float[] c, int cr, float[] h, int d, int len) {
+    int done = SIMD ? SimdGateMath.lstmState(a, i, f, g, o, c, cr, h, d, len) : 0;
+    for (int j = done; j < len; j++) {
+      c[cr + j] = a[f + j] * c[cr + j] + a[i + j] * a[g + j];
+      h[d + j] = FastMath.tanh(c[cr + j]) * a[o + j];
+    }
+  }
+
+  /**
+   * GRU candidate and state: {@code n = tanh(pre[pn..] + r ⊙ (gates[n..] + b[bn..]))}, then {@code h[d..] = (prev −
+   * n) ⊙ z + n} with {@code prev} = {@code h[po..]} (the previous step's row) or zero when {@code fresh}.
+   */
+  static void gruState(float[] pre, int pn, float[] a, int r, int z, int n, float[] b, int bn, float[] h, int po,
+      boolean fresh, int d, int len) {
+    int done = SIMD ? SimdGateMath.gruState(pre, pn, a, r, z, n, b, bn, h, po, fresh, d, len) : 0;
+    for (int j = done; j < len; j++) {
+      float cand = FastMath.tanh(pre[pn + j] + a[r + j] * (a[n + j] + b[bn + j]));
+      float prev = fresh ? 0f : h[po + j];
+      h[d + j] = (prev - cand) * a[z + j] + cand;
+    }
+  }
+}
