@@ -164,7 +164,8 @@ def main(argv=None):
                          "%.2e" % row["max_abs_diff_vs_seqpack"] if "max_abs_diff_vs_seqpack" in row else "-"),
                       file=sys.stderr)
     blas = [x.split("=", 1)[1] for x in torch.__config__.show().replace(",", " ").split() if x.startswith("BLAS_INFO=")]
-    doc = {"torch": torch.__version__, "blas": blas[0] if blas else "?", "threads": torch.get_num_threads(),
+    doc = {"torch": torch.__version__, "blas": blas[0] if blas else "?", "blas_loaded": loaded_blas(),
+           "threads": torch.get_num_threads(),
            "batch": args.batch, "timing": "thread CPU time", "results": results}
     text = json.dumps(doc, indent=2)
     if args.json:
@@ -173,6 +174,18 @@ def main(argv=None):
     else:
         print(text)
     return 0
+
+
+def loaded_blas():
+    """The BLAS library this process actually mapped: Debian's torch calls libblas.so.3, which the alternatives
+    system points at the reference BLAS or, once libopenblas0-pthread is installed, at OpenBLAS."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return "?"
+    real = sorted({os.path.realpath(p) for p in paths})
+    return ", ".join(os.path.basename(p) for p in real) or "?"
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ public final class EngineBench {
     System.exit(2);
   }
 
-  private static Map<String, String> options(String[] args) {
+  static Map<String, String> options(String[] args) {
     Map<String, String> m = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
@@ -80,7 +80,7 @@ public final class EngineBench {
     return m;
   }
 
-  private static String need(Map<String, String> opts, String name) {
+  static String need(Map<String, String> opts, String name) {
     String v = opts.get(name);
     if (v == null) {
       throw new IllegalArgumentException("missing --" + name);
@@ -88,7 +88,7 @@ public final class EngineBench {
     return v;
   }
 
-  private static int intOpt(Map<String, String> opts, String name, int def) {
+  static int intOpt(Map<String, String> opts, String name, int def) {
     return opts.containsKey(name) ? Integer.parseInt(opts.get(name)) : def;
   }
 

@@ -5,10 +5,10 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the SparkSession for a CLI run: spark-submit's settings, then --master and --conf on top. */
-final class Sessions {
+public final class Sessions {
   private Sessions() {}
 
-  static SparkSession create(String appName, String master, List<String> conf) {
+  public static SparkSession create(String appName, String master, List<String> conf) {
     SparkConf sparkConf = new SparkConf(); // picks up spark.* system properties set by spark-submit
     sparkConf.setAppName(appName);
     if (master != null) {
