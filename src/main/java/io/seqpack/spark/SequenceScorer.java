@@ -95,7 +95,8 @@ public final class SequenceScorer {
             new ScorePartition(broadcast, settings, metrics),
             Encoders.row(Schemas.predictions(idType, carried, options.perStep)));
     Dataset<Row> rejects =
-        input.flatMap(new RejectRows(settings), Encoders.row(Schemas.rejects(idType, carried)));
+        RejectRows.candidates(input, settings)
+            .flatMap(new RejectRows(settings), Encoders.row(Schemas.rejects(idType, carried)));
     return new ScoreResult(predictions, rejects, metrics);
   }
 

@@ -199,14 +199,18 @@ class ScoreJobIT {
     rows.add(RowFactory.create(4, nullStep));
     rows.add(RowFactory.create(5, List.of(List.of(1.0, 2.0, Double.POSITIVE_INFINITY, 4.0, 5.0))));
     rows.add(RowFactory.create(6, List.of(List.of(1.0, 2.0, 1e300, 4.0, 5.0))));
+    // above Float.MAX_VALUE as a double but rounds to it: valid (the rejects pass's SQL prefilter flags it, the
+    // decoder accepts it); just past the rounding midpoint: infinite as a float, rejected
+    rows.add(RowFactory.create(7, List.of(List.of(1.0, 2.0, 3.0, 4.0, 5.0), List.of(3.4028235e38, 0.0, 0.0, 0.0, 0.0))));
+    rows.add(RowFactory.create(8, List.of(List.of(1.0, 2.0, 3.0, 4.0, 5.0), List.of(0.0, 0.0, 0.0, -3.4028236e38, 0.0))));
     String input = tmp.resolve("features-bad").toString();
     spark.createDataFrame(rows, schema).write().parquet(input);
     String output = tmp.resolve("features-bad-out").toString();
 
     ScoreJob.Summary summary = ScoreJob.run(spark, options(input, golden.dir, output, false, BatchPlan.defaults()));
 
-    assertEquals(1, summary.scoredRows());
-    assertEquals(Map.of("BAD_FEATURES", 5L), summary.rejectsByReason());
+    assertEquals(2, summary.scoredRows());
+    assertEquals(Map.of("BAD_FEATURES", 6L), summary.rejectsByReason());
     Map<Integer, String> details = new HashMap<>();
     spark.read().parquet(output + "_rejects").collectAsList().forEach(r -> details.put(r.getInt(0), r.getString(2)));
     assertEquals("value 1 of step 1 is NaN", details.get(2));
@@ -214,6 +218,9 @@ class ScoreJobIT {
     assertEquals("step 0 is null", details.get(4));
     assertEquals("value 2 of step 0 is Infinity", details.get(5));
     assertEquals("value 2 of step 0 is 1.0E300 (beyond float32 range)", details.get(6));
+    assertEquals("value 3 of step 1 is -3.4028236E38 (beyond float32 range)", details.get(8));
+    assertEquals(List.of(1, 7), spark.read().parquet(output).select("id").orderBy("id").collectAsList().stream()
+        .map(r -> r.getInt(0)).toList());
   }
 
   @Test
