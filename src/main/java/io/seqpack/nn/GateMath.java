@@ -48,6 +48,26 @@ final class GateMath {
     return SIMD ? SimdGateMath.describe() : "scalar";
   }
 
+  /**
+   * Reads one float per 64-byte cache line of {@code a[off .. off+len)} and returns their sum: issued a couple of
+   * rows ahead, the cache misses of a vocabulary-table row (random rows of a table larger than the cache) overlap
+   * with the work on the current row instead of stalling it. Callers feed the result to {@link #keep}.
+   */
+  static float touch(float[] a, int off, int len) {
+    float sum = 0f;
+    for (int j = 0; j < len; j += 16) {
+      sum += a[off + j];
+    }
+    return sum;
+  }
+
+  /** Makes the JIT keep the loads of {@link #touch}: the comparison is never true for a sum of table entries. */
+  static void keep(float touched, Workspace ws) {
+    if (touched == Float.MIN_VALUE) {
+      ws.touched++;
+    }
+  }
+
   /** {@code dst[d+j] = tanh(pre[p+j] + (gates[g+j] + b[bo+j]))} for j in [0, len). */
   static void tanhOfSum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
     int done = SIMD ? SimdGateMath.tanhOfSum(pre, p, gates, g, b, bo, dst, d, len) : 0;

@@ -22,7 +22,11 @@ final class GruCell extends Cell {
   void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
       int prevOff, int outOff, int outLd, Workspace ws) {
     final int h = hidden;
+    float touched = 0f;
     for (int row = 0; row < rows; row++) {
+      if (row + 2 < rows) { // the table row two rows ahead: its cache misses overlap with this row
+        touched += GateMath.touch(pre, preRows[rowBase + row + 2], gateWidth);
+      }
       int r = row * gateWidth;
       int z = r + h;
       int n = z + h;
@@ -31,5 +35,6 @@ final class GruCell extends Cell {
       GateMath.gruState(pre, p + 2 * h, gates, r, z, n, hiddenBias, 2 * h, out, prevOff + row * outLd,
           row >= prevRows, outOff + row * outLd, h);
     }
+    GateMath.keep(touched, ws);
   }
 }

@@ -28,7 +28,11 @@ final class LstmCell extends Cell {
     final int h = hidden;
     final float[] c = ws.cellState;
     final float[] unprojected = ws.cellTemp;
+    float touched = 0f;
     for (int r = 0; r < rows; r++) {
+      if (r + 2 < rows) { // the table row two rows ahead: its cache misses overlap with this row
+        touched += GateMath.touch(pre, preRows[rowBase + r + 2], gateWidth);
+      }
       int i = r * gateWidth;
       int f = i + h;
       int g = f + h;
@@ -47,6 +51,7 @@ final class LstmCell extends Cell {
         GateMath.lstmState(gates, i, f, g, o, c, cr, unprojected, cr, h);
       }
     }
+    GateMath.keep(touched, ws);
     if (projection != null) {
       Gemm.multiply(rows, unprojected, 0, h, projection, out, outOff, outLd, false);
     }

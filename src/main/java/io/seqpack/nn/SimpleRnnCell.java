@@ -19,7 +19,11 @@ final class SimpleRnnCell extends Cell {
   void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,
       int prevOff, int outOff, int outLd, Workspace ws) {
     final int h = hidden;
+    float touched = 0f;
     for (int r = 0; r < rows; r++) {
+      if (r + 2 < rows) { // the table row two rows ahead: its cache misses overlap with this row
+        touched += GateMath.touch(pre, preRows[rowBase + r + 2], h);
+      }
       int d = outOff + r * outLd;
       if (relu) {
         sum(pre, preRows[rowBase + r], gates, r * h, 0, out, d, h);
@@ -28,5 +32,6 @@ final class SimpleRnnCell extends Cell {
         GateMath.tanhOfSum(pre, preRows[rowBase + r], gates, r * h, hiddenBias, 0, out, d, h);
       }
     }
+    GateMath.keep(touched, ws);
   }
 }

@@ -25,6 +25,8 @@ final class Workspace {
   float[] stepLogits = new float[0];
   /** {@code [B, D*P]}: pooled vectors in original order. */
   float[] pooled = new float[0];
+  /** Sink of {@link GateMath#touch} (never read). */
+  int touched;
 
   /** {@code buffer} if it holds at least {@code size} floats, else a larger replacement (contents not kept). */
   static float[] grow(float[] buffer, long size) {
