@@ -1,5 +1,7 @@
 package io.seqpack.bench;
 
+import io.seqpack.cli.Sessions;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -24,9 +26,8 @@ public final class SyntheticParquet {
     int maxLength = Integer.parseInt(args[2]);
     int vocab = Integer.parseInt(args[3]);
     int files = args.length == 5 ? Integer.parseInt(args[4]) : 1;
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("seqpack synthetic input")
-        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    SparkSession spark = Sessions.create("seqpack synthetic input", "local[2]",
+        List.of("spark.ui.showConsoleProgress=false"));
     try {
       Dataset<Row> data = spark.range(rows)
           .selectExpr("id",

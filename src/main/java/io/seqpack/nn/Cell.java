@@ -33,12 +33,13 @@ abstract class Cell {
     this.hiddenBias = hiddenBias != null ? hiddenBias : new float[gates * hidden];
   }
 
-  /** {@code dst[d + j] = pre[p + j] + (gates[g + j] + b_hh[from + j])} for j in [0, len) (relu RNN). */
-  final void sum(float[] pre, int p, float[] gates, int g, int from, float[] dst, int d, int len) {
-    final float[] b = hiddenBias;
-    for (int j = 0; j < len; j++) {
-      dst[d + j] = pre[p + j] + (gates[g + j] + b[from + j]);
-    }
+  /**
+   * {@link GateMath#touch} of the input projection of row {@code row + TOUCH_AHEAD} of this step (0 past the last
+   * row): called at the top of each row, it starts the next rows' cache misses early.
+   */
+  final float touchAhead(float[] pre, int[] preRows, int rowBase, int row, int rows) {
+    int ahead = row + GateMath.TOUCH_AHEAD;
+    return ahead < rows ? GateMath.touch(pre, preRows[rowBase + ahead], gateWidth) : 0f;
   }
 
   abstract void step(int rows, int prevRows, float[] pre, int[] preRows, int rowBase, float[] gates, float[] out,

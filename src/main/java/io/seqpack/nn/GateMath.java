@@ -13,7 +13,7 @@ import java.util.logging.Logger;
  *   <li>{@link SimdGateMath}: the JDK's Vector API ({@code jdk.incubator.vector}), used when the JVM was started
  *       with {@code --add-modules=jdk.incubator.vector} (Spark 4 adds it to every driver and executor; {@code
  *       scripts/seqpack} and the tests do too). C2 does not vectorize a nonlinearity applied to a sum of several
- *       arrays, so without it the scalar loops run about twice as slow (see {@code docs/performance.md}).
+ *       arrays, so without it scoring runs 10–35% slower (see {@code docs/performance.md}).
  *   <li>scalar loops: the fallback, or forced with {@code -Dseqpack.simd=false}.
  * </ul>
  * Sums keep PyTorch's grouping {@code (x·W_ihᵀ + b_ih) + (h·W_hhᵀ + b_hh)}; biases are never folded.
@@ -48,6 +48,9 @@ final class GateMath {
     return SIMD ? SimdGateMath.describe() : "scalar";
   }
 
+  /** How many rows ahead a cell touches the next rows' input projection ({@link #touch}). */
+  static final int TOUCH_AHEAD = 2;
+
   /**
    * Reads one float per 64-byte cache line of {@code a[off .. off+len)} and returns their sum: issued a couple of
    * rows ahead, the cache misses of a vocabulary-table row (random rows of a table larger than the cache) overlap
@@ -68,21 +71,24 @@ final class GateMath {
     }
   }
 
+  /** {@code dst[d+j] = pre[p+j] + (gates[g+j] + b[bo+j])} for j in [0, len): the scalar sum every kernel uses. */
+  static void sum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
+    for (int j = 0; j < len; j++) {
+      dst[d + j] = pre[p + j] + (gates[g + j] + b[bo + j]);
+    }
+  }
+
   /** {@code dst[d+j] = tanh(pre[p+j] + (gates[g+j] + b[bo+j]))} for j in [0, len). */
   static void tanhOfSum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
     int done = SIMD ? SimdGateMath.tanhOfSum(pre, p, gates, g, b, bo, dst, d, len) : 0;
-    for (int j = done; j < len; j++) {
-      dst[d + j] = pre[p + j] + (gates[g + j] + b[bo + j]);
-    }
+    sum(pre, p + done, gates, g + done, b, bo + done, dst, d + done, len - done);
     FastMath.tanh(dst, d + done, len - done);
   }
 
   /** {@code dst[d+j] = sigmoid(pre[p+j] + (gates[g+j] + b[bo+j]))} for j in [0, len). */
   static void sigmoidOfSum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
     int done = SIMD ? SimdGateMath.sigmoidOfSum(pre, p, gates, g, b, bo, dst, d, len) : 0;
-    for (int j = done; j < len; j++) {
-      dst[d + j] = pre[p + j] + (gates[g + j] + b[bo + j]);
-    }
+    sum(pre, p + done, gates, g + done, b, bo + done, dst, d + done, len - done);
     FastMath.sigmoid(dst, d + done, len - done);
   }
 

@@ -24,9 +24,7 @@ final class GruCell extends Cell {
     final int h = hidden;
     float touched = 0f;
     for (int row = 0; row < rows; row++) {
-      if (row + 2 < rows) { // the table row two rows ahead: its cache misses overlap with this row
-        touched += GateMath.touch(pre, preRows[rowBase + row + 2], gateWidth);
-      }
+      touched += touchAhead(pre, preRows, rowBase, row, rows);
       int r = row * gateWidth;
       int z = r + h;
       int n = z + h;

@@ -30,9 +30,7 @@ final class LstmCell extends Cell {
     final float[] unprojected = ws.cellTemp;
     float touched = 0f;
     for (int r = 0; r < rows; r++) {
-      if (r + 2 < rows) { // the table row two rows ahead: its cache misses overlap with this row
-        touched += GateMath.touch(pre, preRows[rowBase + r + 2], gateWidth);
-      }
+      touched += touchAhead(pre, preRows, rowBase, r, rows);
       int i = r * gateWidth;
       int f = i + h;
       int g = f + h;

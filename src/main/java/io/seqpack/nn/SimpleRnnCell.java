@@ -21,12 +21,10 @@ final class SimpleRnnCell extends Cell {
     final int h = hidden;
     float touched = 0f;
     for (int r = 0; r < rows; r++) {
-      if (r + 2 < rows) { // the table row two rows ahead: its cache misses overlap with this row
-        touched += GateMath.touch(pre, preRows[rowBase + r + 2], h);
-      }
+      touched += touchAhead(pre, preRows, rowBase, r, rows);
       int d = outOff + r * outLd;
       if (relu) {
-        sum(pre, preRows[rowBase + r], gates, r * h, 0, out, d, h);
+        GateMath.sum(pre, preRows[rowBase + r], gates, r * h, hiddenBias, 0, out, d, h);
         FastMath.relu(out, d, h);
       } else {
         GateMath.tanhOfSum(pre, preRows[rowBase + r], gates, r * h, hiddenBias, 0, out, d, h);
