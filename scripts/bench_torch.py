@@ -164,7 +164,8 @@ def main(argv=None):
                          "%.2e" % row["max_abs_diff_vs_seqpack"] if "max_abs_diff_vs_seqpack" in row else "-"),
                       file=sys.stderr)
     blas = [x.split("=", 1)[1] for x in torch.__config__.show().replace(",", " ").split() if x.startswith("BLAS_INFO=")]
-    doc = {"torch": torch.__version__, "blas": blas[0] if blas else "?", "blas_loaded": loaded_blas(),
+    doc = {"torch": torch.__version__, "blas": blas[0] if blas else "?",
+           "blas_loaded": loaded_blas() + openblas_core(),
            "threads": torch.get_num_threads(),
            "batch": args.batch, "timing": "thread CPU time", "results": results}
     text = json.dumps(doc, indent=2)
@@ -186,6 +187,17 @@ def loaded_blas():
         return "?"
     real = sorted({os.path.realpath(p) for p in paths})
     return ", ".join(os.path.basename(p) for p in real) or "?"
+
+
+def openblas_core():
+    """' core Haswell' when the mapped BLAS is OpenBLAS: openblas_get_corename() of the loaded library."""
+    import ctypes
+    try:
+        get = ctypes.CDLL(None).openblas_get_corename
+    except (OSError, AttributeError):
+        return ""
+    get.restype = ctypes.c_char_p
+    return " core " + get().decode()
 
 
 if __name__ == "__main__":

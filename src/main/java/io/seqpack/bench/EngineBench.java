@@ -231,7 +231,9 @@ public final class EngineBench {
 
     StringBuilder json = new StringBuilder();
     json.append("{\n  \"engine\": {\"gemm\": \"").append(Gemm.backend()).append("\", \"kernels\": \"")
-        .append(SequenceModel.kernels()).append("\", \"java\": \"")
+        .append(SequenceModel.kernels()).append("\", \"openblas_core\": \"").append(Gemm.blasCore())
+        .append("\", \"cpu\": \"").append(io.seqpack.nn.OpenBlasCore.CpuInfo.current().describe())
+        .append("\", \"java\": \"")
         .append(System.getProperty("java.version")).append("\", \"threads\": 1},\n");
 
     // SGEMM roofline: [m × 256] · [256 × G·256] through the engine's BLAS call, pure kernel and through Gemm, at

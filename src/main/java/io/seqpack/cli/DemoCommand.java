@@ -74,6 +74,8 @@ final class DemoCommand {
       out.printf("scored %d rows (%d tokens) in %d batch(es); rejected %d; summary: %s/%s%n",
           summary.scoredRows(), summary.fields().get("tokens_scored"), summary.fields().get("batches"),
           summary.rejectedRows(), output, ScoreJob.SUMMARY_FILE);
+      out.println("kernels: " + String.join("; ", summary.kernels()) + " on "
+          + io.seqpack.nn.OpenBlasCore.CpuInfo.current().describe());
     } finally {
       spark.stop();
     }

@@ -3,6 +3,7 @@ package io.seqpack.cli;
 import io.seqpack.ConfigException;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.nn.SequenceModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Set;
@@ -28,6 +29,7 @@ final class InspectModelCommand {
     LoadedModel model =
         ModelLoader.load(ModelLoader.readDirectory(dir), dir.toString(), args.flag("allow-non-finite-weights"));
     out.print(ModelLoader.describe(model));
+    out.println("kernels:      " + SequenceModel.kernelsOnThisCpu());
     out.println("OK: the model is valid");
   }
 }

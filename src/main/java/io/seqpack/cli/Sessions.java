@@ -19,7 +19,8 @@ public final class Sessions {
     // One BLAS/OpenMP thread per task: Spark already runs one task per core (see README, "Threads").
     sparkConf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", "1");
     sparkConf.setIfMissing("spark.executorEnv.OPENBLAS_NUM_THREADS", "1");
-    sparkConf.setIfMissing("spark.ui.showConsoleProgress", "true");
+    // off: its carriage-return bar garbles logs and pipes; seqpack logs one progress line per finished stage
+    sparkConf.setIfMissing("spark.ui.showConsoleProgress", "false");
     if (sparkConf.get("spark.master").startsWith("local")) {
       sparkConf.setIfMissing("spark.driver.host", "127.0.0.1");
       sparkConf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");

@@ -36,12 +36,22 @@ public final class Gemm {
   /** Whether the OpenBLAS backend is in use. */
   private static final boolean BLAS = loadBlas();
 
+  /** {@code openblas_get_corename()}: the kernel set OpenBLAS picked (see {@link OpenBlasCore}). */
+  private static final String CORE = BLAS ? OpenBlasCore.loadedCoreName() : "none";
+
+  static {
+    if (BLAS) {
+      OpenBlasCore.warnIfGeneric(CORE);
+    }
+  }
+
   private static boolean loadBlas() {
     String forced = System.getProperty("seqpack.gemm", "auto");
     if (forced.equalsIgnoreCase("java")) {
       return false;
     }
     try {
+      OpenBlasCore.prepare(); // before the library loads: OpenBLAS reads its core type once, at load time
       openblas_nolapack.blas_set_num_threads(1);
       // a 1×1 product proves the library links and runs
       try (FloatPointer a = new FloatPointer(2f); FloatPointer b = new FloatPointer(3f);
@@ -66,6 +76,16 @@ public final class Gemm {
   /** {@code "openblas"} or {@code "java"}: the backend products run on. */
   public static String backend() {
     return BLAS ? "openblas" : "java";
+  }
+
+  /** The OpenBLAS core in use ({@code "SkylakeX"}, {@code "Haswell"}, ...), or {@code "none"}. */
+  public static String blasCore() {
+    return CORE;
+  }
+
+  /** The backend with its kernels, for reports: {@code "openblas SkylakeX"} or {@code "java"}. */
+  public static String describe() {
+    return BLAS ? "openblas " + CORE : "java";
   }
 
   /** A right-hand operand prepared for {@link #multiply}: a weight of PyTorch shape {@code [n, k]}. */

@@ -140,11 +140,16 @@ public final class SequenceModel {
   }
 
   /**
-   * The kernels this JVM scores with, e.g. {@code "gemm openblas, gates vector-api (16 floats)"}: {@link Gemm}'s
-   * backend and {@link GateMath}'s.
+   * The kernels this JVM scores with, e.g. {@code "gemm openblas SkylakeX, gates vector-api (16 floats)"}: {@link
+   * Gemm}'s backend with its OpenBLAS core and {@link GateMath}'s.
    */
   public static String kernels() {
-    return "gemm " + Gemm.backend() + ", gates " + GateMath.backend();
+    return "gemm " + Gemm.describe() + ", gates " + GateMath.backend();
+  }
+
+  /** {@link #kernels()} and the CPU they run on, the line {@code inspect-model}, {@code demo} and the bench print. */
+  public static String kernelsOnThisCpu() {
+    return kernels() + " on " + OpenBlasCore.CpuInfo.current().describe();
   }
 
   /** Whether layer 0 reads its input projection from a precomputed vocabulary table. */

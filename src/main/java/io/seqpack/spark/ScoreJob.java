@@ -85,6 +85,12 @@ public final class ScoreJob {
       return ((Number) fields.get("rejected_rows")).longValue();
     }
 
+    /** The kernels the executors scored with ({@code SequenceModel.kernels()} of every task, distinct). */
+    @SuppressWarnings("unchecked")
+    public java.util.List<String> kernels() {
+      return (java.util.List<String>) fields.get("kernels");
+    }
+
     @SuppressWarnings("unchecked")
     public Map<String, Long> rejectsByReason() {
       return (Map<String, Long>) fields.get("rejects_by_reason");

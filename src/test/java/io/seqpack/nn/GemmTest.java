@@ -61,6 +61,14 @@ class GemmTest {
     assertEquals(expected, Gemm.backend());
   }
 
+  @Test
+  void gateKernelsFollowTheSimdSetting() {
+    // the java-fallback-kernels execution of the pom runs the parity tests with -Dseqpack.simd=false
+    boolean scalar = "false".equalsIgnoreCase(System.getProperty("seqpack.simd"));
+    assertEquals(scalar ? "scalar" : GateMath.backend(), GateMath.backend());
+    assertEquals(!scalar, GateMath.SIMD);
+  }
+
   /** The product against a naive double-precision triple loop, on random shapes, strides and offsets. */
   @Test
   void matchesNaiveTripleLoopOnRandomShapes() {
