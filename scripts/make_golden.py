@@ -3,6 +3,7 @@
 Usage, from the repository root:
 
     /usr/bin/python3 scripts/make_golden.py [--out src/test/resources/golden]
+    /usr/bin/python3 scripts/make_golden.py --graph [--out ...]   # only the seqpack-model/2 cases, <out>/graph/
 
 Deterministic: every model case seeds torch (weights, default PyTorch init) and numpy (inputs) with its own
 seed, and torch runs single-threaded. Writes golden/<case>/{model.json, model.safetensors, case.json},
@@ -295,7 +296,14 @@ def stable_order(lengths):
 def main(argv=None):
     p = argparse.ArgumentParser(description="Generate golden fixtures (see golden/FORMAT.md).")
     p.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: src/test/resources/golden)")
+    p.add_argument("--graph", action="store_true",
+                   help="write only the seqpack-model/2 fixtures, <out>/graph/ (scripts/make_golden_graph.py); "
+                        "without it, only the seqpack-model/1 cases, packing.json and GENERATED_BY.txt")
     args = p.parse_args(argv)
+    if args.graph:
+        import make_golden_graph
+        make_golden_graph.main(args.out)
+        return
     out = args.out
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)

@@ -14,6 +14,12 @@ A seqpack model is described by a ``model.json`` dict (format ``seqpack-model/1`
       -> nn.RNN / nn.LSTM / nn.GRU -> pad_packed_sequence(batch_first=True) -> pooling -> fc -> activation
 
 Used by ``export_pytorch.py``, ``make_golden.py`` and benchmarks. Only needs torch.
+
+The second half of this file is the reference for format ``seqpack-model/2`` (named token / feature inputs
+with optional norms, static vectors, one RNN with optional learned h0/c0, several pooling parts, several heads
+of Linear/activation/norm layers; see golden/FORMAT.md): ``validate_graph``, ``graph_tensor_names``,
+``GraphReference`` (an nn.Module built from a model.json dict + {tensor name: tensor}) and
+``reference_forward(parts, spec_json, batch)``.
 """
 
 import copy
@@ -178,3 +184,365 @@ class SeqpackModel(nn.Module):
         """scores [B, out_features] for a ragged batch (same computation as forward_details, fewer extras)."""
         lengths, _, _, output, h_n, _ = self._run(sequences)
         return self.activate(self.fc(self._pool(output, lengths, h_n)))
+
+
+# ============================================================================================================
+# seqpack-model/2: a graph of named inputs -> one RNN -> pooling parts -> named heads (see golden/FORMAT.md)
+# ============================================================================================================
+import math  # noqa: E402
+
+import torch.nn.functional as F  # noqa: E402
+
+FORMAT2 = "seqpack-model/2"
+POOLINGS2 = ("last", "first", "mean", "max")
+JOINS = ("after_pooling", "every_step")
+NORM_TYPES = ("batch_norm", "layer_norm")
+HEAD_ACTIVATIONS = ("none", "sigmoid", "softmax")
+LAYER_KEYS = {
+    "linear": {"type", "module", "in_features", "out_features", "bias"},
+    "relu": {"type"}, "tanh": {"type"}, "sigmoid": {"type"}, "dropout": {"type"}, "identity": {"type"},
+    "gelu": {"type"},
+    "leaky_relu": {"type", "negative_slope"},
+    "elu": {"type", "alpha"},
+    "layer_norm": {"type", "module", "size", "eps", "affine"},
+    "batch_norm": {"type", "module", "size", "eps", "affine"},
+}
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def graph_widths(mj):
+    """(rnn step-input width from the inputs + every_step statics, RNN output width O, embedding width W)."""
+    step = sum(i["embedding_dim"] if i["kind"] == "tokens" else i["size"] for i in mj["inputs"])
+    step += sum(s["size"] for s in mj["static"] if s["join"] == "every_step")
+    r = mj["rnn"]
+    o = (2 if r["bidirectional"] else 1) * (r["proj_size"] if r["proj_size"] > 0 else r["hidden_size"])
+    w = len(mj["pooling"]) * o + sum(s["size"] for s in mj["static"] if s["join"] == "after_pooling")
+    return step, o, w
+
+
+def validate_graph(mj):
+    """Raise ValueError unless mj is a well-formed seqpack-model/2 dict (exact keys, as the Java side parses it)."""
+    def need(cond, msg):
+        if not cond:
+            raise ValueError("invalid seqpack-model/2: " + msg)
+
+    def keys(obj, expected, where):
+        need(isinstance(obj, dict), "%s must be an object" % where)
+        need(set(obj) == set(expected), "%s keys must be %s, got %s" % (where, sorted(expected), sorted(obj)))
+
+    def norm_ok(n, where, with_size):
+        if n is None:
+            return
+        keys(n, {"type", "module", "eps", "affine"} | ({"size"} if with_size else set()), where)
+        need(n["type"] in NORM_TYPES, "%s.type in %s" % (where, NORM_TYPES))
+        need(isinstance(n["module"], str), "%s.module string" % where)
+        need(_is_num(n["eps"]) and n["eps"] > 0 and isinstance(n["affine"], bool), "%s eps > 0, affine bool" % where)
+
+    keys(mj, {"format", "inputs", "static", "rnn", "pooling", "heads"}, "model")
+    need(mj["format"] == FORMAT2, "format must be %r" % FORMAT2)
+    need(isinstance(mj["inputs"], list) and mj["inputs"], "inputs must be a non-empty list")
+    names = []
+    for i, inp in enumerate(mj["inputs"]):
+        where = "inputs[%d]" % i
+        need(isinstance(inp, dict) and inp.get("kind") in ("tokens", "features"), where + ".kind tokens|features")
+        if inp["kind"] == "tokens":
+            keys(inp, {"name", "kind", "vocab_size", "embedding_dim", "padding_idx", "embedding", "norm"}, where)
+            need(_is_int(inp["vocab_size"]) and inp["vocab_size"] > 0 and _is_int(inp["embedding_dim"])
+                 and inp["embedding_dim"] > 0, where + " vocab_size, embedding_dim > 0")
+            p = inp["padding_idx"]
+            need(p is None or (_is_int(p) and 0 <= p < inp["vocab_size"]), where + ".padding_idx null or in [0, V)")
+            need(isinstance(inp["embedding"], str), where + ".embedding string")
+        else:
+            keys(inp, {"name", "kind", "size", "norm"}, where)
+            need(_is_int(inp["size"]) and inp["size"] > 0, where + ".size > 0")
+        norm_ok(inp["norm"], where + ".norm", False)
+        names.append(inp["name"])
+    need(isinstance(mj["static"], list), "static must be a list")
+    for i, s in enumerate(mj["static"]):
+        keys(s, {"name", "size", "join"}, "static[%d]" % i)
+        need(_is_int(s["size"]) and s["size"] > 0 and s["join"] in JOINS,
+             "static[%d] size > 0, join in %s" % (i, JOINS))
+        names.append(s["name"])
+    need(all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names),
+         "input and static names must be distinct non-empty strings")
+    r = mj["rnn"]
+    keys(r, {"module", "mode", "input_size", "hidden_size", "num_layers", "bidirectional", "bias", "proj_size",
+             "h0", "c0"}, "rnn")
+    need(r["mode"] in MODES, "rnn.mode in %s" % (MODES,))
+    need(all(_is_int(r[k]) and r[k] > 0 for k in ("input_size", "hidden_size", "num_layers")),
+         "rnn input_size, hidden_size, num_layers > 0")
+    need(isinstance(r["bidirectional"], bool) and isinstance(r["bias"], bool), "rnn bidirectional, bias bool")
+    need(_is_int(r["proj_size"]) and (r["proj_size"] == 0 or (r["mode"] == "LSTM" and 0 < r["proj_size"] <
+                                                                r["hidden_size"])),
+         "rnn.proj_size 0, or in (0, hidden_size) for LSTM")
+    need(r["h0"] is None or isinstance(r["h0"], str), "rnn.h0 null or a path")
+    need(r["c0"] is None or (isinstance(r["c0"], str) and r["mode"] == "LSTM"), "rnn.c0 null, or a path for LSTM")
+    step, o, w = graph_widths(mj)
+    need(step == r["input_size"], "rnn.input_size %d != inputs + every_step statics %d" % (r["input_size"], step))
+    need(isinstance(mj["pooling"], list) and mj["pooling"], "pooling must be a non-empty list")
+    for i, part in enumerate(mj["pooling"]):
+        if isinstance(part, str):
+            need(part in POOLINGS2, "pooling[%d] in %s or an attention object" % (i, POOLINGS2))
+        else:
+            keys(part, {"attention"}, "pooling[%d]" % i)
+            keys(part["attention"], {"proj", "context", "size"}, "pooling[%d].attention" % i)
+            a = part["attention"]
+            need(isinstance(a["proj"], str) and isinstance(a["context"], str) and _is_int(a["size"]) and a["size"] > 0,
+                 "pooling[%d].attention proj, context paths, size > 0" % i)
+    need(isinstance(mj["heads"], list) and mj["heads"], "heads must be a non-empty list")
+    hnames = []
+    for i, h in enumerate(mj["heads"]):
+        keys(h, {"name", "activation", "layers"}, "heads[%d]" % i)
+        need(isinstance(h["name"], str) and h["name"], "heads[%d].name" % i)
+        need(h["activation"] in HEAD_ACTIVATIONS, "heads[%d].activation in %s" % (i, HEAD_ACTIVATIONS))
+        need(isinstance(h["layers"], list) and h["layers"], "heads[%d].layers non-empty" % i)
+        width = w
+        for j, layer in enumerate(h["layers"]):
+            where = "heads[%d].layers[%d]" % (i, j)
+            need(isinstance(layer, dict) and layer.get("type") in LAYER_KEYS, where + ".type")
+            keys(layer, LAYER_KEYS[layer["type"]], where)
+            t = layer["type"]
+            if t == "linear":
+                need(layer["in_features"] == width and _is_int(layer["out_features"]) and layer["out_features"] > 0
+                     and isinstance(layer["bias"], bool), where + " in_features %d expected" % width)
+                width = layer["out_features"]
+            elif t in ("layer_norm", "batch_norm"):
+                norm_ok(layer, where, True)
+                need(layer["size"] == width, where + ".size %d expected" % width)
+            elif t == "leaky_relu":
+                need(_is_num(layer["negative_slope"]), where + ".negative_slope number")
+            elif t == "elu":
+                need(_is_num(layer["alpha"]), where + ".alpha number")
+        hnames.append(h["name"])
+    need(len(set(hnames)) == len(hnames), "head names must be distinct")
+
+
+def graph_tensor_names(mj):
+    """{tensor name: shape} for every tensor a seqpack-model/2 dict references (what model.safetensors holds)."""
+    validate_graph(mj)
+    out = {}
+
+    def norm(n, size):
+        if n["type"] == "batch_norm":
+            out[n["module"] + ".running_mean"] = [size]
+            out[n["module"] + ".running_var"] = [size]
+        if n["affine"]:
+            out[n["module"] + ".weight"] = [size]
+            out[n["module"] + ".bias"] = [size]
+
+    for inp in mj["inputs"]:
+        if inp["kind"] == "tokens":
+            out[inp["embedding"] + ".weight"] = [inp["vocab_size"], inp["embedding_dim"]]
+            size = inp["embedding_dim"]
+        else:
+            size = inp["size"]
+        if inp["norm"] is not None:
+            norm(inp["norm"], size)
+    r = mj["rnn"]
+    gates = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}[r["mode"]] * r["hidden_size"]
+    d = 2 if r["bidirectional"] else 1
+    p = r["proj_size"] if r["proj_size"] > 0 else r["hidden_size"]
+    pre = r["module"] + "." if r["module"] else ""
+    for k in range(r["num_layers"]):
+        in_k = r["input_size"] if k == 0 else d * p
+        for sfx in ("", "_reverse")[:d]:
+            out["%sweight_ih_l%d%s" % (pre, k, sfx)] = [gates, in_k]
+            out["%sweight_hh_l%d%s" % (pre, k, sfx)] = [gates, p]
+            if r["bias"]:
+                out["%sbias_ih_l%d%s" % (pre, k, sfx)] = [gates]
+                out["%sbias_hh_l%d%s" % (pre, k, sfx)] = [gates]
+            if r["proj_size"] > 0:
+                out["%sweight_hr_l%d%s" % (pre, k, sfx)] = [r["proj_size"], r["hidden_size"]]
+    if r["h0"] is not None:
+        out[r["h0"]] = [r["num_layers"] * d, 1, p]
+    if r["c0"] is not None:
+        out[r["c0"]] = [r["num_layers"] * d, 1, r["hidden_size"]]
+    _, o, _ = graph_widths(mj)
+    for part in mj["pooling"]:
+        if isinstance(part, dict):
+            a = part["attention"]
+            out[a["proj"] + ".weight"] = [a["size"], o]
+            out[a["proj"] + ".bias"] = [a["size"]]
+            out[a["context"] + ".weight"] = [1, a["size"]]
+    for h in mj["heads"]:
+        for layer in h["layers"]:
+            if layer["type"] == "linear":
+                out[layer["module"] + ".weight"] = [layer["out_features"], layer["in_features"]]
+                if layer["bias"]:
+                    out[layer["module"] + ".bias"] = [layer["out_features"]]
+            elif layer["type"] in ("layer_norm", "batch_norm"):
+                norm(layer, layer["size"])
+    return out
+
+
+def _norm_apply(n, x, t):
+    """Apply a norm object to the last dim of x (any leading dims), eval semantics."""
+    m = n["module"]
+    w = t[m + ".weight"] if n["affine"] else None
+    b = t[m + ".bias"] if n["affine"] else None
+    if n["type"] == "layer_norm":
+        return F.layer_norm(x, (x.shape[-1],), w, b, n["eps"])
+    shape = x.shape
+    y = F.batch_norm(x.reshape(-1, shape[-1]), t[m + ".running_mean"], t[m + ".running_var"], w, b,
+                     training=False, eps=n["eps"])
+    return y.reshape(shape)
+
+
+def _layer_apply(layer, x, t):
+    typ = layer["type"]
+    if typ == "linear":
+        return F.linear(x, t[layer["module"] + ".weight"], t[layer["module"] + ".bias"] if layer["bias"] else None)
+    if typ in ("layer_norm", "batch_norm"):
+        return _norm_apply(layer, x, t)
+    if typ == "relu":
+        return F.relu(x)
+    if typ == "leaky_relu":
+        return F.leaky_relu(x, layer["negative_slope"])
+    if typ == "elu":
+        return F.elu(x, layer["alpha"])
+    if typ == "gelu":
+        return F.gelu(x)
+    if typ == "tanh":
+        return torch.tanh(x)
+    if typ == "sigmoid":
+        return torch.sigmoid(x)
+    if typ in ("dropout", "identity"):
+        return x
+    raise ValueError("unknown layer type %r" % typ)
+
+
+def head_apply(head, x, t):
+    """One head (its layers then its activation) on x [..., W]."""
+    for layer in head["layers"]:
+        x = _layer_apply(layer, x, t)
+    if head["activation"] == "sigmoid":
+        return torch.sigmoid(x)
+    if head["activation"] == "softmax":
+        return torch.softmax(x, dim=-1)
+    return x
+
+
+def step_scores_apply(mj):
+    """True when step_scores are defined: exactly one head, whose first linear layer takes the RNN output width O."""
+    _, o, _ = graph_widths(mj)
+    if len(mj["heads"]) != 1:
+        return False
+    linears = [layer for layer in mj["heads"][0]["layers"] if layer["type"] == "linear"]
+    return bool(linears) and linears[0]["in_features"] == o
+
+
+class GraphReference(nn.Module):
+    """The seqpack-model/2 forward pass with plain PyTorch ops, from a model.json dict and {name: tensor}.
+
+    forward(batch) with batch = {"inputs": {name: list of B per-row tensors (1-D int64 tokens, or 2-D float
+    [len, size] features)}, "static": {name: [B, size] float tensor}} returns a dict: lengths [B] (int64),
+    rnn_output [B, T, O] (zero padded), h_n [L*D, B, P], c_n [L*D, B, H] (LSTM, else None), embedding [B, W],
+    heads {name: [B, out]} (after the activation), step_scores (list of B tensors [len_b, out]; only when
+    step_scores_apply(mj), else None)."""
+
+    def __init__(self, mj, tensors):
+        super().__init__()
+        validate_graph(mj)
+        self.mj = copy.deepcopy(mj)
+        expected = graph_tensor_names(mj)
+        missing = sorted(set(expected) - set(tensors))
+        if missing:
+            raise ValueError("tensors missing: %s" % ", ".join(missing))
+        for name, shape in expected.items():
+            if list(tensors[name].shape) != shape:
+                raise ValueError("tensor %s has shape %s, expected %s" % (name, list(tensors[name].shape), shape))
+        self.t = {k: tensors[k].detach().to(torch.float32).clone() for k in expected}
+        r = mj["rnn"]
+        common = dict(input_size=r["input_size"], hidden_size=r["hidden_size"], num_layers=r["num_layers"],
+                      bias=r["bias"], batch_first=True, bidirectional=r["bidirectional"])
+        if r["mode"] in ("RNN_TANH", "RNN_RELU"):
+            self.rnn = nn.RNN(nonlinearity="tanh" if r["mode"] == "RNN_TANH" else "relu", **common)
+        elif r["mode"] == "LSTM":
+            self.rnn = nn.LSTM(proj_size=r["proj_size"], **common)
+        else:
+            self.rnn = nn.GRU(**common)
+        pre = r["module"] + "." if r["module"] else ""
+        self.rnn.load_state_dict({k: self.t[pre + k] for k in self.rnn.state_dict()}, strict=True)
+        self.eval()
+
+    def forward(self, batch):
+        mj, t = self.mj, self.t
+        lengths = None
+        xs = []
+        for inp in mj["inputs"]:
+            rows = [torch.as_tensor(s) for s in batch["inputs"][inp["name"]]]
+            n = torch.tensor([s.shape[0] for s in rows], dtype=torch.int64)
+            if lengths is None:
+                lengths = n
+            elif not torch.equal(lengths, n):
+                raise ValueError("input %s: lengths %s differ from %s" % (inp["name"], n.tolist(), lengths.tolist()))
+            if inp["kind"] == "tokens":
+                x = F.embedding(pad_sequence([s.to(torch.int64) for s in rows], batch_first=True),
+                                t[inp["embedding"] + ".weight"], padding_idx=inp["padding_idx"])
+            else:
+                x = pad_sequence([s.to(torch.float32).reshape(s.shape[0], inp["size"]) for s in rows],
+                                 batch_first=True)
+            if inp["norm"] is not None:
+                x = _norm_apply(inp["norm"], x, t)
+            xs.append(x)
+        b, steps = xs[0].shape[0], xs[0].shape[1]
+        statics = {s["name"]: torch.as_tensor(batch.get("static", {})[s["name"]], dtype=torch.float32).reshape(
+            b, s["size"]) for s in mj["static"]}
+        for s in mj["static"]:
+            if s["join"] == "every_step":
+                xs.append(statics[s["name"]].unsqueeze(1).expand(b, steps, s["size"]))
+        x = torch.cat(xs, dim=-1)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        r = mj["rnn"]
+        d = 2 if r["bidirectional"] else 1
+        p = r["proj_size"] if r["proj_size"] > 0 else r["hidden_size"]
+        hx = None
+        if r["h0"] is not None or r["c0"] is not None:
+            h0 = (t[r["h0"]] if r["h0"] is not None else torch.zeros(r["num_layers"] * d, 1, p)).expand(-1, b, -1)
+            hx = h0.contiguous()
+            if r["mode"] == "LSTM":
+                c0 = t[r["c0"]] if r["c0"] is not None else torch.zeros(r["num_layers"] * d, 1, r["hidden_size"])
+                hx = (hx, c0.expand(-1, b, -1).contiguous())
+        packed_out, hidden = self.rnn(packed, hx)
+        h_n, c_n = hidden if r["mode"] == "LSTM" else (hidden, None)
+        output, _ = pad_packed_sequence(packed_out, batch_first=True)
+        parts = []
+        mask = torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)           # [B, T] valid steps
+        for part in mj["pooling"]:
+            if part == "last":
+                parts.append(torch.cat((h_n[-2], h_n[-1]), 1) if d == 2 else h_n[-1])
+            elif part == "first":
+                parts.append(output[:, 0, :])
+            elif part in ("mean", "max"):
+                rows = [output[i, :n] for i, n in enumerate(lengths.tolist())]
+                parts.append(torch.stack([v.mean(dim=0) if part == "mean" else v.max(dim=0).values for v in rows]))
+            else:
+                a = part["attention"]
+                e = F.linear(torch.tanh(F.linear(output, t[a["proj"] + ".weight"], t[a["proj"] + ".bias"])),
+                             t[a["context"] + ".weight"]).squeeze(-1)                # [B, T]
+                w = torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)
+                parts.append((w.unsqueeze(-1) * output).sum(dim=1))
+        for s in mj["static"]:
+            if s["join"] == "after_pooling":
+                parts.append(statics[s["name"]])
+        embedding = torch.cat(parts, dim=1)
+        heads = {h["name"]: head_apply(h, embedding, t) for h in mj["heads"]}
+        step_scores = None
+        if step_scores_apply(mj):
+            step_scores = [head_apply(mj["heads"][0], output[i, :n], t) for i, n in enumerate(lengths.tolist())]
+        return {"lengths": lengths, "rnn_output": output, "h_n": h_n, "c_n": c_n, "embedding": embedding,
+                "heads": heads, "step_scores": step_scores}
+
+
+def reference_forward(parts, spec_json, batch):
+    """GraphReference(spec_json, parts)(batch) under no_grad: parts = {tensor name: tensor}, spec_json = a
+    seqpack-model/2 dict, batch as in GraphReference.forward."""
+    with torch.no_grad():
+        return GraphReference(spec_json, parts)(batch)

@@ -1,25 +1,66 @@
 package io.seqpack.data;
 
+import java.util.List;
+
 /**
  * A batch of variable-length sequences stored without padding: sequence {@code i} occupies steps {@code
- * offsets[i] .. offsets[i+1]-1}. Token sequences keep their ids in {@code tokens}; feature sequences keep
- * {@code width} floats per step in {@code features} (step {@code s} at {@code features[s*width ..]}).
- * Exactly one of {@code tokens}/{@code features} is non-null.
+ * offsets[i] .. offsets[i+1]-1} of every column. A model with several per-step inputs reads one {@link Column} per
+ * input, in the model's input order, all with the same lengths; {@code statics} holds {@code staticWidth} floats
+ * per row ({@code [B, staticWidth]}, every static feature of the model in order), or is empty.
  */
-public record RaggedBatch(int[] offsets, int[] tokens, float[] features, int width) {
+public record RaggedBatch(int[] offsets, List<Column> columns, float[] statics, int staticWidth) {
+  /**
+   * One per-step input: token ids in {@code tokens} (one per step), or {@code width} floats per step in {@code
+   * features} (step {@code s} at {@code features[s*width ..]}). Exactly one of the two is non-null.
+   */
+  public record Column(int[] tokens, float[] features, int width) {
+    public static Column ofTokens(int[] tokens) {
+      return new Column(tokens, null, 1);
+    }
+
+    public static Column ofFeatures(float[] features, int width) {
+      return new Column(null, features, width);
+    }
+
+    public boolean isTokens() {
+      return tokens != null;
+    }
+  }
+
+  public RaggedBatch {
+    columns = List.copyOf(columns);
+    if (statics == null) {
+      statics = new float[0];
+    }
+  }
+
+  /** A batch of one per-step input and no static features. */
+  public RaggedBatch(int[] offsets, int[] tokens, float[] features, int width) {
+    this(offsets, List.of(new Column(tokens, features, width)), new float[0], 0);
+  }
 
   public static RaggedBatch ofTokens(int[][] sequences) {
     int[] offsets = offsetsOf(sequences.length, i -> sequences[i].length);
-    int[] tokens = new int[offsets[sequences.length]];
-    for (int i = 0; i < sequences.length; i++) {
-      System.arraycopy(sequences[i], 0, tokens, offsets[i], sequences[i].length);
-    }
-    return new RaggedBatch(offsets, tokens, null, 1);
+    return new RaggedBatch(offsets, tokensOf(sequences, offsets), null, 1);
   }
 
   /** {@code sequences[i][t]} is the feature vector of step t of sequence i; all of width {@code width}. */
   public static RaggedBatch ofFeatures(float[][][] sequences, int width) {
     int[] offsets = offsetsOf(sequences.length, i -> sequences[i].length);
+    return new RaggedBatch(offsets, List.of(Column.ofFeatures(featuresOf(sequences, width, offsets), width)), null, 0);
+  }
+
+  /** The token ids of {@code sequences} laid out at {@code offsets}. */
+  public static int[] tokensOf(int[][] sequences, int[] offsets) {
+    int[] tokens = new int[offsets[sequences.length]];
+    for (int i = 0; i < sequences.length; i++) {
+      System.arraycopy(sequences[i], 0, tokens, offsets[i], sequences[i].length);
+    }
+    return tokens;
+  }
+
+  /** The feature vectors of {@code sequences} ({@code [B][len_i][width]}) laid out at {@code offsets}. */
+  public static float[] featuresOf(float[][][] sequences, int width, int[] offsets) {
     float[] features = new float[offsets[sequences.length] * width];
     for (int i = 0; i < sequences.length; i++) {
       for (int t = 0; t < sequences[i].length; t++) {
@@ -30,10 +71,10 @@ public record RaggedBatch(int[] offsets, int[] tokens, float[] features, int wid
         System.arraycopy(sequences[i][t], 0, features, (offsets[i] + t) * width, width);
       }
     }
-    return new RaggedBatch(offsets, null, features, width);
+    return features;
   }
 
-  private static int[] offsetsOf(int n, java.util.function.IntUnaryOperator length) {
+  public static int[] offsetsOf(int n, java.util.function.IntUnaryOperator length) {
     int[] offsets = new int[n + 1];
     for (int i = 0; i < n; i++) {
       offsets[i + 1] = Math.addExact(offsets[i], length.applyAsInt(i));
@@ -41,8 +82,31 @@ public record RaggedBatch(int[] offsets, int[] tokens, float[] features, int wid
     return offsets;
   }
 
+  private Column only() {
+    if (columns.size() != 1) {
+      throw new IllegalStateException("the batch has " + columns.size() + " columns; use columns()");
+    }
+    return columns.get(0);
+  }
+
+  /** Whether the batch's only column holds token ids. */
   public boolean isTokens() {
-    return tokens != null;
+    return only().isTokens();
+  }
+
+  /** The token ids of the batch's only column (null for a feature column). */
+  public int[] tokens() {
+    return only().tokens();
+  }
+
+  /** The features of the batch's only column (null for a token column). */
+  public float[] features() {
+    return only().features();
+  }
+
+  /** Floats per step of the batch's only column (1 for tokens). */
+  public int width() {
+    return only().width();
   }
 
   public int size() {

@@ -158,6 +158,40 @@ final class JsonFields {
     return out;
   }
 
+  /** A required array with a length in {@code [minCount, maxCount]}, its items as parsed. */
+  List<Object> list(String key, int minCount, int maxCount) {
+    String expected = "an array of " + minCount + " to " + maxCount + " items";
+    Object value = required(key, expected);
+    if (!(value instanceof List<?> list) || list.size() < minCount || list.size() > maxCount) {
+      throw invalid(key, expected);
+    }
+    return List.copyOf(list);
+  }
+
+  /** A required array of objects, each named {@code <path>[i].<key>} in messages. */
+  List<JsonFields> objects(String key, int minCount, int maxCount) {
+    List<Object> items = list(key, minCount, maxCount);
+    List<JsonFields> out = new java.util.ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      String where = path(key) + "[" + i + "]";
+      out.add(JsonFields.of(items.get(i), where, where + ".", error));
+    }
+    return out;
+  }
+
+  /** A number in {@code [min, max]}, or {@code defaultValue} when absent. */
+  double number(String key, double defaultValue, double min, double max) {
+    if (!has(key)) {
+      return defaultValue;
+    }
+    Object value = fields.get(key);
+    double d = value instanceof Number n ? n.doubleValue() : Double.NaN;
+    if (!(d >= min && d <= max)) {
+      throw invalid(key, "a number in [" + min + ", " + max + "]");
+    }
+    return d;
+  }
+
   /**
    * A required string that must spell one of {@code values}; the message lists every allowed spelling.
    *

@@ -11,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,15 +26,8 @@ import java.util.stream.Collectors;
  * allowed) every value is finite. Runs on the driver before anything is broadcast, and again on each executor
  * from the broadcast {@link ModelBytes}.
  *
- * <p>Expected tensors, with {@code G} = {@link ModelSpec.RnnMode#gates()}, {@code H} = hidden_size, {@code P} =
- * proj_size, {@code Hs} = P &gt; 0 ? P : H, {@code D} = 1 or 2 directions:
- *
- * <ul>
- *   <li>tokens input: {@code embedding.weight [vocab_size, embedding_dim]}
- *   <li>per layer k and direction: {@code weight_ih [G*H, k == 0 ? input : D*Hs]}, {@code weight_hh [G*H, Hs]};
- *       with bias {@code bias_ih [G*H]}, {@code bias_hh [G*H]}; with P &gt; 0 {@code weight_hr [P, H]}
- *   <li>{@code fc.weight [out_features, D*Hs]}, {@code fc.bias [out_features]}
- * </ul>
+ * <p>The expected tensors are the ones the graph's modules declare ({@link ModelGraph#params()}); a version-1
+ * file is read as the graph it describes ({@link ModelSpec#toGraph()}).
  */
 public final class ModelLoader {
   public static final String MODEL_JSON = "model.json";
@@ -109,7 +103,7 @@ public final class ModelLoader {
    */
   public static LoadedModel load(ModelBytes bytes, String source, boolean allowNonFinite) {
     byte[] json = bytes.modelJson();
-    ModelSpec spec = ModelSpec.parse(
+    ModelSpec.Parsed parsed = ModelSpec.parseAny(
         SafeTensors.decodeUtf8(json, 0, json.length, "the file",
             what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what)),
         source);
@@ -117,25 +111,32 @@ public final class ModelLoader {
     Map<String, Tensor> found = SafeTensors.read(bytes.safetensors(), safetensorsSource);
     String prefix = "Cannot load model " + source + ": ";
 
-    List<Expected> expected = expectedTensors(spec);
-    List<Expected> missing = expected.stream().filter(e -> !found.containsKey(e.name())).toList();
+    List<ModelGraph.Param> expected = parsed.graph().params();
+    Set<String> expectedNames = new HashSet<>(); // a hash set: found and expected can both hold many thousands
+    for (ModelGraph.Param p : expected) {
+      if (!expectedNames.add(p.name())) {
+        throw new ModelFormatException("Cannot read model.json in " + source + ": tensor " + p.name()
+            + " is named by two modules (" + p.reason() + " and an earlier one); module paths must differ");
+      }
+    }
+    List<ModelGraph.Param> missing = expected.stream().filter(e -> !found.containsKey(e.name())).toList();
     if (!missing.isEmpty()) {
-      Expected first = missing.get(0);
-      List<String> others = missing.stream().skip(1).map(Expected::name).toList();
+      ModelGraph.Param first = missing.get(0);
+      List<String> others = missing.stream().skip(1).map(ModelGraph.Param::name).toList();
       String more = others.isEmpty() ? "" : "; also missing: " + names(others);
       throw new ModelFormatException(prefix + "tensor " + first.name() + " is missing from " + MODEL_SAFETENSORS
           + " (model.json says " + first.reason() + ")" + more);
     }
-    // A hash set, not List.removeAll: found and expected can both hold many thousands of names.
-    Set<String> expectedNames = expected.stream().map(Expected::name).collect(Collectors.toSet());
     List<String> unexpected = found.keySet().stream().filter(name -> !expectedNames.contains(name)).toList();
     if (!unexpected.isEmpty()) {
       throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " has tensors model.json does not describe: "
-          + names(unexpected) + " (check mode, num_layers, bidirectional, bias, proj_size and kind)");
+          + names(unexpected) + (parsed.v1() != null
+              ? " (check mode, num_layers, bidirectional, bias, proj_size and kind)"
+              : " (check the module paths, num_layers, bidirectional, bias, proj_size and the norms' affine)"));
     }
 
     Map<String, Tensor> tensors = new LinkedHashMap<>();
-    for (Expected e : expected) {
+    for (ModelGraph.Param e : expected) {
       Tensor t = found.get(e.name());
       if (!Arrays.equals(t.shape(), e.shape())) {
         throw new ModelFormatException("Invalid tensor " + e.name() + " in " + safetensorsSource + ": shape "
@@ -146,7 +147,7 @@ public final class ModelLoader {
       }
       tensors.put(e.name(), t);
     }
-    return new LoadedModel(spec, Collections.unmodifiableMap(tensors), contentHash(bytes));
+    return new LoadedModel(parsed.graph(), parsed.v1(), Collections.unmodifiableMap(tensors), contentHash(bytes));
   }
 
   /**
@@ -164,52 +165,14 @@ public final class ModelLoader {
    * direction by direction, then the head). Useful for building models in tests.
    */
   public static Map<String, int[]> expectedShapes(ModelSpec spec) {
-    Map<String, int[]> shapes = new LinkedHashMap<>();
-    expectedTensors(spec).forEach(e -> shapes.put(e.name(), e.shape().clone()));
-    return shapes;
+    return expectedShapes(spec.toGraph());
   }
 
-  private static List<Expected> expectedTensors(ModelSpec spec) {
-    RnnSpec rnn = spec.rnn();
-    int gates = rnn.mode().gates();
-    int gateRows = gates * rnn.hiddenSize();
-    String gateDims = (gates == 1 ? "" : gates + "*") + "hidden_size";
-    String stateDims = rnn.projSize() > 0 ? "proj_size" : "hidden_size";
-    String outputDims = (rnn.bidirectional() ? "2*" : "") + stateDims;
-    String mode = "mode=" + rnn.mode();
-
-    List<Expected> out = new ArrayList<>();
-    if (spec.input().kind() == InputKind.TOKENS) {
-      out.add(new Expected(WeightNames.EMBEDDING,
-          new int[] {spec.input().vocabSize(), spec.input().embeddingDim()}, "vocab_size, embedding_dim",
-          "kind=tokens"));
-    }
-    String inputDims = spec.input().kind() == InputKind.TOKENS ? "embedding_dim" : "input_size";
-    for (int layer = 0; layer < rnn.numLayers(); layer++) {
-      for (int d = 0; d < rnn.directions(); d++) {
-        boolean reverse = d == 1;
-        String where = layer > 0 ? "num_layers=" + rnn.numLayers() : reverse ? "bidirectional=true" : mode;
-        int inputSize = layer == 0 ? spec.input().rnnInputSize() : rnn.outputSize();
-        out.add(new Expected(WeightNames.weightIh(layer, reverse), new int[] {gateRows, inputSize},
-            gateDims + ", " + (layer == 0 ? inputDims : outputDims), where));
-        out.add(new Expected(WeightNames.weightHh(layer, reverse), new int[] {gateRows, rnn.stateSize()},
-            gateDims + ", " + stateDims, where));
-        if (rnn.bias()) {
-          out.add(new Expected(WeightNames.biasIh(layer, reverse), new int[] {gateRows}, gateDims, "bias=true"));
-          out.add(new Expected(WeightNames.biasHh(layer, reverse), new int[] {gateRows}, gateDims, "bias=true"));
-        }
-        if (rnn.projSize() > 0) {
-          out.add(new Expected(WeightNames.weightHr(layer, reverse), new int[] {rnn.projSize(), rnn.hiddenSize()},
-              "proj_size, hidden_size", "proj_size=" + rnn.projSize()));
-        }
-      }
-    }
-    int outFeatures = spec.head().outFeatures();
-    String head = "out_features=" + outFeatures;
-    out.add(new Expected(WeightNames.FC_WEIGHT, new int[] {outFeatures, rnn.outputSize()},
-        "out_features, " + outputDims, head));
-    out.add(new Expected(WeightNames.FC_BIAS, new int[] {outFeatures}, "out_features", head));
-    return out;
+  /** The tensor names and shapes a graph declares, in {@link ModelGraph#params()} order. */
+  public static Map<String, int[]> expectedShapes(ModelGraph graph) {
+    Map<String, int[]> shapes = new LinkedHashMap<>();
+    graph.params().forEach(e -> shapes.put(e.name(), e.shape().clone()));
+    return shapes;
   }
 
   private static void checkFinite(Tensor t, String prefix) {
@@ -246,15 +209,30 @@ public final class ModelLoader {
   }
 
   /**
-   * A multi-line description for {@code seqpack inspect-model}: the architecture in one line, the parameter
-   * count, every tensor with its shape, and the content hash.
+   * A multi-line description for {@code seqpack inspect-model}: the graph (inputs, recurrent stack, pooling,
+   * heads), the parameter count, every tensor with its shape, and the content hash.
    */
   public static String describe(LoadedModel model) {
-    ModelSpec spec = model.spec();
+    ModelGraph g = model.graph();
     long parameters = model.tensors().values().stream().mapToLong(Tensor::numel).sum();
     int nameWidth = model.tensors().keySet().stream().mapToInt(String::length).max().orElse(0);
     StringBuilder sb = new StringBuilder();
-    sb.append("architecture: ").append(architecture(spec)).append('\n');
+    sb.append("format:       ").append(model.spec() != null ? ModelSpec.FORMAT : ModelGraph.FORMAT).append('\n');
+    sb.append("architecture: ").append(architecture(g)).append('\n');
+    sb.append("inputs (per step, in concat order):\n");
+    for (ModelGraph.StepInput in : g.inputs()) {
+      sb.append("  ").append(in.name()).append(": ").append(inputText(in)).append('\n');
+    }
+    for (ModelGraph.StaticInput st : g.statics()) {
+      sb.append("  ").append(st.name()).append(": static(size=").append(st.size()).append(", ")
+          .append(ModelSpec.spelling(st.join())).append(")\n");
+    }
+    sb.append("heads:\n");
+    for (int i = 0; i < g.heads().size(); i++) {
+      ModelGraph.Head h = g.heads().get(i);
+      sb.append("  ").append(h.name()).append(": ").append(headText(h, g.embeddingWidth())).append(" → ")
+          .append(g.outFeatures(i)).append(" outputs\n");
+    }
     sb.append("parameters:   ").append(String.format(Locale.ROOT, "%,d", parameters)).append('\n');
     sb.append("content hash: ").append(model.contentHash()).append('\n');
     sb.append("tensors:\n");
@@ -265,24 +243,64 @@ public final class ModelLoader {
     return sb.toString();
   }
 
+  private static String inputText(ModelGraph.StepInput in) {
+    String text = in.kind() == InputKind.TOKENS
+        ? "tokens(vocab=" + in.vocabSize() + ", dim=" + in.embeddingDim()
+            + (in.paddingIdx() == null ? "" : ", padding_idx=" + in.paddingIdx()) + ")"
+        : "features(size=" + in.size() + ")";
+    return in.norm() == null ? text : text + " → " + normText(in.norm());
+  }
+
+  private static String normText(ModelGraph.Norm norm) {
+    return (norm.type() == ModelGraph.NormType.BATCH_NORM ? "BatchNorm1d(" : "LayerNorm(") + norm.size() + ")";
+  }
+
+  private static String headText(ModelGraph.Head h, int width) {
+    List<String> parts = new ArrayList<>();
+    for (ModelGraph.HeadLayer l : h.layers()) {
+      parts.add(switch (l.type()) {
+        case LINEAR -> "Linear(" + l.inFeatures() + "→" + l.outFeatures() + ")";
+        case LEAKY_RELU -> "LeakyReLU(" + l.parameter() + ")";
+        case ELU -> "ELU(" + l.parameter() + ")";
+        case LAYER_NORM, BATCH_NORM -> normText(l.norm());
+        default -> ModelSpec.spelling(l.type());
+      });
+    }
+    parts.add(ModelSpec.spelling(h.activation()));
+    return String.join(" → ", parts);
+  }
+
   /**
    * The architecture in one line, e.g. {@code tokens(vocab=11, dim=100) → RNN_TANH(hidden=256, layers=1,
    * unidirectional, bias) → last → Linear(256→1) → none}.
    */
   public static String architecture(ModelSpec spec) {
-    ModelSpec.InputSpec in = spec.input();
-    String input = in.kind() == InputKind.TOKENS
-        ? "tokens(vocab=" + in.vocabSize() + ", dim=" + in.embeddingDim()
-            + (in.paddingIdx() == null ? "" : ", padding_idx=" + in.paddingIdx()) + ")"
-        : "features(size=" + in.inputSize() + ")";
-    RnnSpec rnn = spec.rnn();
+    return architecture(spec.toGraph());
+  }
+
+  /** The graph in one line: inputs → recurrent stack → pooling → heads. */
+  public static String architecture(ModelGraph g) {
+    List<String> inputs = new ArrayList<>();
+    g.inputs().forEach(in -> inputs.add(inputText(in)));
+    g.statics().stream().filter(s -> s.join() == ModelGraph.Join.EVERY_STEP)
+        .forEach(s -> inputs.add("static(size=" + s.size() + ")"));
+    ModelGraph.Recurrent rnn = g.rnn();
     String recurrent = rnn.mode() + "(hidden=" + rnn.hiddenSize()
         + (rnn.projSize() > 0 ? ", proj=" + rnn.projSize() : "")
         + ", layers=" + rnn.numLayers()
         + (rnn.bidirectional() ? ", bidirectional" : ", unidirectional")
-        + (rnn.bias() ? ", bias" : ", no bias") + ")";
-    return String.join(" → ", input, recurrent, ModelSpec.spelling(spec.head().pooling()),
-        "Linear(" + rnn.outputSize() + "→" + spec.head().outFeatures() + ")",
-        ModelSpec.spelling(spec.head().activation()));
+        + (rnn.bias() ? ", bias" : ", no bias") + (rnn.h0() != null ? ", trainable h0" : "") + ")";
+    List<String> pools = new ArrayList<>();
+    for (ModelGraph.PoolingPart p : g.pooling()) {
+      pools.add(p.kind() == ModelGraph.PoolingKind.ATTENTION ? "attention(" + p.size() + ")"
+          : ModelSpec.spelling(p.kind()));
+    }
+    g.statics().stream().filter(s -> s.join() == ModelGraph.Join.AFTER_POOLING)
+        .forEach(s -> pools.add("static(size=" + s.size() + ")"));
+    List<String> heads = new ArrayList<>();
+    g.heads().forEach(h -> heads.add(headText(h, g.embeddingWidth())));
+    return String.join(" → ", (inputs.size() == 1 ? inputs.get(0) : "[" + String.join(" + ", inputs) + "]"),
+        recurrent, (pools.size() == 1 ? pools.get(0) : "[" + String.join(" + ", pools) + "]"),
+        (heads.size() == 1 ? heads.get(0) : "{" + String.join("; ", heads) + "}"));
   }
 }

@@ -3,6 +3,7 @@ package io.seqpack.model;
 import io.seqpack.ModelFormatException;
 import io.seqpack.util.Json;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -53,9 +54,38 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
       throw new ModelFormatException(
           "Cannot read model.json in " + source + ": invalid JSON (" + e.getMessage() + ")", e);
     }
-    JsonFields root = JsonFields.of(value, "the top level", "", error).only("format", "input", "rnn", "head");
+    return parseV1(JsonFields.of(value, "the top level", "", error), '"' + FORMAT + '"');
+  }
+
+  /**
+   * Parses a {@code model.json} of either format: version 1 into its spec and graph, version 2 into a graph (and
+   * a null spec).
+   */
+  public static Parsed parseAny(String json, String source) {
+    Function<String, ModelFormatException> error =
+        what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what);
+    Object value;
+    try {
+      value = Json.parse(json);
+    } catch (Json.JsonException e) {
+      throw new ModelFormatException(
+          "Cannot read model.json in " + source + ": invalid JSON (" + e.getMessage() + ")", e);
+    }
+    JsonFields root = JsonFields.of(value, "the top level", "", error);
+    if (ModelGraph.FORMAT.equals(root.value("format"))) {
+      return new Parsed(ModelGraph.parse(root, error), null);
+    }
+    ModelSpec v1 = parseV1(root, '"' + FORMAT + "\" or \"" + ModelGraph.FORMAT + '"');
+    return new Parsed(v1.toGraph(), v1);
+  }
+
+  /** A parsed {@code model.json}: the graph, and for a version-1 file the spec it was written as (else null). */
+  public record Parsed(ModelGraph graph, ModelSpec v1) {}
+
+  private static ModelSpec parseV1(JsonFields root, String formats) {
+    root.only("format", "input", "rnn", "head");
     if (!FORMAT.equals(root.string("format"))) {
-      throw root.invalid("format", '"' + FORMAT + '"');
+      throw root.invalid("format", formats);
     }
     return new ModelSpec(
         parseInput(root.object("input")), parseRnn(root.object("rnn")), parseHead(root.object("head")));
@@ -134,6 +164,30 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     root.put("rnn", r);
     root.put("head", h);
     return root;
+  }
+
+  /** Name of a version-1 model's one input (and its default column) in {@link ModelGraph} terms. */
+  public static final String V1_INPUT = "seq";
+
+  /** Name of a version-1 model's one head; its output column is {@code scores}. */
+  public static final String V1_HEAD = "scores";
+
+  /**
+   * This version-1 model as a {@link ModelGraph}: the module paths are the tutorial's attributes {@code
+   * embedding}, {@code rnn} and {@code fc} (see {@link WeightNames}), {@code fc} with its bias.
+   */
+  public ModelGraph toGraph() {
+    ModelGraph.StepInput in = input.kind() == InputKind.TOKENS
+        ? new ModelGraph.StepInput(V1_INPUT, InputKind.TOKENS, input.vocabSize(), input.embeddingDim(),
+            input.paddingIdx(), "embedding", 0, null)
+        : new ModelGraph.StepInput(V1_INPUT, InputKind.FEATURES, 0, 0, null, null, input.inputSize(), null);
+    ModelGraph.Recurrent recurrent = new ModelGraph.Recurrent("rnn", rnn.mode(), input.rnnInputSize(),
+        rnn.hiddenSize(), rnn.numLayers(), rnn.bidirectional(), rnn.bias(), rnn.projSize(), null, null);
+    ModelGraph.PoolingKind pooling = ModelGraph.PoolingKind.valueOf(head.pooling().name());
+    ModelGraph.Head fc = new ModelGraph.Head(V1_HEAD,
+        List.of(ModelGraph.HeadLayer.linear("fc", rnn.outputSize(), head.outFeatures(), true)), head.activation());
+    return new ModelGraph(List.of(in), List.of(), recurrent, List.of(new ModelGraph.PoolingPart(pooling, null, null,
+        0)), List.of(fc));
   }
 
   /** How an enum constant is written in model.json: RNN modes as PyTorch names them, the rest in lower case. */

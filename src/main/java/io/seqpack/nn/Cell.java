@@ -8,8 +8,9 @@ package io.seqpack.nn;
  * <ul>
  *   <li>{@code pre[preRows[rowBase + r] ..]}: {@code x_t·W_ihᵀ + b_ih} of row r, {@code G*H} floats: a row of the
  *       hoisted input projection, or of the vocabulary table for the row's token (so the table is never copied);
- *   <li>{@code gates[r*G*H ..]}: {@code h_{t-1}·W_hhᵀ} (without bias) for rows {@code r < prevRows}, zero for the
- *       rows starting this step from the zero state ("fresh" rows), {@code [rows, G*H]}; may be overwritten;
+ *   <li>{@code gates[r*G*H ..]}: {@code h_{t-1}·W_hhᵀ} (without bias) for rows {@code r < prevRows}; for the rows
+ *       starting this step ("fresh" rows) the product of the initial state ({@link #initialGates}, or zero),
+ *       {@code [rows, G*H]}; may be overwritten;
  *   <li>{@code out[prevOff + r*outLd ..]}: {@code h_{t-1}} for {@code r < prevRows};
  *   <li>{@code ws.cellState[r*H ..]}: LSTM {@code c_{t-1}} for {@code r < prevRows}.
  * </ul>
@@ -27,10 +28,17 @@ abstract class Cell {
   /** {@code b_hh}, {@code [G*H]}; all zeros when the RNN has no bias. */
   final float[] hiddenBias;
 
-  Cell(int hidden, int gates, float[] hiddenBias) {
+  /**
+   * {@code h0·W_hhᵀ} ({@code [G*H]}) of a trainable initial state: the recurrent product of the rows starting a step
+   * ({@link Recurrence}); null for the zero state, whose product is zero.
+   */
+  final float[] initialGates;
+
+  Cell(int hidden, int gates, float[] hiddenBias, float[] initialGates) {
     this.hidden = hidden;
     this.gateWidth = gates * hidden;
     this.hiddenBias = hiddenBias != null ? hiddenBias : new float[gates * hidden];
+    this.initialGates = initialGates;
   }
 
   /**

@@ -106,14 +106,15 @@ final class GateMath {
 
   /**
    * GRU candidate and state: {@code n = tanh(pre[pn..] + r ⊙ (gates[n..] + b[bn..]))}, then {@code h[d..] = (prev −
-   * n) ⊙ z + n} with {@code prev} = {@code h[po..]} (the previous step's row) or zero when {@code fresh}.
+   * n) ⊙ z + n} with {@code prev} = {@code hp[po..]} (the previous step's row, or a trainable initial state) or
+   * zero when {@code fresh}.
    */
-  static void gruState(float[] pre, int pn, float[] a, int r, int z, int n, float[] b, int bn, float[] h, int po,
-      boolean fresh, int d, int len) {
-    int done = SIMD ? SimdGateMath.gruState(pre, pn, a, r, z, n, b, bn, h, po, fresh, d, len) : 0;
+  static void gruState(float[] pre, int pn, float[] a, int r, int z, int n, float[] b, int bn, float[] hp, int po,
+      boolean fresh, float[] h, int d, int len) {
+    int done = SIMD ? SimdGateMath.gruState(pre, pn, a, r, z, n, b, bn, hp, po, fresh, h, d, len) : 0;
     for (int j = done; j < len; j++) {
       float cand = FastMath.tanh(pre[pn + j] + a[r + j] * (a[n + j] + b[bn + j]));
-      float prev = fresh ? 0f : h[po + j];
+      float prev = fresh ? 0f : hp[po + j];
       h[d + j] = (prev - cand) * a[z + j] + cand;
     }
   }

@@ -14,8 +14,12 @@ package io.seqpack.nn;
  * <p>{@code W_ih [3H, input]}, {@code W_hh [3H, H]}, state {@code [batch, hidden]}.
  */
 final class GruCell extends Cell {
-  GruCell(int hidden, float[] hiddenBias) {
-    super(hidden, 3, hiddenBias);
+  /** A trainable initial state {@code [H]} for the rows starting this step, or null for zeros. */
+  private final float[] initialH;
+
+  GruCell(int hidden, float[] hiddenBias, float[] initialGates, float[] initialH) {
+    super(hidden, 3, hiddenBias, initialGates);
+    this.initialH = initialH;
   }
 
   @Override
@@ -30,8 +34,13 @@ final class GruCell extends Cell {
       int n = z + h;
       int p = preRows[rowBase + row];
       GateMath.sigmoidOfSum(pre, p, gates, r, hiddenBias, 0, gates, r, 2 * h); // r and z are adjacent
-      GateMath.gruState(pre, p + 2 * h, gates, r, z, n, hiddenBias, 2 * h, out, prevOff + row * outLd,
-          row >= prevRows, outOff + row * outLd, h);
+      if (row < prevRows || initialH == null) {
+        GateMath.gruState(pre, p + 2 * h, gates, r, z, n, hiddenBias, 2 * h, out, prevOff + row * outLd,
+            row >= prevRows, out, outOff + row * outLd, h);
+      } else {
+        GateMath.gruState(pre, p + 2 * h, gates, r, z, n, hiddenBias, 2 * h, initialH, 0, false, out,
+            outOff + row * outLd, h);
+      }
     }
     GateMath.keep(touched, ws);
   }

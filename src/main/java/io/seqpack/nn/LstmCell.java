@@ -17,9 +17,13 @@ final class LstmCell extends Cell {
   /** {@code W_hr}, or null without projections. */
   private final Gemm.Weights projection;
 
-  LstmCell(int hidden, float[] hiddenBias, Gemm.Weights projection) {
-    super(hidden, 4, hiddenBias);
+  /** A trainable initial cell state {@code [H]} for the rows starting this step, or null for zeros. */
+  private final float[] initialC;
+
+  LstmCell(int hidden, float[] hiddenBias, Gemm.Weights projection, float[] initialGates, float[] initialC) {
+    super(hidden, 4, hiddenBias, initialGates);
     this.projection = projection;
+    this.initialC = initialC;
   }
 
   @Override
@@ -40,8 +44,12 @@ final class LstmCell extends Cell {
       GateMath.tanhOfSum(pre, p + 2 * h, gates, g, hiddenBias, 2 * h, gates, g, h);
       GateMath.sigmoidOfSum(pre, p + 3 * h, gates, o, hiddenBias, 3 * h, gates, o, h);
       int cr = r * h;
-      if (r >= prevRows) { // zero initial state: f ⊙ 0 vanishes (f is finite)
-        java.util.Arrays.fill(c, cr, cr + h, 0f);
+      if (r >= prevRows) { // initial state: c0, or zero (f ⊙ 0 vanishes, f is finite)
+        if (initialC != null) {
+          System.arraycopy(initialC, 0, c, cr, h);
+        } else {
+          java.util.Arrays.fill(c, cr, cr + h, 0f);
+        }
       }
       if (projection == null) {
         GateMath.lstmState(gates, i, f, g, o, c, cr, out, outOff + r * outLd, h);

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <p>Step t works on the contiguous prefix of the first {@code batchSizes[t]} rows. The hidden state is never
  * copied: {@code h_{t-1}} is read straight from the previous step's rows of the output. Forward, the prefix
  * shrinks as sequences end (their final state stays where it was written). Backward, it grows: rows joining at
- * their own last valid step start from a zero state.
+ * their own last valid step start from the initial state (zero, or a trainable h0).
  */
 final class Recurrence {
   private Recurrence() {}
@@ -37,7 +37,13 @@ final class Recurrence {
       if (prevRows > 0) {
         Gemm.multiply(prevRows, out, prevOff, outLd, hiddenWeights, gates, 0, gateWidth, false);
       }
-      Arrays.fill(gates, prevRows * gateWidth, rows * gateWidth, 0f); // zero state: h·W_hhᵀ = 0
+      if (cell.initialGates == null) {
+        Arrays.fill(gates, prevRows * gateWidth, rows * gateWidth, 0f); // zero state: h·W_hhᵀ = 0
+      } else {
+        for (int r = prevRows; r < rows; r++) { // a trainable h0: its product, the same for every row
+          System.arraycopy(cell.initialGates, 0, gates, r * gateWidth, gateWidth);
+        }
+      }
       cell.step(rows, prevRows, pre, preRows, stepOffsets[t], gates, out, prevOff,
           stepOffsets[t] * outLd + outCol, outLd, ws);
     }

@@ -1,21 +1,47 @@
 package io.seqpack.nn;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * Output of {@link SequenceModel#score}: {@code scores} is {@code [B, outFeatures]} (after the activation) in the
- * batch's original row order; {@code stepScores}, present only when per-step scores were asked for, is {@code
- * [totalSteps, outFeatures]} in the batch's own step order (row i's steps at {@code stepOffsets[i] ..
- * stepOffsets[i+1]}), else null.
+ * Output of {@link SequenceModel#score}, rows in the batch's original order: per head {@code [B, width]} after
+ * its activation; the vector the heads saw ({@code embedding}, {@code [B, embeddingWidth]}) when asked for, else
+ * null; {@code stepScores}, present only when per-step scores were asked for, is {@code [totalSteps, width]} of
+ * the one head, in the batch's own step order (row i's steps at {@code stepOffsets[i] .. stepOffsets[i+1]}).
  */
-public record Scores(float[] scores, int outFeatures, float[] stepScores, int[] stepOffsets) {
+public record Scores(List<float[]> heads, int[] headWidths, float[] embedding, int embeddingWidth,
+    float[] stepScores, int[] stepOffsets) {
   public int size() {
     return stepOffsets.length - 1;
   }
 
-  /** {@code [outFeatures]}: the scores of row i. */
+  /** {@code [B, outFeatures]}: the first head's scores. */
+  public float[] scores() {
+    return heads.get(0);
+  }
+
+  /** Width of the first head. */
+  public int outFeatures() {
+    return headWidths[0];
+  }
+
+  /** {@code [outFeatures]}: the first head's scores of row i. */
   public float[] row(int i) {
-    return Arrays.copyOfRange(scores, i * outFeatures, (i + 1) * outFeatures);
+    return row(0, i);
+  }
+
+  /** The scores of head {@code head} for row i. */
+  public float[] row(int head, int i) {
+    int w = headWidths[head];
+    return Arrays.copyOfRange(heads.get(head), i * w, (i + 1) * w);
+  }
+
+  /** {@code [embeddingWidth]}: the vector the heads saw for row i. */
+  public float[] embeddingRow(int i) {
+    if (embedding == null) {
+      throw new IllegalStateException("the embedding was not asked for");
+    }
+    return Arrays.copyOfRange(embedding, i * embeddingWidth, (i + 1) * embeddingWidth);
   }
 
   /** {@code [outFeatures]}: the score of step t of row i. */
@@ -27,7 +53,8 @@ public record Scores(float[] scores, int outFeatures, float[] stepScores, int[] 
     if (t < 0 || t >= length) {
       throw new IndexOutOfBoundsException("step " + t + " of row " + i + " (length " + length + ")");
     }
-    int from = (stepOffsets[i] + t) * outFeatures;
-    return Arrays.copyOfRange(stepScores, from, from + outFeatures);
+    int w = headWidths[0];
+    int from = (stepOffsets[i] + t) * w;
+    return Arrays.copyOfRange(stepScores, from, from + w);
   }
 }

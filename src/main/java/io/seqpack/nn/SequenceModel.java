@@ -3,28 +3,37 @@ package io.seqpack.nn;
 import io.seqpack.ModelFormatException;
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.LoadedModel;
-import io.seqpack.model.ModelSpec;
-import io.seqpack.model.ModelSpec.Activation;
+import io.seqpack.model.ModelGraph;
+import io.seqpack.model.ModelGraph.Join;
+import io.seqpack.model.ModelGraph.PoolingKind;
+import io.seqpack.model.ModelGraph.PoolingPart;
+import io.seqpack.model.ModelGraph.StaticInput;
+import io.seqpack.model.ModelGraph.StepInput;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.Tensor;
-import io.seqpack.model.WeightNames;
 import io.seqpack.pack.PackedLayout;
 import io.seqpack.pack.PackedSequence;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * A scoring model: (embedding or features) → RNN / LSTM / GRU stack → pooling → {@code fc} → activation, with
- * PyTorch's float32 semantics for packed input ({@code pack_padded_sequence(..., enforce_sorted=False)}).
+ * A scoring model: per-step inputs (embeddings and numeric features, each optionally normalised, plus every-step
+ * static features) → RNN / LSTM / GRU stack → pooling parts (+ after-pooling static features) → one or more heads,
+ * with PyTorch's float32 semantics for packed input ({@code pack_padded_sequence(..., enforce_sorted=False)}). Built
+ * from a {@link ModelGraph} and its tensors.
  *
  * <p>Immutable and thread-safe: one instance is shared by all tasks of an executor JVM. Scratch buffers live in
  * a per-thread {@link Workspace} that only grows, so the time loop allocates nothing.
  *
  * <p>How a batch runs: rows are gathered from the {@link RaggedBatch} straight into packed, time-major order (no
- * padding). Per layer and direction the input projection of all steps is one {@link Gemm} ({@code pre = X·W_ihᵀ
- * + b_ih}, {@code [N, G*H]}), or, for token models at layer 0, a row copy from a precomputed vocabulary table
- * {@code E·W_ihᵀ + b_ih} ({@code [vocab, G*H]}) when it is small enough (see {@link Options}). The time loop
- * ({@link Recurrence}) then only multiplies by {@code W_hh}.
+ * padding). Per layer and direction the input projection of all steps is hoisted out of the time loop: one {@link
+ * Gemm} ({@code pre = X·W_ihᵀ + b_ih}, {@code [N, G*H]}), or at layer 0, when the vocabulary tables fit (see {@link
+ * Options}), each token input's slice of {@code W_ih} folded with its (normalised) embedding into a {@code [vocab,
+ * G*H]} table: with a single token input the table (bias included) is read in place, otherwise {@code pre} = the
+ * numeric inputs' GEMM + bias + the tables' rows. The time loop ({@link Recurrence}) then only multiplies by {@code
+ * W_hh}.
  */
 public final class SequenceModel {
   /** Default largest vocabulary table, in floats summed over directions: 16M floats = 64 MB (vocab 10k × LSTM 256 = 10.24M). */
@@ -33,8 +42,8 @@ public final class SequenceModel {
   /**
    * Engine settings.
    *
-   * @param vocabTableMaxFloats fold embedding and {@code W_ih} of layer 0 into a {@code [vocab, G*H]} table per
-   *     direction when {@code vocab × G·H × D} is at most this; 0 disables the table
+   * @param vocabTableMaxFloats fold embeddings and {@code W_ih} of layer 0 into {@code [vocab, G*H]} tables per
+   *     direction when their sizes summed over token inputs and directions are at most this; 0 disables them
    */
   public record Options(long vocabTableMaxFloats) {
     public static final Options DEFAULT = new Options(DEFAULT_VOCAB_TABLE_MAX_FLOATS);
@@ -46,23 +55,43 @@ public final class SequenceModel {
     }
   }
 
-  /** Weights of one direction of one layer. */
-  private record Direction(
-      Gemm.Weights inputWeights, float[] inputBias, Gemm.Weights hiddenWeights, Cell cell, float[] vocabTable) {}
+  /** How layer 0 gets its input projection. */
+  private enum Layer0 {
+    /** One token input and nothing else: rows of its table (bias included), read in place. */
+    TABLE_ROWS,
+    /** Token tables (no bias) summed with the numeric inputs' GEMM and the bias. */
+    TABLES_PLUS_GEMM,
+    /** The whole step vector gathered, one GEMM. */
+    GEMM
+  }
 
-  private final ModelSpec spec;
+  /**
+   * Weights of one direction of one layer; at layer 0 with tables, {@code tables[k]} for token input k ({@code [V_k,
+   * G*H]}, null for numeric inputs) and {@code numericWeights}, the columns of {@code W_ih} the numeric part reads.
+   */
+  private record Direction(Gemm.Weights inputWeights, float[] inputBias, Gemm.Weights hiddenWeights, Cell cell,
+      float[][] tables, Gemm.Weights numericWeights) {}
+
+  private final ModelGraph graph;
   private final int inputSize; // width of layer 0's input per step
   private final int hidden; // H
   private final int stateSize; // P
   private final int directions; // D
   private final int gateWidth; // G*H
   private final int outputWidth; // D*P
-  private final int outFeatures;
-  private final int vocabSize;
-  private final float[] embedding; // [vocab, E], null for feature models
+  private final int embeddingWidth; // what the heads see
+  private final StepInput[] inputs;
+  private final int[] inputColumn; // where input k starts in the step vector
+  private final float[][] tokenVectors; // token input k: its embedding after its norm, [V, E]; else null
+  private final Layers.Norm[] featureNorms; // feature input k: its norm or null
+  private final int[] staticOffset; // where static j starts in a row's static vector
+  private final int numericWidth; // floats per step from feature inputs and every-step statics
+  private final Layer0 layer0;
   private final Direction[][] layers; // [numLayers][D]
-  private final Gemm.Weights fc; // [outFeatures, D*P]
-  private final float[] fcBias; // [outFeatures] or null
+  private final Layers.Head[] heads;
+  private final Gemm.Weights[] attentionProj; // per pooling part: [A, O], or null
+  private final float[][] attentionBias;
+  private final float[][] attentionContext;
   private final ThreadLocal<Workspace> workspaces = ThreadLocal.withInitial(Workspace::new);
 
   public SequenceModel(LoadedModel model) {
@@ -70,56 +99,165 @@ public final class SequenceModel {
   }
 
   public SequenceModel(LoadedModel model, Options options) {
-    this.spec = model.spec();
-    ModelSpec.RnnSpec rnn = spec.rnn();
-    this.inputSize = spec.input().rnnInputSize();
+    this.graph = model.graph();
+    ModelGraph.Recurrent rnn = graph.rnn();
+    this.inputSize = rnn.inputSize();
     this.hidden = rnn.hiddenSize();
     this.stateSize = rnn.stateSize();
     this.directions = rnn.directions();
     this.gateWidth = rnn.mode().gates() * hidden;
     this.outputWidth = rnn.outputSize();
-    this.outFeatures = spec.head().outFeatures();
-    boolean tokens = spec.input().kind() == InputKind.TOKENS;
-    this.vocabSize = tokens ? spec.input().vocabSize() : 0;
-    this.embedding = tokens ? tensor(model, WeightNames.EMBEDDING, vocabSize, inputSize).data() : null;
-    boolean useVocabTable = tokens && options.vocabTableMaxFloats() > 0
-        && (long) vocabSize * gateWidth * directions <= options.vocabTableMaxFloats();
+    this.embeddingWidth = graph.embeddingWidth();
+    this.inputs = graph.inputs().toArray(StepInput[]::new);
+    this.inputColumn = new int[inputs.length];
+    this.tokenVectors = new float[inputs.length][];
+    this.featureNorms = new Layers.Norm[inputs.length];
+    long tableFloats = 0;
+    int column = 0;
+    int numeric = 0;
+    for (int k = 0; k < inputs.length; k++) {
+      StepInput in = inputs[k];
+      inputColumn[k] = column;
+      column += in.width();
+      if (in.kind() == InputKind.TOKENS) {
+        float[] vectors = tensor(model, in.embeddingWeight(), in.vocabSize(), in.embeddingDim()).data();
+        if (in.norm() != null) { // a function of the token alone: normalise the embedding rows once
+          vectors = vectors.clone();
+          new Layers.Norm(in.norm(), model).apply(vectors, 0, in.embeddingDim(), in.vocabSize());
+        }
+        tokenVectors[k] = vectors;
+        tableFloats += (long) in.vocabSize() * gateWidth * directions;
+      } else {
+        featureNorms[k] = in.norm() == null ? null : new Layers.Norm(in.norm(), model);
+        numeric += in.size();
+      }
+    }
+    this.staticOffset = new int[graph.statics().size()];
+    for (int j = 0, off = 0; j < staticOffset.length; j++) {
+      staticOffset[j] = off;
+      StaticInput st = graph.statics().get(j);
+      off += st.size();
+      if (st.join() == Join.EVERY_STEP) {
+        numeric += st.size();
+      }
+    }
+    this.numericWidth = numeric;
+    boolean anyTokens = tableFloats > 0;
+    boolean tablesFit = anyTokens && options.vocabTableMaxFloats() > 0 && tableFloats <= options.vocabTableMaxFloats();
+    this.layer0 = !tablesFit ? Layer0.GEMM
+        : inputs.length == 1 && numericWidth == 0 ? Layer0.TABLE_ROWS : Layer0.TABLES_PLUS_GEMM;
     this.layers = new Direction[rnn.numLayers()][directions];
     for (int l = 0; l < rnn.numLayers(); l++) {
       for (int d = 0; d < directions; d++) {
-        layers[l][d] = loadDirection(model, l, d == 1, useVocabTable && l == 0);
+        layers[l][d] = loadDirection(model, l, d == 1);
       }
     }
-    this.fc = Gemm.prepare(tensor(model, WeightNames.FC_WEIGHT, outFeatures, outputWidth).data(), 0, outFeatures,
-        outputWidth);
-    this.fcBias = model.tensors().containsKey(WeightNames.FC_BIAS)
-        ? tensor(model, WeightNames.FC_BIAS, outFeatures).data() : null;
+    int parts = graph.pooling().size();
+    this.attentionProj = new Gemm.Weights[parts];
+    this.attentionBias = new float[parts][];
+    this.attentionContext = new float[parts][];
+    for (int p = 0; p < parts; p++) {
+      PoolingPart part = graph.pooling().get(p);
+      if (part.kind() == PoolingKind.ATTENTION) {
+        attentionProj[p] = Gemm.prepare(tensor(model, part.projWeight(), part.size(), outputWidth).data(), 0,
+            part.size(), outputWidth);
+        attentionBias[p] = tensor(model, part.projBias(), part.size()).data();
+        attentionContext[p] = tensor(model, part.contextWeight(), 1, part.size()).data();
+      }
+    }
+    this.heads = new Layers.Head[graph.heads().size()];
+    for (int h = 0; h < heads.length; h++) {
+      heads[h] = new Layers.Head(graph.heads().get(h), embeddingWidth, model);
+    }
   }
 
-  private Direction loadDirection(LoadedModel model, int layer, boolean reverse, boolean withVocabTable) {
-    ModelSpec.RnnSpec rnn = spec.rnn();
+  private Direction loadDirection(LoadedModel model, int layer, boolean reverse) {
+    ModelGraph.Recurrent rnn = graph.rnn();
     int layerInput = layer == 0 ? inputSize : outputWidth;
-    Gemm.Weights inputWeights = Gemm.prepare(
-        tensor(model, WeightNames.weightIh(layer, reverse), gateWidth, layerInput).data(), 0, gateWidth, layerInput);
-    Gemm.Weights hiddenWeights = Gemm.prepare(
-        tensor(model, WeightNames.weightHh(layer, reverse), gateWidth, stateSize).data(), 0, gateWidth, stateSize);
-    float[] inputBias = rnn.bias() ? tensor(model, WeightNames.biasIh(layer, reverse), gateWidth).data() : null;
-    float[] hiddenBias = rnn.bias() ? tensor(model, WeightNames.biasHh(layer, reverse), gateWidth).data() : null;
-    Cell cell = switch (rnn.mode()) {
-      case RNN_TANH -> new SimpleRnnCell(hidden, hiddenBias, false);
-      case RNN_RELU -> new SimpleRnnCell(hidden, hiddenBias, true);
-      case GRU -> new GruCell(hidden, hiddenBias);
-      case LSTM -> new LstmCell(hidden, hiddenBias, rnn.projSize() > 0
-          ? Gemm.prepare(tensor(model, WeightNames.weightHr(layer, reverse), stateSize, hidden).data(), 0,
-              stateSize, hidden)
-          : null);
-    };
-    float[] vocabTable = null;
-    if (withVocabTable) { // the same Gemm + bias as the per-row path, so both give identical bits
-      vocabTable = new float[Math.multiplyExact(vocabSize, gateWidth)];
-      project(vocabSize, embedding, inputWeights, inputBias, vocabTable);
+    float[] wih = tensor(model, rnn.weightIh(layer, reverse), gateWidth, layerInput).data();
+    Gemm.Weights inputWeights = Gemm.prepare(wih, 0, gateWidth, layerInput);
+    float[] whh = tensor(model, rnn.weightHh(layer, reverse), gateWidth, stateSize).data();
+    Gemm.Weights hiddenWeights = Gemm.prepare(whh, 0, gateWidth, stateSize);
+    float[] inputBias = rnn.bias() ? tensor(model, rnn.biasIh(layer, reverse), gateWidth).data() : null;
+    float[] hiddenBias = rnn.bias() ? tensor(model, rnn.biasHh(layer, reverse), gateWidth).data() : null;
+    int state = layer * directions + (reverse ? 1 : 0);
+    float[] h0 = rnn.h0() == null ? null
+        : Arrays.copyOfRange(tensor(model, rnn.h0(), rnn.numLayers() * directions, 1, stateSize).data(),
+            state * stateSize, (state + 1) * stateSize);
+    float[] c0 = rnn.c0() == null ? null
+        : Arrays.copyOfRange(tensor(model, rnn.c0(), rnn.numLayers() * directions, 1, hidden).data(),
+            state * hidden, (state + 1) * hidden);
+    float[] h0Gates = null;
+    if (h0 != null) { // the recurrent product of the initial state, the same for every row that starts a pass
+      h0Gates = new float[gateWidth];
+      Gemm.multiply(1, h0, 0, stateSize, hiddenWeights, h0Gates, 0, gateWidth, false);
     }
-    return new Direction(inputWeights, inputBias, hiddenWeights, cell, vocabTable);
+    Cell cell = switch (rnn.mode()) {
+      case RNN_TANH -> new SimpleRnnCell(hidden, hiddenBias, false, h0Gates);
+      case RNN_RELU -> new SimpleRnnCell(hidden, hiddenBias, true, h0Gates);
+      case GRU -> new GruCell(hidden, hiddenBias, h0Gates, h0);
+      case LSTM -> new LstmCell(hidden, hiddenBias, rnn.projSize() > 0
+          ? Gemm.prepare(tensor(model, rnn.weightHr(layer, reverse), stateSize, hidden).data(), 0,
+              stateSize, hidden)
+          : null, h0Gates, c0);
+    };
+    float[][] tables = null;
+    Gemm.Weights numericWeights = null;
+    if (layer == 0 && layer0 == Layer0.TABLE_ROWS) { // the same Gemm + bias as the per-row path: identical bits
+      tables = new float[][] {new float[Math.multiplyExact(inputs[0].vocabSize(), gateWidth)]};
+      project(inputs[0].vocabSize(), tokenVectors[0], inputWeights, inputBias, tables[0]);
+    } else if (layer == 0 && layer0 == Layer0.TABLES_PLUS_GEMM) {
+      tables = new float[inputs.length][];
+      for (int k = 0; k < inputs.length; k++) {
+        if (tokenVectors[k] != null) {
+          int e = inputs[k].embeddingDim();
+          Gemm.Weights slice = Gemm.prepare(columns(wih, layerInput, inputColumn[k], e), 0, gateWidth, e);
+          tables[k] = new float[Math.multiplyExact(inputs[k].vocabSize(), gateWidth)];
+          project(inputs[k].vocabSize(), tokenVectors[k], slice, null, tables[k]);
+        }
+      }
+      if (numericWidth > 0) {
+        float[] w = new float[gateWidth * numericWidth];
+        int at = 0;
+        for (int[] range : numericColumns()) {
+          float[] part = columns(wih, layerInput, range[0], range[1]);
+          for (int row = 0; row < gateWidth; row++) {
+            System.arraycopy(part, row * range[1], w, row * numericWidth + at, range[1]);
+          }
+          at += range[1];
+        }
+        numericWeights = Gemm.prepare(w, 0, gateWidth, numericWidth);
+      }
+    }
+    return new Direction(inputWeights, inputBias, hiddenWeights, cell, tables, numericWeights);
+  }
+
+  /** {@code [rows, width]}: columns {@code from .. from+width} of a row-major {@code [rows, ld]} matrix. */
+  private float[] columns(float[] m, int ld, int from, int width) {
+    int rows = m.length / ld;
+    float[] out = new float[rows * width];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(m, r * ld + from, out, r * width, width);
+    }
+    return out;
+  }
+
+  /** The {@code [start, width]} column ranges of the step vector not read from token tables, in order. */
+  private List<int[]> numericColumns() {
+    List<int[]> ranges = new ArrayList<>();
+    for (int k = 0; k < inputs.length; k++) {
+      if (inputs[k].kind() == InputKind.FEATURES) {
+        ranges.add(new int[] {inputColumn[k], inputs[k].size()});
+      }
+    }
+    int column = inputs.length == 0 ? 0 : inputColumn[inputs.length - 1] + inputs[inputs.length - 1].width();
+    for (StaticInput st : graph.statics()) {
+      if (st.join() == Join.EVERY_STEP) {
+        ranges.add(new int[] {column, st.size()});
+        column += st.size();
+      }
+    }
+    return ranges;
   }
 
   private static Tensor tensor(LoadedModel model, String name, int... shape) {
@@ -135,8 +273,8 @@ public final class SequenceModel {
     return t;
   }
 
-  public ModelSpec spec() {
-    return spec;
+  public ModelGraph graph() {
+    return graph;
   }
 
   /**
@@ -152,107 +290,156 @@ public final class SequenceModel {
     return kernels() + " on " + OpenBlasCore.CpuInfo.current().describe();
   }
 
-  /** Whether layer 0 reads its input projection from a precomputed vocabulary table. */
+  /** Whether layer 0 reads its input projection from precomputed vocabulary tables. */
   public boolean usesVocabTable() {
-    return layers[0][0].vocabTable() != null;
+    return layer0 != Layer0.GEMM;
   }
 
-  /** Width of the last layer's output and of the vectors {@link #applyHead} takes: D*P. */
+  /** Width of the last layer's output: D*P. */
   public int outputWidth() {
     return outputWidth;
   }
 
+  /** Width of the vector the heads see (pooling parts and after-pooling static features). */
+  public int embeddingWidth() {
+    return embeddingWidth;
+  }
+
+  /** Output width of the first head. */
   public int outFeatures() {
-    return outFeatures;
+    return heads[0].outFeatures;
   }
 
   // ------------------------------------------------------------------------------------------------ API
 
-  /**
-   * Scores every row: pooling of the last layer, {@code fc}, activation; rows in the batch's original order.
-   * With {@code perStep}, also the head applied to every valid step of the last layer's output.
-   *
-   * @throws IllegalArgumentException for a batch the model cannot read (kind, width, token ids, empty rows)
-   */
+  /** {@link #score(RaggedBatch, boolean, boolean)} without the embedding. */
   public Scores score(RaggedBatch batch, boolean perStep) {
+    return score(batch, perStep, false);
+  }
+
+  /**
+   * Scores every row: pooling of the last layer, every head with its activation; rows in the batch's original
+   * order. With {@code perStep}, also the (one) head applied to every valid step of the last layer's output; with
+   * {@code embedding}, the vector the heads saw.
+   *
+   * @throws IllegalArgumentException for a batch the model cannot read (columns, widths, token ids, empty rows), or
+   *     per-step scores of a model that has none ({@link ModelGraph#supportsPerStep()})
+   */
+  public Scores score(RaggedBatch batch, boolean perStep, boolean embedding) {
+    if (perStep && !graph.supportsPerStep()) {
+      throw new IllegalArgumentException("Cannot score per step: the model has " + heads.length + " heads and "
+          + "its heads read " + embeddingWidth + " floats, not one step's " + outputWidth
+          + " (per-step scores need one head over one pooling part and no after-pooling static features)");
+    }
     int batchSize = batch.size();
+    int[] widths = new int[heads.length];
+    for (int h = 0; h < heads.length; h++) {
+      widths[h] = heads[h].outFeatures;
+    }
     if (batchSize == 0) {
-      return new Scores(new float[0], outFeatures, perStep ? new float[0] : null, batch.offsets().clone());
+      List<float[]> empty = new ArrayList<>();
+      for (int h = 0; h < heads.length; h++) {
+        empty.add(new float[0]);
+      }
+      return new Scores(empty, widths, embedding ? new float[0] : null, embeddingWidth,
+          perStep ? new float[0] : null, batch.offsets().clone());
     }
     PackedLayout layout = layoutOf(batch);
     Workspace ws = workspaces.get();
     float[] output = forward(batch, layout, ws, null, null);
-    ws.pooled = Workspace.grow(ws.pooled, (long) batchSize * outputWidth);
-    pool(output, layout, ws.pooled);
-    float[] scores = new float[batchSize * outFeatures];
-    head(ws.pooled, batchSize, scores, true);
+    ws.pooled = Workspace.grow(ws.pooled, (long) batchSize * embeddingWidth);
+    pool(output, layout, batch, ws);
+    List<float[]> headScores = new ArrayList<>(heads.length);
+    for (Layers.Head head : heads) {
+      headScores.add(head.apply(ws.pooled, batchSize, true));
+    }
     float[] stepScores = null;
     if (perStep) {
       int rows = layout.totalRows();
-      ws.stepLogits = Workspace.grow(ws.stepLogits, (long) rows * outFeatures);
-      head(output, rows, ws.stepLogits, true);
-      stepScores = new float[rows * outFeatures];
-      scatterToBatchOrder(ws.stepLogits, outFeatures, batch, layout, stepScores);
+      float[] stepLogits = heads[0].apply(output, rows, true);
+      stepScores = new float[rows * widths[0]];
+      scatterToBatchOrder(stepLogits, widths[0], batch, layout, stepScores);
     }
-    return new Scores(scores, outFeatures, stepScores, batch.offsets().clone());
+    float[] pooled = embedding ? Arrays.copyOf(ws.pooled, batchSize * embeddingWidth) : null;
+    return new Scores(headScores, widths, pooled, embeddingWidth, stepScores, batch.offsets().clone());
   }
 
   /** Runs the RNN stack only and returns what PyTorch's module returns for a packed input (fresh arrays). */
   public RnnResult runRnn(RaggedBatch batch) {
     PackedLayout layout = layoutOf(batch);
-    int states = spec.rnn().numLayers() * directions;
+    int states = graph.rnn().numLayers() * directions;
     float[] hN = new float[states * layout.batch() * stateSize];
-    float[] cN = spec.rnn().mode() == RnnMode.LSTM ? new float[states * layout.batch() * hidden] : null;
+    float[] cN = graph.rnn().mode() == RnnMode.LSTM ? new float[states * layout.batch() * hidden] : null;
     float[] output = forward(batch, layout, workspaces.get(), hN, cN);
     float[] data = Arrays.copyOf(output, layout.totalRows() * outputWidth);
     return new RnnResult(new PackedSequence(data, outputWidth, layout), hN, cN, states, stateSize, hidden);
   }
 
-  /** {@code [B, D*P]}: the model's pooling of an {@link #runRnn} output, rows in original order. */
-  public float[] pool(RnnResult result) {
+  /** {@code [B, embeddingWidth]}: the model's pooling of an {@link #runRnn} output, rows in original order. */
+  public float[] pool(RnnResult result, RaggedBatch batch) {
     PackedLayout layout = result.output().layout();
-    float[] pooled = new float[layout.batch() * outputWidth];
-    pool(result.output().data(), layout, pooled);
-    return pooled;
+    Workspace ws = workspaces.get();
+    ws.pooled = Workspace.grow(ws.pooled, (long) layout.batch() * embeddingWidth);
+    pool(result.output().data(), layout, batch, ws);
+    return Arrays.copyOf(ws.pooled, layout.batch() * embeddingWidth);
   }
 
-  /** {@code [count, outFeatures]}: {@code fc} and the activation applied to {@code count} vectors of D*P floats. */
+  /** {@code [count, outFeatures]}: the first head and its activation applied to {@code count} vectors. */
   public float[] applyHead(float[] vectors, int count) {
     return applyHead(vectors, count, true);
   }
 
   /** {@link #applyHead} without the activation: the logits. */
   float[] applyHead(float[] vectors, int count, boolean activate) {
-    if (count < 0 || vectors.length < (long) count * outputWidth) {
+    if (count < 0 || vectors.length < (long) count * embeddingWidth) {
       throw new IllegalArgumentException("Cannot apply head: " + vectors.length + " floats hold fewer than " + count
-          + " vectors of width " + outputWidth);
+          + " vectors of width " + embeddingWidth);
     }
-    float[] out = new float[count * outFeatures];
-    head(vectors, count, out, activate);
-    return out;
+    return heads[0].apply(vectors, count, activate);
   }
 
   // ------------------------------------------------------------------------------------------------ forward
 
   private PackedLayout layoutOf(RaggedBatch batch) {
-    if (batch.isTokens() != (embedding != null)) {
-      throw new IllegalArgumentException("Cannot score batch: the model reads "
-          + (embedding != null ? "token ids" : "feature vectors") + " but the batch holds "
-          + (batch.isTokens() ? "token ids" : "feature vectors"));
+    List<RaggedBatch.Column> columns = batch.columns();
+    if (columns.size() != inputs.length) {
+      throw new IllegalArgumentException("Cannot score batch: it has " + columns.size()
+          + " per-step columns, the model reads " + inputs.length);
     }
-    if (batch.isTokens()) {
-      int[] tokens = batch.tokens();
-      for (int i = 0; i < batch.size(); i++) {
-        for (int s = batch.offsets()[i]; s < batch.offsets()[i + 1]; s++) {
-          if (tokens[s] < 0 || tokens[s] >= vocabSize) {
-            throw new IllegalArgumentException("Cannot score batch: token id " + tokens[s] + " at row " + i
-                + " step " + (s - batch.offsets()[i]) + " is outside the vocabulary [0, " + vocabSize + ")");
+    int steps = batch.totalSteps();
+    for (int k = 0; k < inputs.length; k++) {
+      RaggedBatch.Column c = columns.get(k);
+      StepInput in = inputs[k];
+      boolean tokens = in.kind() == InputKind.TOKENS;
+      if (c.isTokens() != tokens) {
+        throw new IllegalArgumentException("Cannot score batch: the model reads "
+            + (tokens ? "token ids" : "feature vectors") + " for input " + in.name() + " but the batch holds "
+            + (c.isTokens() ? "token ids" : "feature vectors"));
+      }
+      if (tokens) {
+        int[] ids = c.tokens();
+        if (ids.length < steps) {
+          throw new IllegalArgumentException("Cannot score batch: input " + in.name() + " holds " + ids.length
+              + " tokens for " + steps + " steps");
+        }
+        for (int i = 0; i < batch.size(); i++) {
+          for (int s = batch.offsets()[i]; s < batch.offsets()[i + 1]; s++) {
+            if (ids[s] < 0 || ids[s] >= in.vocabSize()) {
+              throw new IllegalArgumentException("Cannot score batch: token id " + ids[s] + " of input "
+                  + in.name() + " at row " + i + " step " + (s - batch.offsets()[i])
+                  + " is outside the vocabulary [0, " + in.vocabSize() + ")");
+            }
           }
         }
+      } else if (c.width() != in.size() || c.features().length < (long) steps * in.size()) {
+        throw new IllegalArgumentException("Cannot score batch: input " + in.name() + " has " + c.width()
+            + " features per step, the model expects " + in.size());
       }
-    } else if (batch.width() != inputSize) {
-      throw new IllegalArgumentException("Cannot score batch: it has " + batch.width()
-          + " features per step, the model expects " + inputSize);
+    }
+    int staticWidth = graph.staticWidth();
+    if (batch.staticWidth() != staticWidth || batch.statics().length < (long) batch.size() * staticWidth) {
+      throw new IllegalArgumentException("Cannot score batch: it has " + batch.staticWidth()
+          + " static features per row, the model expects " + staticWidth);
     }
     return PackedLayout.of(batch.lengths());
   }
@@ -266,7 +453,7 @@ public final class SequenceModel {
     int batchSize = layout.batch();
     ws.outputA = Workspace.grow(ws.outputA, (long) rows * outputWidth);
     ws.outputB = Workspace.grow(ws.outputB, (long) rows * outputWidth);
-    if (!usesVocabTable() || layers.length > 1) {
+    if (layer0 != Layer0.TABLE_ROWS || layers.length > 1) {
       ws.pre = Workspace.grow(ws.pre, (long) rows * gateWidth);
     }
     ws.gates = Workspace.grow(ws.gates, (long) batchSize * gateWidth);
@@ -276,10 +463,13 @@ public final class SequenceModel {
       ws.preRows = new int[Math.max(rows, ws.preRows.length * 3 / 2)];
     }
     float[] input = null;
-    if (!usesVocabTable()) {
+    if (layer0 == Layer0.GEMM) {
       ws.layerInput = Workspace.grow(ws.layerInput, (long) rows * inputSize);
       input = ws.layerInput;
-      gatherToPackedOrder(batch, layout, embedding, inputSize, input);
+      gatherStepVectors(batch, layout, false, inputSize, input);
+    } else if (layer0 == Layer0.TABLES_PLUS_GEMM && numericWidth > 0) {
+      ws.layerInput = Workspace.grow(ws.layerInput, (long) rows * numericWidth);
+      gatherStepVectors(batch, layout, true, numericWidth, ws.layerInput);
     }
     int inputWidth = inputSize;
     for (int l = 0; l < layers.length; l++) {
@@ -287,12 +477,16 @@ public final class SequenceModel {
       for (int d = 0; d < directions; d++) {
         Direction w = layers[l][d];
         float[] pre;
-        if (w.vocabTable() != null) { // rows of the table itself, by token: nothing copied
-          tableRowsInPackedOrder(batch, layout, gateWidth, ws.preRows);
-          pre = w.vocabTable();
+        if (l == 0 && layer0 == Layer0.TABLE_ROWS) { // rows of the table itself, by token: nothing copied
+          tableRowsInPackedOrder(batch.columns().get(0).tokens(), batch, layout, gateWidth, ws.preRows);
+          pre = w.tables()[0];
         } else {
-          Gemm.multiply(rows, input, 0, inputWidth, w.inputWeights(), ws.pre, 0, gateWidth, false);
-          addBias(ws.pre, rows, w.inputBias());
+          if (l == 0 && layer0 == Layer0.TABLES_PLUS_GEMM) {
+            sumTablesPlusNumeric(batch, layout, w, ws);
+          } else {
+            Gemm.multiply(rows, input, 0, inputWidth, w.inputWeights(), ws.pre, 0, gateWidth, false);
+            addBias(ws.pre, rows, w.inputBias());
+          }
           for (int r = 0; r < rows; r++) {
             ws.preRows[r] = r * gateWidth;
           }
@@ -315,33 +509,88 @@ public final class SequenceModel {
   }
 
   /**
-   * Packed row {@code stepOffsets[t] + s} = step t of original row {@code sortedIndices[s]}: for token models the
-   * row {@code table[token]} (embedding or vocabulary table), for feature models the step's features.
+   * {@code ws.pre = X_numeric·W_numericᵀ + b_ih + Σ_k table_k[token_k]} for every packed row: layer 0 of a model
+   * with several inputs, when its token inputs are folded into tables.
    */
-  private static void gatherToPackedOrder(
-      RaggedBatch batch, PackedLayout layout, float[] table, int width, float[] dest) {
+  private void sumTablesPlusNumeric(RaggedBatch batch, PackedLayout layout, Direction w, Workspace ws) {
+    int rows = layout.totalRows();
+    float[] pre = ws.pre;
+    if (w.numericWeights() != null) {
+      Gemm.multiply(rows, ws.layerInput, 0, numericWidth, w.numericWeights(), pre, 0, gateWidth, false);
+    } else {
+      Arrays.fill(pre, 0, rows * gateWidth, 0f);
+    }
+    addBias(pre, rows, w.inputBias());
     int[] offsets = batch.offsets();
     int[] sorted = layout.sortedIndices();
-    int[] tokens = batch.tokens();
-    float[] features = batch.features();
+    for (int k = 0; k < inputs.length; k++) {
+      float[] table = w.tables()[k];
+      if (table == null) {
+        continue;
+      }
+      int[] tokens = batch.columns().get(k).tokens();
+      for (int t = 0; t < layout.maxLength(); t++) {
+        int base = layout.stepOffsets()[t];
+        for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
+          int src = tokens[offsets[sorted[s]] + t] * gateWidth;
+          int dst = (base + s) * gateWidth;
+          for (int j = 0; j < gateWidth; j++) {
+            pre[dst + j] += table[src + j];
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Packed row {@code stepOffsets[t] + s} = step t of original row {@code sortedIndices[s]}: the step vector in the
+   * model's concat order (each input's embedding row or normalised features, then the every-step static
+   * features), or with {@code numericOnly} just the parts not read from token tables.
+   */
+  private void gatherStepVectors(RaggedBatch batch, PackedLayout layout, boolean numericOnly, int width,
+      float[] dest) {
+    int[] offsets = batch.offsets();
+    int[] sorted = layout.sortedIndices();
+    float[] statics = batch.statics();
+    int staticWidth = batch.staticWidth();
     for (int t = 0; t < layout.maxLength(); t++) {
       int base = layout.stepOffsets()[t];
       for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
-        int step = offsets[sorted[s]] + t;
-        if (tokens != null) {
-          System.arraycopy(table, tokens[step] * width, dest, (base + s) * width, width);
-        } else {
-          System.arraycopy(features, step * width, dest, (base + s) * width, width);
+        int row = sorted[s];
+        int step = offsets[row] + t;
+        int at = (base + s) * width;
+        for (int k = 0; k < inputs.length; k++) {
+          RaggedBatch.Column c = batch.columns().get(k);
+          int w = inputs[k].width();
+          if (c.isTokens()) {
+            if (!numericOnly) {
+              System.arraycopy(tokenVectors[k], c.tokens()[step] * w, dest, at, w);
+              at += w;
+            }
+          } else {
+            System.arraycopy(c.features(), step * w, dest, at, w);
+            if (featureNorms[k] != null) {
+              featureNorms[k].apply(dest, at, w, 1);
+            }
+            at += w;
+          }
+        }
+        for (int j = 0; j < staticOffset.length; j++) {
+          StaticInput st = graph.statics().get(j);
+          if (st.join() == Join.EVERY_STEP) {
+            System.arraycopy(statics, row * staticWidth + staticOffset[j], dest, at, st.size());
+            at += st.size();
+          }
         }
       }
     }
   }
 
   /** {@code rowStarts[packed row] = token of that step × width}: the step's row in a {@code [vocab, width]} table. */
-  private static void tableRowsInPackedOrder(RaggedBatch batch, PackedLayout layout, int width, int[] rowStarts) {
+  private static void tableRowsInPackedOrder(
+      int[] tokens, RaggedBatch batch, PackedLayout layout, int width, int[] rowStarts) {
     int[] offsets = batch.offsets();
     int[] sorted = layout.sortedIndices();
-    int[] tokens = batch.tokens();
     for (int t = 0; t < layout.maxLength(); t++) {
       int base = layout.stepOffsets()[t];
       for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
@@ -402,81 +651,102 @@ public final class SequenceModel {
     }
   }
 
-  // ------------------------------------------------------------------------------------------------ head
+  // ------------------------------------------------------------------------------------------------ pooling
 
-  /** Pools the last layer's packed output over each row's valid steps into {@code pooled[B, D*P]}, original order. */
-  private void pool(float[] output, PackedLayout layout, float[] pooled) {
+  /**
+   * Pools the last layer's packed output over each row's valid steps into {@code ws.pooled[B, embeddingWidth]},
+   * original order: the pooling parts in order, then the after-pooling static features.
+   */
+  private void pool(float[] output, PackedLayout layout, RaggedBatch batch, Workspace ws) {
     int width = outputWidth;
-    for (int s = 0; s < layout.batch(); s++) {
-      int length = layout.sortedLengths()[s];
-      int dst = layout.sortedIndices()[s] * width;
-      switch (spec.head().pooling()) {
-        case LAST -> { // = cat(h_n[-2], h_n[-1]): forward final at the last step, backward final at step 0
-          System.arraycopy(output, layout.packedRow(s, length - 1) * width, pooled, dst, stateSize);
-          if (directions == 2) {
-            System.arraycopy(output, s * width + stateSize, pooled, dst + stateSize, stateSize);
-          }
-        }
-        case MEAN -> {
-          Arrays.fill(pooled, dst, dst + width, 0f);
-          for (int t = 0; t < length; t++) {
-            int src = layout.packedRow(s, t) * width;
-            for (int j = 0; j < width; j++) {
-              pooled[dst + j] += output[src + j];
+    int ew = embeddingWidth;
+    float[] pooled = ws.pooled;
+    for (int p = 0; p < attentionProj.length; p++) {
+      PoolingKind kind = graph.pooling().get(p).kind();
+      int col = p * width;
+      float[] energy = kind == PoolingKind.ATTENTION ? attentionEnergies(p, output, layout.totalRows(), ws) : null;
+      for (int s = 0; s < layout.batch(); s++) {
+        int length = layout.sortedLengths()[s];
+        int dst = layout.sortedIndices()[s] * ew + col;
+        switch (kind) {
+          case LAST -> { // = cat(h_n[-2], h_n[-1]): forward final at the last step, backward final at step 0
+            System.arraycopy(output, layout.packedRow(s, length - 1) * width, pooled, dst, stateSize);
+            if (directions == 2) {
+              System.arraycopy(output, s * width + stateSize, pooled, dst + stateSize, stateSize);
             }
           }
-          for (int j = 0; j < width; j++) {
-            pooled[dst + j] /= length;
-          }
-        }
-        case MAX -> {
-          System.arraycopy(output, s * width, pooled, dst, width);
-          for (int t = 1; t < length; t++) {
-            int src = layout.packedRow(s, t) * width;
+          case FIRST -> System.arraycopy(output, s * width, pooled, dst, width); // output[:, 0, :]
+          case MEAN -> {
+            Arrays.fill(pooled, dst, dst + width, 0f);
+            for (int t = 0; t < length; t++) {
+              int src = layout.packedRow(s, t) * width;
+              for (int j = 0; j < width; j++) {
+                pooled[dst + j] += output[src + j];
+              }
+            }
             for (int j = 0; j < width; j++) {
-              pooled[dst + j] = Math.max(pooled[dst + j], output[src + j]);
+              pooled[dst + j] /= length;
+            }
+          }
+          case MAX -> {
+            System.arraycopy(output, s * width, pooled, dst, width);
+            for (int t = 1; t < length; t++) {
+              int src = layout.packedRow(s, t) * width;
+              for (int j = 0; j < width; j++) {
+                pooled[dst + j] = Math.max(pooled[dst + j], output[src + j]);
+              }
+            }
+          }
+          case ATTENTION -> { // softmax of the energies over the row's valid steps, then Σ a_t h_t
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t < length; t++) {
+              max = Math.max(max, energy[layout.packedRow(s, t)]);
+            }
+            float sum = 0f;
+            for (int t = 0; t < length; t++) {
+              sum += (float) Math.exp(energy[layout.packedRow(s, t)] - max);
+            }
+            Arrays.fill(pooled, dst, dst + width, 0f);
+            for (int t = 0; t < length; t++) {
+              int r = layout.packedRow(s, t);
+              float a = (float) Math.exp(energy[r] - max) / sum;
+              int src = r * width;
+              for (int j = 0; j < width; j++) {
+                pooled[dst + j] += a * output[src + j];
+              }
             }
           }
         }
       }
     }
-  }
-
-  /** {@code out[count, outFeatures] = activation(vectors[count, D*P]·fcᵀ + b)}. */
-  private void head(float[] vectors, int count, float[] out, boolean activate) {
-    project(count, vectors, fc, fcBias, out);
-    if (!activate) {
-      return;
-    }
-    Activation activation = spec.head().activation();
-    for (int r = 0; r < count; r++) {
-      int off = r * outFeatures;
-      switch (activation) {
-        case NONE -> {}
-        case SIGMOID -> {
-          for (int j = 0; j < outFeatures; j++) {
-            out[off + j] = (float) (1.0 / (1.0 + Math.exp(-out[off + j])));
-          }
+    int col = attentionProj.length * width;
+    for (int j = 0; j < staticOffset.length; j++) {
+      StaticInput st = graph.statics().get(j);
+      if (st.join() == Join.AFTER_POOLING) {
+        for (int i = 0; i < batch.size(); i++) {
+          System.arraycopy(batch.statics(), i * batch.staticWidth() + staticOffset[j], pooled, i * ew + col,
+              st.size());
         }
-        case SOFTMAX -> softmax(out, off, outFeatures);
+        col += st.size();
       }
     }
   }
 
-  /** Max-subtracted softmax of {@code a[off .. off+len)} in place. */
-  private static void softmax(float[] a, int off, int len) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int j = 0; j < len; j++) {
-      max = Math.max(max, a[off + j]);
+  /** {@code e[r] = context · tanh(proj · h_r + b)} for every packed row of the last layer's output. */
+  private float[] attentionEnergies(int part, float[] output, int rows, Workspace ws) {
+    int size = attentionProj[part].n();
+    ws.attention = Workspace.grow(ws.attention, (long) rows * size);
+    float[] hiddenUnits = ws.attention;
+    project(rows, output, attentionProj[part], attentionBias[part], hiddenUnits);
+    float[] context = attentionContext[part];
+    float[] energy = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      float e = 0f;
+      for (int a = 0; a < size; a++) {
+        e += context[a] * (float) Math.tanh(hiddenUnits[r * size + a]);
+      }
+      energy[r] = e;
     }
-    float sum = 0f;
-    for (int j = 0; j < len; j++) {
-      float e = (float) Math.exp(a[off + j] - max);
-      a[off + j] = e;
-      sum += e;
-    }
-    for (int j = 0; j < len; j++) {
-      a[off + j] /= sum;
-    }
+    return energy;
   }
 }

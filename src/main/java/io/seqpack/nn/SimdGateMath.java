@@ -80,14 +80,14 @@ final class SimdGateMath {
     return bound;
   }
 
-  static int gruState(float[] pre, int pn, float[] a, int r, int z, int n, float[] b, int bn, float[] h, int po,
-      boolean fresh, int d, int len) {
+  static int gruState(float[] pre, int pn, float[] a, int r, int z, int n, float[] b, int bn, float[] hp, int po,
+      boolean fresh, float[] h, int d, int len) {
     int bound = S.loopBound(len);
     FloatVector zero = FloatVector.zero(S);
     for (int j = 0; j < bound; j += S.length()) {
       FloatVector cand = tanh(FloatVector.fromArray(S, pre, pn + j).add(FloatVector.fromArray(S, a, r + j)
           .mul(FloatVector.fromArray(S, a, n + j).add(FloatVector.fromArray(S, b, bn + j)))));
-      FloatVector prev = fresh ? zero : FloatVector.fromArray(S, h, po + j);
+      FloatVector prev = fresh ? zero : FloatVector.fromArray(S, hp, po + j);
       prev.sub(cand).mul(FloatVector.fromArray(S, a, z + j)).add(cand).intoArray(h, d + j);
     }
     return bound;

@@ -10,8 +10,8 @@ package io.seqpack.nn;
 final class SimpleRnnCell extends Cell {
   private final boolean relu;
 
-  SimpleRnnCell(int hidden, float[] hiddenBias, boolean relu) {
-    super(hidden, 1, hiddenBias);
+  SimpleRnnCell(int hidden, float[] hiddenBias, boolean relu, float[] initialGates) {
+    super(hidden, 1, hiddenBias, initialGates);
     this.relu = relu;
   }
 

@@ -21,9 +21,9 @@ final class Workspace {
   float[] cellState = new float[0];
   /** {@code [B, H]}: LSTM o⊙tanh(c) before the projection. */
   float[] cellTemp = new float[0];
-  /** {@code [N, outFeatures]}: head output over packed steps. */
-  float[] stepLogits = new float[0];
-  /** {@code [B, D*P]}: pooled vectors in original order. */
+  /** {@code [N, A]}: the attention pooling's hidden units over packed rows. */
+  float[] attention = new float[0];
+  /** {@code [B, embeddingWidth]}: pooled vectors in original order. */
   float[] pooled = new float[0];
   /** Sink of {@link GateMath#touch} (never read). */
   int touched;

@@ -147,7 +147,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       float[] f = batch.get(i).features();
       System.arraycopy(f, 0, features, offsets[i] * width, f.length);
     }
-    return new RaggedBatch(offsets, null, features, width);
+    return new RaggedBatch(offsets, java.util.List.of(RaggedBatch.Column.ofFeatures(features, width)), null, 0);
   }
 
   private Row predictionRow(RowCodec.Valid row, float[] rowScores, int i, Scores scores) {

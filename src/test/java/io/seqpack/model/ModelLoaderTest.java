@@ -167,7 +167,7 @@ class ModelLoaderTest {
       t.remove("embedding.weight");
     });
     assertEquals("Cannot load model " + dir2 + ": tensor embedding.weight is missing from model.safetensors"
-        + " (model.json says kind=tokens); also missing: rnn.weight_hh_l0_reverse, rnn.weight_ih_l1",
+        + " (model.json says input seq (kind=tokens)); also missing: rnn.weight_hh_l0_reverse, rnn.weight_ih_l1",
         loadError(dir2));
   }
 
@@ -191,7 +191,7 @@ class ModelLoaderTest {
 
     Path dir2 = modelDir(EXAMPLE, t -> t.put("fc.weight", new Tensor("fc.weight", new int[] {256}, new float[256])));
     assertEquals("Invalid tensor fc.weight in " + dir2 + "/model.safetensors: shape [256], expected [1, 256]"
-        + " (out_features, hidden_size)", loadError(dir2));
+        + " (out_features, in_features)", loadError(dir2));
   }
 
   @Test
@@ -294,12 +294,15 @@ class ModelLoaderTest {
     LoadedModel model = ModelLoader.load(modelDir(EXAMPLE));
     String text = ModelLoader.describe(model);
     List<String> lines = text.lines().toList();
+    assertEquals("format:       seqpack-model/1", lines.get(0));
     assertEquals("architecture: tokens(vocab=11, dim=100) → RNN_TANH(hidden=256, layers=1, unidirectional, bias)"
-        + " → last → Linear(256→1) → none", lines.get(0));
+        + " → last → Linear(256→1) → none", lines.get(1));
+    assertEquals(List.of("inputs (per step, in concat order):", "  seq: tokens(vocab=11, dim=100)", "heads:",
+        "  scores: Linear(256→1) → none → 1 outputs"), lines.subList(2, 6));
     // 11*100 + 256*100 + 256*256 + 256 + 256 + 256 + 1
-    assertEquals("parameters:   93,005", lines.get(1));
-    assertEquals("content hash: " + model.contentHash(), lines.get(2));
-    assertEquals("tensors:", lines.get(3));
+    assertEquals("parameters:   93,005", lines.get(6));
+    assertEquals("content hash: " + model.contentHash(), lines.get(7));
+    assertEquals("tensors:", lines.get(8));
     assertEquals(List.of(
         "  embedding.weight  [11, 100]",
         "  rnn.weight_ih_l0  [256, 100]",
@@ -307,7 +310,7 @@ class ModelLoaderTest {
         "  rnn.bias_ih_l0    [256]",
         "  rnn.bias_hh_l0    [256]",
         "  fc.weight         [1, 256]",
-        "  fc.bias           [1]"), lines.subList(4, lines.size()));
+        "  fc.bias           [1]"), lines.subList(9, lines.size()));
   }
 
   @Test

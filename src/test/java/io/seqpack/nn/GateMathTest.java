@@ -80,7 +80,7 @@ class GateMathTest {
         float[] b = values(random, len + 6);
         float[] h = values(random, 2 * len + 8); // previous row at 1, new row at len + 5
         float[] prev = h.clone();
-        GateMath.gruState(pre, 1, a, 0, len, 2 * len, b, 6, h, 1, fresh, len + 5, len);
+        GateMath.gruState(pre, 1, a, 0, len, 2 * len, b, 6, h, 1, fresh, h, len + 5, len);
         for (int j = 0; j < len; j++) {
           float cand = FastMath.tanh(pre[1 + j] + a[j] * (a[2 * len + j] + b[6 + j]));
           float p = fresh ? 0f : prev[1 + j];

@@ -81,7 +81,7 @@ class GoldenParityTest {
     if (loaded.spec().rnn().mode() == RnnMode.LSTM) {
       errors.compare("c_n", Golden.floats(c.get("c_n")), rnn.cN());
     }
-    float[] pooled = model.pool(rnn);
+    float[] pooled = model.pool(rnn, batch);
     errors.compare("pooled", Golden.floats(c.get("pooled")), pooled);
     errors.compare("logits", Golden.floats(c.get("logits")), model.applyHead(pooled, lengths.length, false));
 

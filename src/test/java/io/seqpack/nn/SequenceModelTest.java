@@ -150,7 +150,7 @@ class SequenceModelTest {
   @Test
   void rejectsBatchesTheModelCannotRead() {
     SequenceModel model = new SequenceModel(runningSumRnn(false, Pooling.LAST));
-    assertEquals("Cannot score batch: the model reads feature vectors but the batch holds token ids",
+    assertEquals("Cannot score batch: the model reads feature vectors for input seq but the batch holds token ids",
         assertThrows(IllegalArgumentException.class,
             () -> model.score(RaggedBatch.ofTokens(new int[][] {{1}}), false)).getMessage());
     assertEquals("Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
@@ -169,9 +169,10 @@ class SequenceModelTest {
         .put(WeightNames.weightIh(0, false), shape(3, 1), 1f, 1f, 1f)
         .put(WeightNames.weightHh(0, false), shape(3, 1), 1f, 1f, 1f)
         .put(WeightNames.FC_WEIGHT, shape(1, 1), 1f)
+        .put(WeightNames.FC_BIAS, shape(1), 0f)
         .model(spec);
     SequenceModel model = new SequenceModel(loaded);
-    assertEquals("Cannot score batch: token id 2 at row 0 step 1 is outside the vocabulary [0, 2)",
+    assertEquals("Cannot score batch: token id 2 of input seq at row 0 step 1 is outside the vocabulary [0, 2)",
         assertThrows(IllegalArgumentException.class,
             () -> model.score(RaggedBatch.ofTokens(new int[][] {{1, 2}}), false)).getMessage());
   }

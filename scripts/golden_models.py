@@ -1,0 +1,210 @@
+"""User-style PyTorch models for the seqpack-model/2 golden fixtures (scripts/make_golden_graph.py).
+
+Written the way people write them: their own attribute names, their own forward(...) taking padded tensors and
+lengths, pack_padded_sequence(..., enforce_sorted=False). None of them knows about seqpack; they are exported
+through export_pytorch.export_module with a SPEC naming their submodules (see SPECS at the end).
+"""
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+def valid_mask(lengths, steps):
+    """[B, T] True on valid steps."""
+    return torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)
+
+
+class BiLSTMTextClassifier(nn.Module):
+    """(a) A classic text classifier: embedding (padding_idx 0) -> 2-layer BiLSTM -> last hidden states -> Linear."""
+
+    def __init__(self, vocab_size=50, embed_dim=8, hidden_dim=10, num_classes=3, dropout=0.25):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.lstm = nn.LSTM(embed_dim, hidden_dim, num_layers=2, bidirectional=True, batch_first=True,
+                            dropout=dropout)
+        self.classifier = nn.Linear(2 * hidden_dim, num_classes)
+
+    def forward(self, text, text_lengths):
+        embedded = self.embed(text)                                           # [B, T, E]
+        packed = pack_padded_sequence(embedded, text_lengths.cpu(), batch_first=True, enforce_sorted=False)
+        packed_output, (hidden, cell) = self.lstm(packed)
+        hidden = torch.cat((hidden[-2, :, :], hidden[-1, :, :]), dim=1)       # last layer, forward + backward
+        return torch.softmax(self.classifier(hidden), dim=1)
+
+
+class FraudLSTM(nn.Module):
+    """(b) Transaction sequences: three categorical columns + numeric columns -> LSTM -> MLP -> fraud probability."""
+
+    def __init__(self, n_event_types=20, n_mcc=30, n_country=12, n_numeric=4, hidden=16):
+        super().__init__()
+        self.emb_event = nn.Embedding(n_event_types, 6)
+        self.embs = nn.ModuleList([nn.Embedding(n_mcc, 4), nn.Embedding(n_country, 3)])
+        self.lstm = nn.LSTM(6 + 4 + 3 + n_numeric + 1, hidden, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(hidden, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 1))
+
+    def forward(self, event, mcc, country, numeric, hour, lengths):
+        # event, mcc, country: [B, T] int64; numeric: [B, T, 4]; hour: [B, T, 1]
+        x = torch.cat([self.emb_event(event), self.embs[0](mcc), self.embs[1](country), numeric, hour], dim=-1)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)
+        return torch.sigmoid(self.head(h_n[-1])).squeeze(-1)                  # [B]
+
+
+class SensorGRU(nn.Module):
+    """(c) Sensor windows: BatchNorm'd vibration channels + LayerNorm'd temperatures -> GRU -> last|max|mean."""
+
+    def __init__(self, n_vib=5, n_temp=3, hidden=12, n_out=2):
+        super().__init__()
+        self.bn_in = nn.BatchNorm1d(n_vib)
+        self.ln_in = nn.LayerNorm(n_temp)
+        self.gru = nn.GRU(n_vib + n_temp, hidden, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(3 * hidden, 16), nn.GELU(), nn.LayerNorm(16), nn.Linear(16, n_out),
+                                  nn.Tanh())
+
+    def forward(self, vib, temp, lengths):
+        vib = self.bn_in(vib.transpose(1, 2)).transpose(1, 2)                 # BatchNorm1d wants [B, C, T]
+        x = torch.cat([vib, self.ln_in(temp)], dim=-1)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, h = self.gru(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True)                   # [B, T, H], zeros after the end
+        mask = valid_mask(lengths, out.shape[1]).unsqueeze(-1)
+        max_pool = out.masked_fill(~mask, float("-inf")).max(dim=1).values
+        mean_pool = out.sum(dim=1) / lengths.unsqueeze(1).to(out.dtype)
+        return self.head(torch.cat([h[-1], max_pool, mean_pool], dim=1))
+
+
+class AdditiveAttention(nn.Module):
+    def __init__(self, dim, attn_dim):
+        super().__init__()
+        self.proj = nn.Linear(dim, attn_dim)
+        self.v = nn.Linear(attn_dim, 1, bias=False)
+
+    def forward(self, h, mask):
+        scores = self.v(torch.tanh(self.proj(h))).squeeze(-1)               # [B, T]
+        scores = scores.masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(scores, dim=1)
+        return torch.bmm(weights.unsqueeze(1), h).squeeze(1)                  # [B, dim]
+
+
+class BiGRUAttention(nn.Module):
+    """(d) Clickstream: page tokens + time deltas -> BiGRU (batch_first) -> additive attention -> MLP -> sigmoid."""
+
+    def __init__(self, n_pages=40, embed_dim=6, n_delta=2, hidden=8, attn_dim=10):
+        super().__init__()
+        self.page_emb = nn.Embedding(n_pages, embed_dim)
+        self.rnn = nn.GRU(embed_dim + n_delta, hidden, batch_first=True, bidirectional=True)
+        self.attn = AdditiveAttention(2 * hidden, attn_dim)
+        self.mlp = nn.Sequential(nn.Linear(2 * hidden, 8), nn.LeakyReLU(0.2), nn.BatchNorm1d(8), nn.Linear(8, 1))
+
+    def forward(self, pages, deltas, lengths):
+        x = torch.cat([self.page_emb(pages), deltas], dim=-1)
+        out, _ = self.rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        context = self.attn(out, valid_mask(lengths, out.shape[1]))
+        return torch.sigmoid(self.mlp(context))                               # [B, 1]
+
+
+class StaticTwoHeads(nn.Module):
+    """(e) Time-major tanh RNN over tokens + amounts; first|last states + a static customer profile feed two heads."""
+
+    def __init__(self, n_tokens=25, embed_dim=5, n_amount=3, n_profile=3, hidden=10):
+        super().__init__()
+        self.tokens = nn.Embedding(n_tokens, embed_dim, padding_idx=-1)       # nn.Embedding makes it n_tokens - 1
+        self.encoder = nn.RNN(embed_dim + n_amount, hidden, nonlinearity="tanh")   # time-major [T, B, N]
+        width = 2 * hidden + n_profile
+        self.fraud = nn.Sequential(nn.Linear(width, 12), nn.ELU(alpha=0.7), nn.Linear(12, 1))
+        self.amount = nn.Linear(width, 1)
+
+    def forward(self, tokens, amounts, profile, lengths):
+        # tokens [T, B], amounts [T, B, 3] (time-major), profile [B, 3]
+        x = torch.cat([self.tokens(tokens), amounts], dim=2)
+        out, h_n = self.encoder(pack_padded_sequence(x, lengths, enforce_sorted=False))
+        out, _ = pad_packed_sequence(out)                                      # [T, B, H]
+        z = torch.cat([out[0], h_n[-1], profile], dim=1)
+        return {"fraud": torch.sigmoid(self.fraud(z)), "amount": self.amount(z)}
+
+
+class StepScorerLSTM(nn.Module):
+    """(f) Per-step scoring: features + a static vector repeated at every step -> projected LSTM with learned
+    initial states h0 / c0 -> Linear on every step and on the final state."""
+
+    def __init__(self, n_features=4, n_static=2, hidden=12, proj=5, layers=2, n_out=2):
+        super().__init__()
+        self.lstm = nn.LSTM(n_features + n_static, hidden, num_layers=layers, proj_size=proj, batch_first=True)
+        self.h0 = nn.Parameter(torch.zeros(layers, 1, proj))
+        self.c0 = nn.Parameter(torch.zeros(layers, 1, hidden))
+        self.out = nn.Linear(proj, n_out)
+
+    def forward(self, x, static, lengths):
+        b, t, _ = x.shape
+        x = torch.cat([x, static.unsqueeze(1).expand(b, t, static.shape[1])], dim=2)
+        hx = (self.h0.expand(-1, b, -1).contiguous(), self.c0.expand(-1, b, -1).contiguous())
+        out, (h_n, c_n) = self.lstm(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), hx)
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        return self.out(h_n[-1]), self.out(out)                               # [B, 2], [B, T, 2]
+
+
+class ReluRNNMean(nn.Module):
+    """(g) Bias-free 2-layer ReLU RNN over a signal, mean over valid steps, Linear."""
+
+    def __init__(self, n_in=4, hidden=10, n_out=2):
+        super().__init__()
+        self.rnn = nn.RNN(n_in, hidden, num_layers=2, nonlinearity="relu", bias=False, batch_first=True)
+        self.fc = nn.Linear(hidden, n_out)
+
+    def forward(self, signal, lengths):
+        out, _ = self.rnn(pack_padded_sequence(signal, lengths, batch_first=True, enforce_sorted=False))
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        pooled = out.sum(dim=1) / lengths.unsqueeze(1).float()
+        return self.fc(pooled)
+
+
+# The SPEC each model is exported with (export_pytorch.export_module / --spec).
+SPECS = {
+    "BiLSTMTextClassifier": {
+        "inputs": [{"name": "text", "kind": "tokens", "embedding": "embed"}],
+        "rnn": "lstm",
+        "pooling": ["last"],
+        "heads": [{"name": "sentiment", "module": "classifier", "activation": "softmax"}]},
+    "FraudLSTM": {
+        "inputs": [{"name": "event", "kind": "tokens", "embedding": "emb_event"},
+                   {"name": "mcc", "kind": "tokens", "embedding": "embs.0"},
+                   {"name": "country", "kind": "tokens", "embedding": "embs.1"},
+                   {"name": "numeric", "kind": "features", "size": 4},
+                   {"name": "hour", "kind": "features", "size": 1}],
+        "rnn": "lstm",
+        "heads": [{"name": "fraud", "module": "head", "activation": "sigmoid"}]},
+    "SensorGRU": {
+        "inputs": [{"name": "vib", "kind": "features", "size": 5, "norm": "bn_in"},
+                   {"name": "temp", "kind": "features", "size": 3, "norm": "ln_in"}],
+        "rnn": "gru",
+        "pooling": ["last", "max", "mean"],
+        "heads": [{"name": "health", "module": "head"}]},
+    "BiGRUAttention": {
+        "inputs": [{"name": "pages", "kind": "tokens", "embedding": "page_emb"},
+                   {"name": "deltas", "kind": "features", "size": 2}],
+        "rnn": "rnn",
+        "pooling": [{"attention": {"proj": "attn.proj", "context": "attn.v"}}],
+        "heads": [{"name": "convert", "module": "mlp", "activation": "sigmoid"}]},
+    "StaticTwoHeads": {
+        "inputs": [{"name": "tokens", "kind": "tokens", "embedding": "tokens"},
+                   {"name": "amounts", "kind": "features", "size": 3}],
+        "static": [{"name": "profile", "size": 3, "join": "after_pooling"}],
+        "rnn": "encoder",
+        "pooling": ["first", "last"],
+        "heads": [{"name": "fraud", "module": "fraud", "activation": "sigmoid"},
+                  {"name": "amount", "module": "amount", "activation": "none"}]},
+    "StepScorerLSTM": {
+        "inputs": [{"name": "x", "kind": "features", "size": 4}],
+        "static": [{"name": "static", "size": 2, "join": "every_step"}],
+        "rnn": "lstm",
+        "h0": "h0",
+        "c0": "c0",
+        "heads": [{"name": "score", "module": "out"}]},
+    "ReluRNNMean": {
+        "inputs": [{"name": "signal", "kind": "features", "size": 4}],
+        "rnn": "rnn",
+        "pooling": ["mean"],
+        "heads": [{"name": "y", "module": "fc", "activation": "none"}]},
+}

@@ -1,0 +1,229 @@
+"""Self-test of the seqpack-model/2 exporter (scripts/export_pytorch.py) and reference (scripts/seqpack_torch.py).
+
+Run from anywhere:  /usr/bin/python3 scripts/test_export_pytorch.py   [-v]
+
+Checks: the refusal messages (and that they match golden/graph/refusals.json), the CLI end to end
+(--module FILE.py:CLASS --init-args --state-dict --spec --out --verify) on a golden module class saved with
+torch.save(state_dict), CLI refusals (exit status 2, one line on stderr), that exported v2 files reproduce the
+module's own outputs, that the committed golden/graph fixtures are reproduced, and that the seqpack-model/1
+forms (--demo-tutorial, --state-dict --config) still write the same bytes as golden/tutorial.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import export_pytorch as ep  # noqa: E402
+import golden_models as gm  # noqa: E402
+import make_golden_graph as mgg  # noqa: E402
+import seqpack_torch as st  # noqa: E402
+
+GOLDEN = os.path.join(ROOT, "src", "test", "resources", "golden")
+EXPORTER = os.path.join(HERE, "export_pytorch.py")
+PY = sys.executable or "/usr/bin/python3"
+
+
+def run_cli(*args):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run([PY, EXPORTER] + list(args), capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def max_err(a, b):
+    return float((a.double() - b.double()).abs().max())
+
+
+class Refusals(unittest.TestCase):
+    def test_refusals_match_golden(self):
+        with open(os.path.join(GOLDEN, "graph", "refusals.json"), encoding="utf-8") as f:
+            golden = {r["case"]: r["message"] for r in json.load(f)}
+        with tempfile.TemporaryDirectory() as tmp:
+            got = {r["case"]: r["message"] for r in mgg.refusals(tmp)}
+        self.assertEqual(got, golden)
+
+    def test_required_refusals(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            got = {r["case"]: r["message"] for r in mgg.refusals(tmp)}
+        self.assertEqual(got["unknown_head_layer"], "head.2 is a Softplus; a head may contain Linear, ReLU, "
+                         "LeakyReLU, ELU, GELU, Tanh, Sigmoid, Dropout, LayerNorm, BatchNorm1d, Identity")
+        self.assertIn("'encoder'", got["missing_path"])
+        self.assertIn("it must be an nn.RNN, nn.LSTM or nn.GRU", got["rnn_wrong_kind"])
+        self.assertIn("input_size 18 but the inputs give 17", got["rnn_input_size_mismatch"])
+        self.assertIn("GELU(approximate='tanh')", got["gelu_tanh"])
+        self.assertIn("track_running_stats=False", got["batch_norm_no_running_stats"])
+        self.assertIn("more than the last dim", got["layer_norm_two_dims"])
+        self.assertIn("BatchNorm1d(5) but its input has 4", got["norm_size_mismatch"])
+
+    def test_refusal_writes_nothing(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "m")
+            with self.assertRaises(ep.ExportError):
+                ep.export_module(gm.FraudLSTM().eval(), dict(gm.SPECS["FraudLSTM"], rnn="head"), out)
+            self.assertFalse(os.path.exists(out))
+
+
+def sensor_model(seed=7):
+    case = dict(mgg.CASES[2], seed=seed, init={"hidden": 10})
+    return mgg.init_model(case), case
+
+
+class Cli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        torch.set_num_threads(1)
+        cls.model, cls.case = sensor_model()
+        cls.sd = os.path.join(cls.tmp.name, "sensor.pt")
+        torch.save(cls.model.state_dict(), cls.sd)
+        cls.spec = os.path.join(cls.tmp.name, "spec.json")
+        with open(cls.spec, "w", encoding="utf-8") as f:
+            json.dump(gm.SPECS["SensorGRU"], f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def export(self, *extra, out="out"):
+        return run_cli("--module", os.path.join(HERE, "golden_models.py") + ":SensorGRU", "--init-args",
+                       '{"hidden": 10}', "--state-dict", self.sd, "--spec", self.spec,
+                       "--out", os.path.join(self.tmp.name, out), *extra)
+
+    def test_end_to_end_verify_and_module_outputs(self):
+        r = self.export("--verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"verify: max abs error 0 over \d+ rows \(PyTorch reference from the written "
+                                   r"files vs the module's weights\)")
+        mj, tensors = ep.read_model_dir(os.path.join(self.tmp.name, "out"))
+        self.assertEqual(mj["format"], "seqpack-model/2")
+        self.assertEqual(mj["inputs"][0]["norm"], {"type": "batch_norm", "module": "bn_in", "eps": 1e-05,
+                                                   "affine": True})
+        self.assertEqual(set(tensors), set(st.graph_tensor_names(mj)))
+        self.assertNotIn("bn_in.num_batches_tracked", tensors)
+        # the written files reproduce the module's own forward
+        batch = mgg.make_batch(mj, self.case)
+        user = mgg.run_user_module(self.case, self.model, mj, gm.SPECS["SensorGRU"], batch)
+        ref = st.reference_forward(tensors, mj, batch)
+        self.assertLess(mgg.max_err(user, ref), 1e-6)
+
+    def test_bf16_verify_reports_rounding(self):
+        r = self.export("--verify", "--dtype", "BF16", out="bf16")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = float(r.stdout.split("max abs error ")[1].split()[0])
+        self.assertTrue(0 < err < 0.1, r.stdout)
+        _, dtypes = ep.read_safetensors(os.path.join(self.tmp.name, "bf16", "model.safetensors"))
+        self.assertEqual(set(dtypes.values()), {"BF16"})
+
+    def assert_refused(self, r, start):
+        self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+        lines = r.stderr.strip("\n").split("\n")
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("export_pytorch: error: " + start), lines[0])
+
+    def test_cli_refusal_bad_spec(self):
+        bad = os.path.join(self.tmp.name, "bad_spec.json")
+        with open(bad, "w", encoding="utf-8") as f:
+            json.dump(dict(gm.SPECS["SensorGRU"], rnn="nope"), f)
+        r = run_cli("--module", os.path.join(HERE, "golden_models.py") + ":SensorGRU", "--init-args",
+                    '{"hidden": 10}', "--state-dict", self.sd, "--spec", bad, "--out",
+                    os.path.join(self.tmp.name, "bad"))
+        self.assert_refused(r, "no module at path 'nope'")
+
+    def test_cli_refusal_state_dict_mismatch(self):
+        r = run_cli("--module", os.path.join(HERE, "golden_models.py") + ":SensorGRU", "--state-dict", self.sd,
+                    "--spec", self.spec, "--out", os.path.join(self.tmp.name, "bad2"))     # default hidden 12
+        self.assert_refused(r, "--state-dict ")
+
+    def test_cli_refusal_unknown_class(self):
+        r = run_cli("--module", os.path.join(HERE, "golden_models.py") + ":NoSuchModel", "--state-dict", self.sd,
+                    "--spec", self.spec, "--out", os.path.join(self.tmp.name, "bad3"))
+        self.assert_refused(r, "--module: ")
+
+
+class GoldenGraph(unittest.TestCase):
+    def test_committed_fixtures_reproduce(self):
+        torch.set_num_threads(1)
+        for case in mgg.CASES:
+            d = os.path.join(GOLDEN, "graph", case["name"])
+            with open(os.path.join(d, "case.json"), encoding="utf-8") as f:
+                cj = json.load(f)
+            mj, tensors = ep.read_model_dir(d)
+            batch = {"inputs": {}, "static": {}}
+            for inp in mj["inputs"]:
+                rows = cj["inputs"][inp["name"]]
+                batch["inputs"][inp["name"]] = [torch.tensor(r, dtype=torch.int64 if inp["kind"] == "tokens"
+                                                             else torch.float32) for r in rows]
+            for s in mj["static"]:
+                batch["static"][s["name"]] = torch.tensor(cj["static"][s["name"]], dtype=torch.float32)
+            ref = st.reference_forward(tensors, mj, batch)
+            self.assertEqual(ref["lengths"].tolist(), cj["lengths"])
+            for k in ("rnn_output", "h_n", "embedding"):
+                self.assertLess(max_err(ref[k], torch.tensor(cj[k])), 1e-6, (case["name"], k))
+            for k, v in ref["heads"].items():
+                self.assertLess(max_err(v, torch.tensor(cj["heads"][k])), 1e-6, (case["name"], k))
+            self.assertEqual(ref["step_scores"] is not None, "step_scores" in cj, case["name"])
+            if ref["step_scores"] is not None:
+                for a, b in zip(ref["step_scores"], cj["step_scores"]):
+                    self.assertLess(max_err(a, torch.tensor(b)), 1e-6, case["name"])
+            # re-exporting the seeded user module writes the same files
+            with tempfile.TemporaryDirectory() as tmp:
+                with torch.no_grad():
+                    ep.export_module(mgg.init_model(case), gm.SPECS[case["cls"].__name__], tmp, case["dtype"])
+                for fn in ("model.json", "model.safetensors"):
+                    self.assertEqual(read_bytes(os.path.join(tmp, fn)), read_bytes(os.path.join(d, fn)),
+                                     (case["name"], fn))
+
+
+class V1Forms(unittest.TestCase):
+    def test_demo_tutorial_and_state_dict_config(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_cli("--demo-tutorial", "--out", os.path.join(tmp, "demo"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            model, config = ep.demo_tutorial_model()
+            torch.save(model.state_dict(), os.path.join(tmp, "t.pt"))
+            with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as f:
+                json.dump(config, f)
+            r = run_cli("--state-dict", os.path.join(tmp, "t.pt"), "--config", os.path.join(tmp, "config.json"),
+                        "--out", os.path.join(tmp, "sd"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for d in ("demo", "sd"):
+                for fn in ("model.json", "model.safetensors"):
+                    self.assertEqual(read_bytes(os.path.join(tmp, d, fn)),
+                                     read_bytes(os.path.join(GOLDEN, "tutorial", fn)), (d, fn))
+
+
+class Reference(unittest.TestCase):
+    def test_reference_from_live_module_equals_files_f32(self):
+        torch.set_num_threads(1)
+        model, _ = sensor_model(seed=11)
+        with tempfile.TemporaryDirectory() as tmp:
+            with torch.no_grad():
+                ep.export_module(model, gm.SPECS["SensorGRU"], tmp)
+                err, rows = ep.verify_export(model, gm.SPECS["SensorGRU"], tmp)
+        self.assertEqual(err, 0.0)
+        self.assertGreater(rows, 10)
+
+    def test_validate_graph_rejects_unknown_key(self):
+        with open(os.path.join(GOLDEN, "graph", "a_bilstm_text", "model.json"), encoding="utf-8") as f:
+            mj = json.load(f)
+        st.validate_graph(mj)
+        mj["rnn"]["dropout"] = 0.25
+        with self.assertRaises(ValueError):
+            st.validate_graph(mj)
+
+
+if __name__ == "__main__":
+    np.random.seed(0)
+    unittest.main()
