@@ -47,6 +47,53 @@ public final class Golden {
     }
   }
 
+  /** Every {@code golden/graph/<case>/} fixture (format-2 models from user-style modules), sorted by name. */
+  public static List<Path> graphCases() {
+    Path root = root().resolve("graph");
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> dirs = Files.list(root)) {
+      return dirs.filter(d -> Files.isRegularFile(d.resolve("case.json"))).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The batch of a graph case: one column per model input (its {@code inputs[name]}, tokens {@code [B][len]} or
+   * features {@code [B][len][size]}), and the static features ({@code static[name]}, {@code [B][size]}) in the
+   * model's order.
+   */
+  @SuppressWarnings("unchecked")
+  public static io.seqpack.data.RaggedBatch graphBatch(io.seqpack.model.ModelGraph graph, Map<String, Object> c) {
+    int[] lengths = ints(c.get("lengths"));
+    int[] offsets = io.seqpack.data.RaggedBatch.offsetsOf(lengths.length, i -> lengths[i]);
+    Map<String, Object> inputs = (Map<String, Object>) c.get("inputs");
+    List<io.seqpack.data.RaggedBatch.Column> columns = new java.util.ArrayList<>();
+    for (io.seqpack.model.ModelGraph.StepInput in : graph.inputs()) {
+      Object value = inputs.get(in.name());
+      if (value == null) {
+        throw new IllegalArgumentException("case has no input " + in.name());
+      }
+      columns.add(in.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS
+          ? io.seqpack.data.RaggedBatch.Column.ofTokens(ints(value))
+          : io.seqpack.data.RaggedBatch.Column.ofFeatures(floats(value), in.size()));
+    }
+    Map<String, Object> statics = (Map<String, Object>) c.getOrDefault("static", Map.of());
+    int width = graph.staticWidth();
+    float[] staticValues = new float[lengths.length * width];
+    int col = 0;
+    for (io.seqpack.model.ModelGraph.StaticInput st : graph.statics()) {
+      float[] v = floats(statics.get(st.name()));
+      for (int b = 0; b < lengths.length; b++) {
+        System.arraycopy(v, b * st.size(), staticValues, b * width + col, st.size());
+      }
+      col += st.size();
+    }
+    return new io.seqpack.data.RaggedBatch(offsets, columns, staticValues, width);
+  }
+
   public static Object readJson(Path file) {
     try {
       return Json.parse(Files.readString(file, StandardCharsets.UTF_8));
