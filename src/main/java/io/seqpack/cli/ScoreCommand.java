@@ -18,10 +18,10 @@ final class ScoreCommand {
   private ScoreCommand() {}
 
   static final Set<String> VALUE_FLAGS =
-      Set.of("input", "model", "output", "rejects", "id-col", "seq-col", "keep-cols", "max-length", "batch-tokens",
-          "max-batch-rows", "mode", "master", "max-reject-fraction", "partition-by", "checkpoint");
+      Set.of("input", "model", "output", "rejects", "id-col", "seq-col", "col", "keep-cols", "max-length",
+          "batch-tokens", "max-batch-rows", "mode", "master", "max-reject-fraction", "partition-by", "checkpoint");
   static final Set<String> SWITCHES =
-      Set.of("per-step", "allow-non-finite-weights", "fail-on-reject", "incremental");
+      Set.of("per-step", "emit-embedding", "allow-non-finite-weights", "fail-on-reject", "incremental");
 
   static final String HELP = """
       Usage: seqpack score --input PATH --model DIR --output DIR [flags]
@@ -33,11 +33,15 @@ final class ScoreCommand {
 
         --input PATH            Parquet file, directory or glob
         --model DIR             model directory: model.json + model.safetensors
-        --output DIR            predictions: id, length, scores[, step_scores]
+        --output DIR            predictions: id, length, scores (one column per head for models with
+                                several)[, embedding][, step_scores]
         --rejects DIR           rejects: id, reason, detail          (default: <output>_rejects)
         --id-col NAME           id column, any integer or string type (default: id)
-        --seq-col NAME          sequence column: array<int>/array<bigint> for token models,
-                                array<array<float|double>> for feature models (default: seq)
+        --seq-col NAME          the sequence column of a single-input model: array<int>/array<bigint>
+                                for tokens, array<array<float|double>> for features (default: the
+                                model input's name, seq for version-1 models)
+        --col IN=COL[,IN=COL]   read model input (or static feature) IN from column COL (default: each
+                                input reads the column of its own name; see inspect-model)
         --keep-cols A,B         extra input columns copied to both outputs
         --partition-by A[,B]    write both outputs partitioned by these input columns (folders A=value);
                                 they are carried like --keep-cols (added to them if missing)
@@ -49,6 +53,7 @@ final class ScoreCommand {
         --checkpoint DIR        with --incremental: where the runs record what they scored (keep it
                                 with the outputs; a new DIR with new outputs rescores everything)
         --per-step              also write step_scores: the head applied to every valid step
+        --emit-embedding        also write embedding: the vector the heads see (pooled + static)
         --max-length N          reject rows longer than N as TOO_LONG (default: no limit)
         --batch-tokens N        padded tokens per minibatch, rows x longest (default: %d)
         --max-batch-rows N      rows per minibatch at most (default: %d)
@@ -135,7 +140,7 @@ final class ScoreCommand {
         args.required("output"),
         args.string("rejects", null),
         args.string("id-col", "id"),
-        args.string("seq-col", "seq"),
+        args.string("seq-col", null),
         keep,
         args.flag("per-step"),
         args.integer("max-length", 0, 0),
@@ -143,7 +148,24 @@ final class ScoreCommand {
         mode.equals("overwrite"),
         args.flag("allow-non-finite-weights"),
         maxRejectFraction(args),
-        columns(args, "partition-by"));
+        columns(args, "partition-by"),
+        inputColumns(args),
+        args.flag("emit-embedding"));
+  }
+
+  /** {@code --col IN=COL[,IN=COL]}: model input name → input column. */
+  private static Map<String, String> inputColumns(Args args) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (String pair : columns(args, "col")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0 || eq == pair.length() - 1) {
+        throw new ConfigException("Invalid --col '" + pair + "': expected INPUT=COLUMN, e.g. --col event=event_ids");
+      }
+      if (out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()) != null) {
+        throw new ConfigException("Invalid --col: input '" + pair.substring(0, eq).trim() + "' is mapped twice");
+      }
+    }
+    return out;
   }
 
   private static List<String> columns(Args args, String flag) {

@@ -4,7 +4,7 @@ package io.seqpack.data;
 public enum RejectReason {
   /** The id column is null. */
   NULL_ID,
-  /** The sequence column is null. */
+  /** A sequence column is null. */
   NULL_SEQUENCE,
   /** The sequence has no steps (PyTorch refuses to pack length 0). */
   EMPTY_SEQUENCE,
@@ -12,6 +12,11 @@ public enum RejectReason {
   TOKEN_OUT_OF_RANGE,
   /** The sequence is longer than --max-length. */
   TOO_LONG,
-  /** A feature step is null, has a null/NaN/infinite value, or its width is not the model's input_size. */
-  BAD_FEATURES
+  /**
+   * A feature step is null, has a null/NaN/infinite value, or its width is not the input's size; or a static
+   * feature is null, non-finite or of the wrong size.
+   */
+  BAD_FEATURES,
+  /** The model's sequence columns of the row have different lengths. */
+  LENGTH_MISMATCH
 }

@@ -51,6 +51,8 @@ final class JobSummary {
     return SequenceScorer.builder(options.modelDir())
         .idCol(options.idCol())
         .seqCol(options.seqCol())
+        .columns(options.columns())
+        .emitEmbedding(options.emitEmbedding())
         .keepCols(carried)
         .perStep(options.perStep())
         .maxLength(options.maxLength())

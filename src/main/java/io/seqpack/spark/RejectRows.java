@@ -32,24 +32,45 @@ final class RejectRows implements FlatMapFunction<Row, Row> {
   static Dataset<Row> candidates(Dataset<Row> input, ScoreSettings s) {
     StructType schema = input.schema();
     String id = quote(schema.fields()[s.idIndex()].name());
-    String seq = quote(schema.fields()[s.seqIndex()].name());
     List<String> reasons = new ArrayList<>();
     reasons.add(id + " IS NULL");
-    reasons.add(seq + " IS NULL");
-    reasons.add("size(" + seq + ") = 0");
-    if (s.maxLength() > 0) {
-      reasons.add("size(" + seq + ") > " + s.maxLength());
+    String firstSeq = null;
+    for (InputColumns.Step c : s.columns().steps()) {
+      String seq = quote(c.column());
+      reasons.add(seq + " IS NULL");
+      if (firstSeq == null) {
+        firstSeq = seq;
+        reasons.add("size(" + seq + ") = 0");
+        if (s.maxLength() > 0) {
+          reasons.add("size(" + seq + ") > " + s.maxLength());
+        }
+      } else {
+        reasons.add("size(" + seq + ") != size(" + firstSeq + ")");
+      }
+      if (c.isTokens()) {
+        reasons.add("exists(" + seq + ", x -> x IS NULL OR x < 0 OR x >= " + c.vocabSize() + ")");
+      } else if (c.type().isScalarSteps()) {
+        reasons.add("exists(" + seq + ", v -> " + notFloat("v") + ")");
+      } else {
+        // NaN and ±Inf fall outside the range too (Spark orders NaN above every number); values just beyond
+        // Float.MAX_VALUE that still round to it are candidates that RowCodec then accepts
+        reasons.add("exists(" + seq + ", step -> step IS NULL OR size(step) != " + c.width()
+            + " OR exists(step, v -> " + notFloat("v") + "))");
+      }
     }
-    if (s.seqType().isTokens()) {
-      reasons.add("exists(" + seq + ", x -> x IS NULL OR x < 0 OR x >= " + s.vocabSize() + ")");
-    } else {
-      // NaN and ±Inf fall outside the range too (Spark orders NaN above every number); values just beyond
-      // Float.MAX_VALUE that still round to it are candidates that RowCodec then accepts
-      reasons.add("exists(" + seq + ", step -> step IS NULL OR size(step) != " + s.inputSize()
-          + " OR exists(step, v -> v IS NULL OR NOT (v BETWEEN -" + FLOAT_MAX + " AND " + FLOAT_MAX + ")))");
+    for (InputColumns.Static c : s.columns().statics()) {
+      String col = quote(c.column());
+      reasons.add(c.scalar() ? notFloat(col)
+          : col + " IS NULL OR size(" + col + ") != " + c.size() + " OR exists(" + col + ", v -> " + notFloat("v")
+              + ")");
     }
     // NULL (unknown) counts as a candidate
     return input.filter(functions.expr("coalesce(" + String.join(" OR ", reasons) + ", true)"));
+  }
+
+  /** A Spark SQL predicate: {@code value} is null or not a finite float32 (NaN, ±Inf, beyond Float.MAX_VALUE). */
+  private static String notFloat(String value) {
+    return value + " IS NULL OR NOT (" + value + " BETWEEN -" + FLOAT_MAX + " AND " + FLOAT_MAX + ")";
   }
 
   private static String quote(String column) {

@@ -30,11 +30,12 @@ final class ReportBins implements Serializable {
   final double scoreHigh;
   final int scoreFeatures;
 
-  ReportBins(ModelSpec.HeadSpec head) {
-    boolean bounded = head.activation() != ModelSpec.Activation.NONE;
+  /** Bins for the scores of a head with this activation and width (the first head of the model). */
+  ReportBins(ModelSpec.Activation activation, int outFeatures) {
+    boolean bounded = activation != ModelSpec.Activation.NONE;
     this.scoreLow = bounded ? 0.0 : -10.0;
     this.scoreHigh = bounded ? 1.0 : 10.0;
-    this.scoreFeatures = Math.min(head.outFeatures(), MAX_SCORE_FEATURES);
+    this.scoreFeatures = Math.min(outFeatures, MAX_SCORE_FEATURES);
   }
 
   private static long[] lengthEdges() {

@@ -48,19 +48,47 @@ public final class Schemas {
     }
   }
 
-  /** {@code id, <carried columns>, length, scores[, step_scores]}. */
-  public static StructType predictions(DataType idType, List<StructField> carried, boolean perStep) {
+  /** The vector the heads see, with {@code --emit-embedding}. */
+  public static final String EMBEDDING = "embedding";
+
+  /**
+   * The output column of each head: {@code scores} for a model with one head, else the head names, in order.
+   */
+  public static List<String> headColumns(io.seqpack.model.ModelGraph graph) {
+    if (graph.heads().size() == 1) {
+      return List.of(SCORES);
+    }
+    return graph.heads().stream().map(io.seqpack.model.ModelGraph.Head::name).toList();
+  }
+
+  /** {@code id, <carried columns>, length, <head columns>[, embedding][, step_scores]}. */
+  public static StructType predictions(DataType idType, List<StructField> carried, List<String> headColumns,
+      boolean embedding, boolean perStep) {
     List<StructField> fields = new ArrayList<>();
     fields.add(DataTypes.createStructField(ID, idType, false));
     fields.addAll(carried);
     fields.add(DataTypes.createStructField(LENGTH, DataTypes.IntegerType, false));
-    fields.add(DataTypes.createStructField(SCORES, DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    for (String head : headColumns) {
+      fields.add(DataTypes.createStructField(head, DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    }
+    if (embedding) {
+      fields.add(DataTypes.createStructField(EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false),
+          false));
+    }
     if (perStep) {
       fields.add(
           DataTypes.createStructField(
               STEP_SCORES,
               DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false),
               false));
+    }
+    List<String> names = new ArrayList<>();
+    for (StructField f : fields) {
+      if (names.contains(f.name())) {
+        throw new io.seqpack.ConfigException("Cannot write predictions: two output columns are named '" + f.name()
+            + "' (a carried column, a head name or a fixed column); rename the carried column");
+      }
+      names.add(f.name());
     }
     return DataTypes.createStructType(fields);
   }

@@ -44,21 +44,24 @@ public final class ScoreJob {
       boolean overwrite,
       boolean allowNonFiniteWeights,
       double maxRejectFraction,
-      List<String> partitionBy) {
+      List<String> partitionBy,
+      Map<String, String> columns,
+      boolean emitEmbedding) {
     public Options {
       if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
         throw new ConfigException("Invalid --max-reject-fraction " + maxRejectFraction + ": expected a number in [0, 1]");
       }
       keepCols = List.copyOf(keepCols);
       partitionBy = List.copyOf(partitionBy);
+      columns = Map.copyOf(columns);
     }
 
-    /** Without {@code --partition-by} (the options before it existed). */
+    /** Without {@code --partition-by}, {@code --col} and {@code --emit-embedding}. */
     public Options(String input, Path modelDir, String output, String rejects, String idCol, String seqCol,
         List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean overwrite,
         boolean allowNonFiniteWeights, double maxRejectFraction) {
       this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
-          allowNonFiniteWeights, maxRejectFraction, List.of());
+          allowNonFiniteWeights, maxRejectFraction, List.of(), Map.of(), false);
     }
 
     /** Rejects default to {@code <output>_rejects}. */

@@ -35,8 +35,8 @@ public final class ScoreMetrics implements Serializable {
   final BinCounts scoreBins;
   final ReportBins bins;
 
-  ScoreMetrics(SparkContext sc, ModelSpec.HeadSpec head) {
-    bins = new ReportBins(head);
+  ScoreMetrics(SparkContext sc, ModelSpec.Activation activation, int outFeatures) {
+    bins = new ReportBins(activation, outFeatures);
     int classes = ReportBins.LENGTH_EDGES.length;
     lengths = register(sc, new BinCounts(classes), "seqpack.lengths");
     buckets = register(sc, new BinCounts(4 * classes), "seqpack.buckets");

@@ -111,7 +111,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private List<Row> score(List<RowCodec.Valid> batch) {
       RaggedBatch ragged = toRaggedBatch(batch);
       long start = System.nanoTime();
-      Scores scores = engine.score(ragged, settings.perStep());
+      Scores scores = engine.score(ragged, settings.perStep(), settings.emitEmbedding());
       metrics.engineNanos.add(System.nanoTime() - start);
       metrics.batches.add(1);
       metrics.rowsScored.add(batch.size());
@@ -120,46 +120,65 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       metrics.addBatch(ragged.lengths(), ragged.maxLength(), ragged.totalSteps());
       List<Row> rows = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
-        float[] rowScores = scores.row(i);
-        metrics.addScores(rowScores);
-        rows.add(predictionRow(batch.get(i), rowScores, i, scores));
+        metrics.addScores(scores.row(i));
+        rows.add(predictionRow(batch.get(i), i, scores));
       }
       return rows;
     }
   }
 
+  /** The batch in the engine's layout: one column per model input, the static features per row. */
   private RaggedBatch toRaggedBatch(List<RowCodec.Valid> batch) {
     int[] offsets = new int[batch.size() + 1];
     for (int i = 0; i < batch.size(); i++) {
       offsets[i + 1] = offsets[i] + batch.get(i).length();
     }
     int steps = offsets[batch.size()];
-    if (settings.seqType().isTokens()) {
-      int[] tokens = new int[steps];
-      for (int i = 0; i < batch.size(); i++) {
-        System.arraycopy(batch.get(i).tokens(), 0, tokens, offsets[i], batch.get(i).length());
+    List<InputColumns.Step> inputs = settings.columns().steps();
+    List<RaggedBatch.Column> columns = new ArrayList<>(inputs.size());
+    for (int k = 0; k < inputs.size(); k++) {
+      if (inputs.get(k).isTokens()) {
+        int[] tokens = new int[steps];
+        for (int i = 0; i < batch.size(); i++) {
+          System.arraycopy(batch.get(i).tokens()[k], 0, tokens, offsets[i], batch.get(i).length());
+        }
+        columns.add(RaggedBatch.Column.ofTokens(tokens));
+      } else {
+        int width = inputs.get(k).width();
+        float[] features = new float[steps * width];
+        for (int i = 0; i < batch.size(); i++) {
+          float[] f = batch.get(i).features()[k];
+          System.arraycopy(f, 0, features, offsets[i] * width, f.length);
+        }
+        columns.add(RaggedBatch.Column.ofFeatures(features, width));
       }
-      return new RaggedBatch(offsets, tokens, null, 1);
     }
-    int width = settings.inputSize();
-    float[] features = new float[steps * width];
+    int staticWidth = settings.columns().staticWidth();
+    float[] statics = new float[batch.size() * staticWidth];
     for (int i = 0; i < batch.size(); i++) {
-      float[] f = batch.get(i).features();
-      System.arraycopy(f, 0, features, offsets[i] * width, f.length);
+      System.arraycopy(batch.get(i).statics(), 0, statics, i * staticWidth, staticWidth);
     }
-    return new RaggedBatch(offsets, java.util.List.of(RaggedBatch.Column.ofFeatures(features, width)), null, 0);
+    return new RaggedBatch(offsets, columns, statics, staticWidth);
   }
 
-  private Row predictionRow(RowCodec.Valid row, float[] rowScores, int i, Scores scores) {
+  /** {@code id, <carried>, length, <one column per head>[, embedding][, step_scores]} ({@link Schemas#predictions}). */
+  private Row predictionRow(RowCodec.Valid row, int i, Scores scores) {
     int[] keep = settings.keepIndices();
-    Object[] values = new Object[keep.length + (settings.perStep() ? 4 : 3)];
+    int heads = scores.heads().size();
+    Object[] values = new Object[keep.length + 2 + heads + (settings.emitEmbedding() ? 1 : 0)
+        + (settings.perStep() ? 1 : 0)];
     int k = 0;
     values[k++] = row.id();
     for (int index : keep) {
       values[k++] = row.source().get(index);
     }
     values[k++] = row.length();
-    values[k++] = rowScores;
+    for (int h = 0; h < heads; h++) {
+      values[k++] = scores.row(h, i);
+    }
+    if (settings.emitEmbedding()) {
+      values[k++] = scores.embeddingRow(i);
+    }
     if (settings.perStep()) {
       float[][] steps = new float[row.length()][];
       for (int t = 0; t < steps.length; t++) {

@@ -8,13 +8,11 @@ import java.io.Serializable;
  * validated on the driver; executors only meet bad data, never bad setup.
  *
  * @param idIndex position of the id column in the input rows
- * @param seqIndex position of the sequence column
- * @param seqType physical type of the sequence column
+ * @param columns the columns that feed the model's inputs, with their types
  * @param keepIndices positions of the carried columns, copied to the output after the id
- * @param vocabSize token models: ids must be in [0, vocabSize)
- * @param inputSize feature models: width of every step
  * @param maxLength longer rows are rejected as TOO_LONG; 0 means no limit
  * @param perStep also emit per-step scores
+ * @param emitEmbedding also emit the vector the heads see
  * @param plan minibatch planning
  * @param modelHash content hash of the broadcast model, the key of the executor cache
  * @param allowNonFiniteWeights load models whose weights contain NaN or infinity
@@ -23,13 +21,11 @@ import java.io.Serializable;
  */
 public record ScoreSettings(
     int idIndex,
-    int seqIndex,
-    SequenceColumnType seqType,
+    InputColumns columns,
     int[] keepIndices,
-    int vocabSize,
-    int inputSize,
     int maxLength,
     boolean perStep,
+    boolean emitEmbedding,
     BatchPlan plan,
     String modelHash,
     boolean allowNonFiniteWeights,

@@ -11,7 +11,11 @@ public enum SequenceColumnType {
   INT_TOKENS("array<int>"),
   LONG_TOKENS("array<bigint>"),
   FLOAT_FEATURES("array<array<float>>"),
-  DOUBLE_FEATURES("array<array<double>>");
+  DOUBLE_FEATURES("array<array<double>>"),
+  /** One float per step: a numeric input of size 1. */
+  FLOAT_VALUES("array<float>"),
+  /** One double per step: a numeric input of size 1. */
+  DOUBLE_VALUES("array<double>");
 
   private final String sql;
 
@@ -23,19 +27,25 @@ public enum SequenceColumnType {
     return this == INT_TOKENS || this == LONG_TOKENS;
   }
 
+  /** Whether each step is one number rather than an array of them. */
+  public boolean isScalarSteps() {
+    return this == FLOAT_VALUES || this == DOUBLE_VALUES;
+  }
+
   /**
    * Resolves the column's Spark type against what the model expects, or explains what is wrong and how to fix
    * it.
    */
-  public static SequenceColumnType resolve(String column, DataType type, ModelSpec.InputKind kind) {
+  public static SequenceColumnType resolve(String column, DataType type, ModelSpec.InputKind kind, int width) {
     SequenceColumnType found = classify(type);
     boolean tokens = kind == ModelSpec.InputKind.TOKENS;
-    String expected = tokens ? "array<int> or array<bigint>" : "array<array<float>> or array<array<double>>";
-    if (found == null || found.isTokens() != tokens) {
+    String expected = tokens ? "array<int> or array<bigint>" : "array<array<float>> or array<array<double>>"
+        + (width == 1 ? " (or array<float> / array<double>: one value per step)" : "");
+    if (found == null || found.isTokens() != tokens || (found.isScalarSteps() && width != 1)) {
       throw new InputSchemaException(
           "Cannot score column '" + column + "': its type is " + type.simpleString() + ", but the model takes "
               + (tokens ? "token ids" : "feature vectors") + ", so expected " + expected
-              + " (use --seq-col to pick another column)");
+              + " (use --seq-col or --col to pick another column)");
     }
     return found;
   }
@@ -50,6 +60,12 @@ public enum SequenceColumnType {
     }
     if (element.equals(DataTypes.LongType)) {
       return LONG_TOKENS;
+    }
+    if (element.equals(DataTypes.FloatType)) {
+      return FLOAT_VALUES;
+    }
+    if (element.equals(DataTypes.DoubleType)) {
+      return DOUBLE_VALUES;
     }
     if (element instanceof ArrayType inner) {
       if (inner.elementType().equals(DataTypes.FloatType)) {

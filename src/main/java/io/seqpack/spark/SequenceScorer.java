@@ -5,10 +5,11 @@ import io.seqpack.batching.BatchPlan;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelLoader;
-import io.seqpack.model.ModelSpec;
+import io.seqpack.model.ModelGraph;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -23,7 +24,7 @@ import org.apache.spark.sql.types.StructType;
  * Public entry point for scoring from your own Spark job.
  *
  * <pre>{@code
- * SequenceScorer scorer = SequenceScorer.builder(Path.of("models/sentiment")).seqCol("tokens").build();
+ * SequenceScorer scorer = SequenceScorer.builder(Path.of("models/fraud")).columns(Map.of("event", "event_ids")).build();
  * ScoreResult result = scorer.score(spark.read().parquet("events/"));
  * result.predictions().write().parquet("scores/");
  * result.rejects().write().parquet("scores_rejects/");
@@ -55,33 +56,37 @@ public final class SequenceScorer {
   /** Validates the input schema against the model and returns the (lazy) predictions and rejects. */
   public ScoreResult score(Dataset<Row> input) {
     StructType schema = input.schema();
-    ModelSpec spec = model.spec();
+    ModelGraph graph = model.graph();
     int idIndex = Schemas.columnIndex(schema, options.idCol, "--id-col");
     DataType idType = schema.fields()[idIndex].dataType();
     Schemas.checkIdType(options.idCol, idType);
-    int seqIndex = Schemas.columnIndex(schema, options.seqCol, "--seq-col");
-    SequenceColumnType seqType =
-        SequenceColumnType.resolve(options.seqCol, schema.fields()[seqIndex].dataType(), spec.input().kind());
+    InputColumns columns = InputColumns.resolve(graph, schema, options.seqCol, options.columns);
+    if (options.perStep && !graph.supportsPerStep()) {
+      throw new ConfigException("Cannot write per-step scores (--per-step) for this model: per-step scores need "
+          + "one head reading one pooling part and no after-pooling static features; it has "
+          + graph.heads().size() + " head(s), " + graph.pooling().size() + " pooling part(s)");
+    }
     int[] keepIndices = new int[options.keepCols.size()];
     List<StructField> carried = new ArrayList<>();
     for (int i = 0; i < keepIndices.length; i++) {
       String column = options.keepCols.get(i);
       keepIndices[i] = Schemas.columnIndex(schema, column, "--keep-cols");
-      if (column.equals(Schemas.ID) || column.equals(options.idCol) || column.equals(options.seqCol)) {
-        throw new ConfigException("Cannot keep column '" + column + "': it is already the id or sequence column");
+      if (column.equals(Schemas.ID) || column.equals(options.idCol) || columns.names().contains(column)) {
+        throw new ConfigException("Cannot keep column '" + column + "': it is already the id or a model input "
+            + "column");
       }
       carried.add(schema.fields()[keepIndices[i]]);
     }
+    StructType predictionSchema = Schemas.predictions(idType, carried, Schemas.headColumns(graph),
+        options.emitEmbedding, options.perStep);
     ScoreSettings settings =
         new ScoreSettings(
             idIndex,
-            seqIndex,
-            seqType,
+            columns,
             keepIndices,
-            spec.input().vocabSize(),
-            spec.input().inputSize(),
             options.maxLength,
             options.perStep,
+            options.emitEmbedding,
             options.plan,
             model.contentHash(),
             options.allowNonFiniteWeights,
@@ -89,11 +94,9 @@ public final class SequenceScorer {
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
-    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), spec.head());
+    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), graph.outFeatures(0));
     Dataset<Row> predictions =
-        input.mapPartitions(
-            new ScorePartition(broadcast, settings, metrics),
-            Encoders.row(Schemas.predictions(idType, carried, options.perStep)));
+        input.mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(predictionSchema));
     Dataset<Row> rejects =
         RejectRows.candidates(input, settings)
             .flatMap(new RejectRows(settings), Encoders.row(Schemas.rejects(idType, carried)));
@@ -104,7 +107,9 @@ public final class SequenceScorer {
   public static final class Builder {
     private final Path modelDir;
     private String idCol = "id";
-    private String seqCol = "seq";
+    private String seqCol; // null: each input reads the column of its own name
+    private Map<String, String> columns = Map.of();
+    private boolean emitEmbedding;
     private List<String> keepCols = List.of();
     private boolean perStep;
     private int maxLength;
@@ -120,8 +125,21 @@ public final class SequenceScorer {
       return this;
     }
 
+    /** The column of a single-input model's sequence (default: the input's name, {@code seq} for version 1). */
     public Builder seqCol(String column) {
-      this.seqCol = Objects.requireNonNull(column);
+      this.seqCol = column;
+      return this;
+    }
+
+    /** Model input (or static feature) name → input column, for inputs whose column has another name. */
+    public Builder columns(Map<String, String> columns) {
+      this.columns = Map.copyOf(columns);
+      return this;
+    }
+
+    /** Also emit {@code embedding}: the vector the heads see. */
+    public Builder emitEmbedding(boolean emit) {
+      this.emitEmbedding = emit;
       return this;
     }
 

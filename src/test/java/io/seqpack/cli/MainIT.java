@@ -73,7 +73,7 @@ class MainIT {
     Result r = run("score", "--input", tokensInput, "--model", MODEL.toString(), "--output",
         tmp.resolve("o-schema").toString(), "--seq-col", "id", "--master", "local[1]");
     assertOneLineError(r, 2, "seqpack: error: Cannot score column 'id': its type is bigint, but the model takes "
-        + "token ids, so expected array<int> or array<bigint> (use --seq-col to pick another column)");
+        + "token ids, so expected array<int> or array<bigint> (use --seq-col or --col to pick another column)");
   }
 
   @Test

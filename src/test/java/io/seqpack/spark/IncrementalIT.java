@@ -78,7 +78,7 @@ class IncrementalIT {
 
   private static ScoreJob.Options options(Path in, Path out, List<String> partitionBy) {
     return new ScoreJob.Options(in.toString(), MODEL, out.toString(), null, "id", "seq", List.of(), false, 0,
-        new BatchPlan(200, 8, 2), false, false, 1.0, partitionBy);
+        new BatchPlan(200, 8, 2), false, false, 1.0, partitionBy, java.util.Map.of(), false);
   }
 
   @SuppressWarnings("unchecked")

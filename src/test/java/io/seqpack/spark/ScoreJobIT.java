@@ -231,7 +231,7 @@ class ScoreJobIT {
     InputSchemaException wrongType = assertThrows(InputSchemaException.class,
         () -> ScoreJob.run(spark, options(input, golden.dir, tmp.resolve("o1").toString(), false, BatchPlan.defaults())));
     assertEquals("Cannot score column 'seq': its type is string, but the model takes token ids, so expected "
-        + "array<int> or array<bigint> (use --seq-col to pick another column)", wrongType.getMessage());
+        + "array<int> or array<bigint> (use --seq-col or --col to pick another column)", wrongType.getMessage());
 
     Path existing = Files.createDirectories(tmp.resolve("exists"));
     ConfigException exists = assertThrows(ConfigException.class,

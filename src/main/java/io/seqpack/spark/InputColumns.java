@@ -1,0 +1,90 @@
+package io.seqpack.spark;
+
+import io.seqpack.InputSchemaException;
+import io.seqpack.model.ModelGraph;
+import io.seqpack.model.ModelSpec.InputKind;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Which input column feeds each of the model's inputs, resolved and type-checked on the driver: one {@link
+ * Step} per per-step input (in the model's order) and one {@link Static} per static feature. A model input reads
+ * the column of its own name, unless {@code columns} renames it ({@code --col NAME=COLUMN}); a single-input model
+ * also reads {@code seqCol} when it is given ({@code --seq-col}).
+ */
+record InputColumns(List<Step> steps, List<Static> statics) implements Serializable {
+  /** A per-step input's column: its position, physical type and what the model needs of it. */
+  record Step(String input, String column, int index, SequenceColumnType type, int vocabSize, int width)
+      implements Serializable {
+    boolean isTokens() {
+      return type.isTokens();
+    }
+  }
+
+  /** A static feature's column: a plain number ({@code size} 1) or an array of {@code size} numbers. */
+  record Static(String input, String column, int index, boolean scalar, int size) implements Serializable {}
+
+  static InputColumns resolve(ModelGraph graph, StructType schema, String seqCol, Map<String, String> columns) {
+    for (String name : columns.keySet()) {
+      boolean known = graph.inputs().stream().anyMatch(in -> in.name().equals(name))
+          || graph.statics().stream().anyMatch(st -> st.name().equals(name));
+      if (!known) {
+        List<String> names = new ArrayList<>();
+        graph.inputs().forEach(in -> names.add(in.name()));
+        graph.statics().forEach(st -> names.add(st.name()));
+        throw new InputSchemaException("Cannot map model input '" + name + "' (--col): the model's inputs are "
+            + String.join(", ", names));
+      }
+    }
+    boolean single = graph.inputs().size() == 1;
+    List<Step> steps = new ArrayList<>();
+    for (ModelGraph.StepInput in : graph.inputs()) {
+      String column = columns.getOrDefault(in.name(), single && seqCol != null ? seqCol : in.name());
+      String flag = columns.containsKey(in.name()) ? "--col " + in.name() + "=" + column
+          : single && seqCol != null ? "--seq-col" : "model input " + in.name() + "; rename with --col "
+              + in.name() + "=COLUMN";
+      int index = Schemas.columnIndex(schema, column, flag);
+      SequenceColumnType type = SequenceColumnType.resolve(column, schema.fields()[index].dataType(), in.kind(),
+          in.kind() == InputKind.TOKENS ? 1 : in.size());
+      steps.add(new Step(in.name(), column, index, type, in.vocabSize(), in.kind() == InputKind.TOKENS ? 1
+          : in.size()));
+    }
+    List<Static> statics = new ArrayList<>();
+    for (ModelGraph.StaticInput st : graph.statics()) {
+      String column = columns.getOrDefault(st.name(), st.name());
+      int index = Schemas.columnIndex(schema, column, columns.containsKey(st.name()) ? "--col " + st.name() + "="
+          + column : "static input " + st.name() + "; rename with --col " + st.name() + "=COLUMN");
+      DataType type = schema.fields()[index].dataType();
+      boolean scalar = type instanceof NumericType;
+      boolean array = type instanceof ArrayType a
+          && (a.elementType().equals(DataTypes.FloatType) || a.elementType().equals(DataTypes.DoubleType));
+      if (!(array || (scalar && st.size() == 1))) {
+        throw new InputSchemaException("Cannot score column '" + column + "' as static input " + st.name()
+            + ": its type is " + type.simpleString() + ", expected " + (st.size() == 1
+                ? "a number or array<float>/array<double> of 1 value" : "array<float> or array<double> of "
+                    + st.size() + " values"));
+      }
+      statics.add(new Static(st.name(), column, index, scalar, st.size()));
+    }
+    return new InputColumns(List.copyOf(steps), List.copyOf(statics));
+  }
+
+  /** Every column the model reads. */
+  List<String> names() {
+    List<String> out = new ArrayList<>();
+    steps.forEach(s -> out.add(s.column()));
+    statics.forEach(s -> out.add(s.column()));
+    return out;
+  }
+
+  int staticWidth() {
+    return statics.stream().mapToInt(Static::size).sum();
+  }
+}
