@@ -45,16 +45,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    *     or for malformed JSON {@code Cannot read model.json in <source>: invalid JSON (<detail>)}
    */
   public static ModelSpec parse(String json, String source) {
-    Function<String, ModelFormatException> error =
-        what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what);
-    Object value;
-    try {
-      value = Json.parse(json);
-    } catch (Json.JsonException e) {
-      throw new ModelFormatException(
-          "Cannot read model.json in " + source + ": invalid JSON (" + e.getMessage() + ")", e);
-    }
-    return parseV1(JsonFields.of(value, "the top level", "", error), '"' + FORMAT + '"');
+    return parseV1(root(json, source), '"' + FORMAT + '"');
   }
 
   /**
@@ -62,8 +53,20 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    * a null spec).
    */
   public static Parsed parseAny(String json, String source) {
-    Function<String, ModelFormatException> error =
-        what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what);
+    JsonFields root = root(json, source);
+    if (ModelGraph.FORMAT.equals(root.value("format"))) {
+      return new Parsed(ModelGraph.parse(root, errors(source)), null);
+    }
+    ModelSpec v1 = parseV1(root, '"' + FORMAT + "\" or \"" + ModelGraph.FORMAT + '"');
+    return new Parsed(v1.toGraph(), v1);
+  }
+
+  private static Function<String, ModelFormatException> errors(String source) {
+    return what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what);
+  }
+
+  /** The top-level object of a {@code model.json} text, or the one-line error for malformed JSON. */
+  private static JsonFields root(String json, String source) {
     Object value;
     try {
       value = Json.parse(json);
@@ -71,12 +74,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
       throw new ModelFormatException(
           "Cannot read model.json in " + source + ": invalid JSON (" + e.getMessage() + ")", e);
     }
-    JsonFields root = JsonFields.of(value, "the top level", "", error);
-    if (ModelGraph.FORMAT.equals(root.value("format"))) {
-      return new Parsed(ModelGraph.parse(root, error), null);
-    }
-    ModelSpec v1 = parseV1(root, '"' + FORMAT + "\" or \"" + ModelGraph.FORMAT + '"');
-    return new Parsed(v1.toGraph(), v1);
+    return JsonFields.of(value, "the top level", "", errors(source));
   }
 
   /** A parsed {@code model.json}: the graph, and for a version-1 file the spec it was written as (else null). */

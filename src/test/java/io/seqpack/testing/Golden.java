@@ -36,7 +36,10 @@ public final class Golden {
 
   /** Every {@code golden/<case>/} directory holding a {@code case.json}, sorted by name; empty if none yet. */
   public static List<Path> modelCases() {
-    Path root = root();
+    return casesUnder(root());
+  }
+
+  private static List<Path> casesUnder(Path root) {
     if (!Files.isDirectory(root)) {
       return List.of();
     }
@@ -49,15 +52,7 @@ public final class Golden {
 
   /** Every {@code golden/graph/<case>/} fixture (format-2 models from user-style modules), sorted by name. */
   public static List<Path> graphCases() {
-    Path root = root().resolve("graph");
-    if (!Files.isDirectory(root)) {
-      return List.of();
-    }
-    try (Stream<Path> dirs = Files.list(root)) {
-      return dirs.filter(d -> Files.isRegularFile(d.resolve("case.json"))).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return casesUnder(root().resolve("graph"));
   }
 
   /**
