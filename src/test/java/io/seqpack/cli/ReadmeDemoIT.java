@@ -1,6 +1,7 @@
 package io.seqpack.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -33,6 +34,13 @@ class ReadmeDemoIT {
     assertEquals(0, p.exitValue(), output);
     assertTrue(output.contains("predictions: shape [4, 1]"), output);
     assertTrue(output.contains("<- padding, not the sequence"), output);
+    // a clean first screen: no JVM warnings from recording the class-data archive, no escape codes, no progress bar
+    assertFalse(output.contains("[warning]"), output);
+    assertFalse(output.contains("\u001b"), "escape codes in:\n" + output);
+    assertFalse(output.contains("[Stage "), "Spark's progress bar in:\n" + output);
+    long lines = output.lines().count();
+    assertTrue(lines <= 30, lines + " lines:\n" + output);
+    assertTrue(output.lines().anyMatch(l -> l.startsWith("kernels: gemm ")), "the kernels line in:\n" + output);
     assertTrue(new File(tmp.toFile(), "demo/predictions/_SUCCESS").exists());
     assertTrue(new File(tmp.toFile(), "demo/predictions/_seqpack_summary.json").exists());
   }
