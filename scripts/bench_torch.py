@@ -12,6 +12,13 @@ tok/s are tokens / thread CPU seconds (robust to other load); wall-clock figures
 --max-pass-seconds time-boxes each pass (bucketed batches are visited in a seeded random order, so the batches
 scored are a fair sample; the time is scaled up to the whole dataset).
 If EngineBench left DATA/DIST/scores_NAME.f32, the largest |seqpack - torch| score difference is reported too.
+
+    # the multi-input model (scripts/bench_peers.py make-multi; inputs from EngineBench multi-data):
+    /usr/bin/python3 scripts/bench_torch.py --multi-model target/bench/models/multi \
+        --multi-data target/bench/data/multi/uniform --json OUT
+times the user's own module (bench_peers.TxnScorer, weights read back from the exported safetensors) calling its
+forward(event, mcc, country, numeric, profile, lengths) on sorted batches of 256 (pad_sequence per column), and
+compares with DATA/scores_multi.f32 (EngineBench multi) when present.
 Installs nothing; without torch it prints a skip message and exits 0.
 """
 
@@ -112,8 +119,13 @@ def main(argv=None):
     p.add_argument("--warmup-seconds", type=float, default=2.0)
     p.add_argument("--max-pass-seconds", type=float, default=float("inf"),
                    help="time-box each pass to this much CPU time (the batches scored are scaled up to all)")
+    p.add_argument("--multi-model", metavar="DIR", help="time the multi-input model instead (see above)")
+    p.add_argument("--multi-data", metavar="DIR")
     p.add_argument("--json", metavar="OUT")
     args = p.parse_args(argv)
+
+    if args.multi_model:
+        return multi(args)
 
     if args.make_models:
         make_models(args.make_models, args.vocab, args.embedding, args.hidden, args.seed)
@@ -165,7 +177,7 @@ def main(argv=None):
                       file=sys.stderr)
     blas = [x.split("=", 1)[1] for x in torch.__config__.show().replace(",", " ").split() if x.startswith("BLAS_INFO=")]
     doc = {"torch": torch.__version__, "blas": blas[0] if blas else "?",
-           "blas_loaded": loaded_blas() + openblas_core(),
+           "blas_loaded": loaded_blas() + openblas_core(), "config": torch_config(),
            "threads": torch.get_num_threads(),
            "batch": args.batch, "timing": "thread CPU time", "results": results}
     text = json.dumps(doc, indent=2)
@@ -175,6 +187,86 @@ def main(argv=None):
     else:
         print(text)
     return 0
+
+
+def multi(args):
+    """The multi-input model through its own forward, one thread, sorted batches (see the module docstring)."""
+    from bench_peers import load_multi
+    torch.set_num_threads(1)
+    model = load_multi(args.multi_model)
+    d = args.multi_data
+    lengths = np.fromfile(os.path.join(d, "lengths.i32"), dtype="<i4").astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    n, total = len(lengths), int(lengths.sum())
+
+    def steps(name, dtype, width=None):
+        a = torch.from_numpy(np.fromfile(os.path.join(d, name), dtype=dtype).astype(
+            np.int64 if dtype == "<i4" else np.float32))
+        if width:
+            a = a.view(-1, width)
+        return [a[offsets[i]:offsets[i + 1]] for i in range(n)]
+
+    event, mcc, country = steps("event.i32", "<i4"), steps("mcc.i32", "<i4"), steps("country.i32", "<i4")
+    numeric = steps("numeric.f32", "<f4", 4)
+    profile = torch.from_numpy(np.fromfile(os.path.join(d, "profile.f32"), dtype="<f4")).view(n, -1)
+    order = np.argsort(-lengths, kind="stable")
+    batches = [order[i:i + args.batch] for i in range(0, n, args.batch)]
+    perm = np.random.RandomState(7).permutation(len(batches))
+    batches = [batches[i] for i in perm]
+    scores = np.full(n, np.nan, dtype=np.float32)
+
+    def run_pass(max_seconds):
+        c0, w0, done = time.thread_time(), time.perf_counter(), 0
+        for ids in batches:
+            cols = [pad_sequence([c[i] for i in ids], batch_first=True) for c in (event, mcc, country, numeric)]
+            out = model(*cols, profile[torch.from_numpy(ids)], torch.from_numpy(lengths[ids]))
+            scores[ids] = out.numpy()
+            done += int(lengths[ids].sum())
+            if time.thread_time() - c0 > max_seconds:
+                break
+        return (time.thread_time() - c0) * total / done, (time.perf_counter() - w0) * total / done
+
+    with torch.no_grad():
+        run_pass(args.warmup_seconds)
+        b = [run_pass(args.max_pass_seconds) for _ in range(max(1, args.runs))]
+    cpu = [x[0] for x in b]
+    row = {"model": "multi", "sequences": n, "steps": total, "cpu_seconds": cpu, "wall_seconds": [x[1] for x in b],
+           "tok_per_s_best": total / min(cpu), "tok_per_s_median": total / statistics.median(cpu)}
+    js_path = os.path.join(d, "scores_multi.f32")
+    if os.path.exists(js_path):
+        js = np.fromfile(js_path, dtype="<f4")
+        done = ~np.isnan(scores) & ~np.isnan(js) if len(js) == n else None
+        if len(js) == n and done.any():
+            row["max_abs_diff_vs_seqpack"] = float(np.max(np.abs(js[done] - scores[done])))
+            row["compared_sequences"] = int(done.sum())
+    print("torch  multi-input %9.0f tok/s (best; median %9.0f)  max|diff| %s" % (
+        row["tok_per_s_best"], row["tok_per_s_median"],
+        "%.2e" % row["max_abs_diff_vs_seqpack"] if "max_abs_diff_vs_seqpack" in row else "-"), file=sys.stderr)
+    doc = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
+           "timing": "thread CPU time", "result": row}
+    text = json.dumps(doc, indent=2)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def torch_config():
+    """The essentials of torch.__config__.show() and parallel_info(): BLAS, MKL, oneDNN, OpenMP, CPU capability."""
+    show, par = torch.__config__.show(), torch.__config__.parallel_info()
+    out = []
+    for key in ("BLAS_INFO", "LAPACK_INFO"):
+        out += [x.rstrip(",") for x in show.split() if x.startswith(key + "=")]
+    for line in show.splitlines():
+        line = line.strip(" -")
+        if line.startswith(("Intel(R) MKL-DNN", "oneDNN", "Intel(R) oneAPI", "Intel(R) Math Kernel", "OpenMP",
+                            "CPU capability usage")):
+            out.append(line.replace("(Git Hash N/A)", "").replace("(a.k.a. OpenMP 4.5)", "").strip())
+    if "MKL not found" in par:
+        out.append("no MKL")
+    return ", ".join(out)
 
 
 def loaded_blas():

@@ -4,6 +4,7 @@ import io.seqpack.batching.BatchPlan;
 import io.seqpack.batching.LengthBucketer;
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.LoadedModel;
+import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.model.SafeTensors;
 import io.seqpack.model.Tensor;
@@ -16,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -41,6 +43,15 @@ import java.util.stream.IntStream;
  *     SGEMM GFLOP/s of the engine's BLAS call, then per model × distribution: tokens/s and sequences/s of
  *     LengthBucketer(BatchPlan.defaults()) batches scored by SequenceModel.score, one thread; writes
  *     DATA/DIST/scores_NAME.f32 (scores in input order) for the PyTorch side to compare.
+ * EngineBench multi-data --model DIR --data DIR --out DIR [--seed S]
+ *     inputs for a several-input model (format 2) on the sequences (lengths) of DATA: per step input NAME of the
+ *     model, OUT/NAME.i32 (token ids: DATA's tokens modulo the vocabulary for the first token input, uniform for
+ *     the others) or OUT/NAME.f32 (SIZE gaussian floats per step); per static input OUT/NAME.f32 (SIZE per row);
+ *     OUT/lengths.i32
+ * EngineBench multi --model DIR --data DIR [--runs 3] [--warmup-seconds 3] [--max-pass-seconds S] [--json OUT]
+ *     tokens (= steps) per second of the model on multi-data's inputs: LengthBucketer batches, one RaggedBatch
+ *     column per model input in the model's order plus the static features, SequenceModel.score, one thread;
+ *     writes DATA/scores_multi.f32
  * </pre>
  */
 public final class EngineBench {
@@ -60,6 +71,9 @@ public final class EngineBench {
           intOpt(opts, "vocab", 10_000), intOpt(opts, "embedding", 100),
           Long.parseLong(opts.getOrDefault("seed", "0")));
       case "run" -> run(opts);
+      case "multi-data" -> writeMultiData(Path.of(need(opts, "model")), Path.of(need(opts, "data")),
+          Path.of(need(opts, "out")), Long.parseLong(opts.getOrDefault("seed", "5")));
+      case "multi" -> runMulti(opts);
       default -> usage();
     }
   }
@@ -231,7 +245,7 @@ public final class EngineBench {
 
     StringBuilder json = new StringBuilder();
     json.append("{\n  \"engine\": {\"gemm\": \"").append(Gemm.backend()).append("\", \"kernels\": \"")
-        .append(SequenceModel.kernels()).append("\", \"openblas_core\": \"").append(Gemm.blasCore())
+        .append(SequenceModel.kernelsOnThisCpu()).append("\", \"openblas_core\": \"").append(Gemm.blasCore())
         .append("\", \"cpu\": \"").append(io.seqpack.nn.OpenBlasCore.CpuInfo.current().describe())
         .append("\", \"java\": \"")
         .append(System.getProperty("java.version")).append("\", \"threads\": 1},\n");
@@ -387,6 +401,183 @@ public final class EngineBench {
       }
     }
     double scale = ds.totalTokens() / (double) done;
+    return new double[] {(mx.getCurrentThreadCpuTime() - cpu0) / 1e9 * scale, (System.nanoTime() - wall0) / 1e9 * scale};
+  }
+
+  // ------------------------------------------------------------------------------------------------ multi-input
+
+  /** A several-input dataset: per step input one int or float array over all steps; per row the statics. */
+  record MultiData(int[] lengths, int[] offsets, List<int[]> tokens, List<float[]> features, float[] statics) {
+    long totalSteps() {
+      return offsets[lengths.length];
+    }
+  }
+
+  static void writeMultiData(Path modelDir, Path data, Path out, long seed) throws IOException {
+    ModelGraph graph = ModelLoader.load(modelDir).graph();
+    Dataset ds = readData(data);
+    SplittableRandom random = new SplittableRandom(seed);
+    Files.createDirectories(out);
+    writeInts(out.resolve("lengths.i32"), ds.lengths());
+    long steps = ds.totalTokens();
+    boolean firstTokens = true;
+    for (ModelGraph.StepInput in : graph.inputs()) {
+      if (in.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS) {
+        int[] ids = new int[Math.toIntExact(steps)];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = firstTokens ? ds.tokens()[i] % in.vocabSize() : random.nextInt(in.vocabSize());
+        }
+        firstTokens = false;
+        writeInts(out.resolve(in.name() + ".i32"), ids);
+      } else {
+        writeFloats(out.resolve(in.name() + ".f32"), gaussians(random, Math.toIntExact(steps * in.size())));
+      }
+    }
+    for (ModelGraph.StaticInput st : graph.statics()) {
+      writeFloats(out.resolve(st.name() + ".f32"), gaussians(random, ds.size() * st.size()));
+    }
+    System.err.printf(Locale.ROOT, "bench multi data: %d rows, %d steps, inputs %s, statics %s -> %s%n", ds.size(),
+        steps, graph.inputs().stream().map(ModelGraph.StepInput::name).toList(),
+        graph.statics().stream().map(ModelGraph.StaticInput::name).toList(), out);
+  }
+
+  private static float[] gaussians(SplittableRandom random, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) gaussian(random);
+    }
+    return v;
+  }
+
+  static MultiData readMultiData(ModelGraph graph, Path dir) throws IOException {
+    int[] lengths = readInts(dir.resolve("lengths.i32"));
+    int[] offsets = new int[lengths.length + 1];
+    for (int i = 0; i < lengths.length; i++) {
+      offsets[i + 1] = offsets[i] + lengths[i];
+    }
+    List<int[]> tokens = new ArrayList<>();
+    List<float[]> features = new ArrayList<>();
+    for (ModelGraph.StepInput in : graph.inputs()) {
+      boolean isTokens = in.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS;
+      tokens.add(isTokens ? readInts(dir.resolve(in.name() + ".i32")) : null);
+      features.add(isTokens ? null : readFloatsFile(dir.resolve(in.name() + ".f32")));
+    }
+    float[] statics = new float[lengths.length * graph.staticWidth()];
+    int at = 0;
+    for (ModelGraph.StaticInput st : graph.statics()) { // interleave: row r holds every static input in order
+      float[] v = readFloatsFile(dir.resolve(st.name() + ".f32"));
+      for (int r = 0; r < lengths.length; r++) {
+        System.arraycopy(v, r * st.size(), statics, r * graph.staticWidth() + at, st.size());
+      }
+      at += st.size();
+    }
+    return new MultiData(lengths, offsets, tokens, features, statics);
+  }
+
+  private static float[] readFloatsFile(Path path) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
+    float[] v = new float[b.remaining() / 4];
+    b.asFloatBuffer().get(v);
+    return v;
+  }
+
+  private static void runMulti(Map<String, String> opts) throws IOException {
+    Path modelDir = Path.of(need(opts, "model"));
+    Path data = Path.of(need(opts, "data"));
+    int runs = Math.max(1, intOpt(opts, "runs", 3));
+    double warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "3"));
+    double maxPassSeconds = Double.parseDouble(opts.getOrDefault("max-pass-seconds", "1e9"));
+    LoadedModel loaded = ModelLoader.load(modelDir);
+    ModelGraph graph = loaded.graph();
+    SequenceModel model = new SequenceModel(loaded);
+    MultiData md = readMultiData(graph, data);
+    float[] scores = new float[md.lengths().length];
+    Arrays.fill(scores, Float.NaN);
+    multiPass(model, graph, md, scores, warmupSeconds);
+    double[] seconds = new double[runs];
+    double[] wall = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      double[] t = multiPass(model, graph, md, scores, maxPassSeconds);
+      seconds[r] = t[0];
+      wall[r] = t[1];
+    }
+    writeFloats(data.resolve("scores_multi.f32"), scores);
+    double[] sorted = seconds.clone();
+    Arrays.sort(sorted);
+    long steps = md.totalSteps();
+    String inputs = graph.inputs().stream().map(i -> i.name() + (i.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS
+        ? " tokens " + i.vocabSize() + "x" + i.embeddingDim() : " features " + i.size())).toList().toString();
+    System.err.printf(Locale.ROOT, "engine multi-input %s + static %d, %s %d: %9.0f tok/s (best; median %9.0f)%n",
+        inputs, graph.staticWidth(), graph.rnn().mode(), graph.rnn().hiddenSize(), steps / sorted[0],
+        steps / sorted[runs / 2]);
+    String json = String.format(Locale.ROOT,
+        "{\n  \"model\": \"multi\", \"inputs\": \"%s\", \"static_width\": %d, \"mode\": \"%s\", \"hidden\": %d, "
+            + "\"sequences\": %d, \"steps\": %d, \"runs\": %d, \"cpu_seconds\": %s, \"wall_seconds\": %s, "
+            + "\"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, \"vocab_table\": %b, \"kernels\": \"%s\"\n}\n",
+        inputs, graph.staticWidth(), graph.rnn().mode(), graph.rnn().hiddenSize(), md.lengths().length, steps, runs,
+        Arrays.toString(seconds), Arrays.toString(wall), steps / sorted[0], steps / sorted[runs / 2],
+        model.usesVocabTable(), SequenceModel.kernelsOnThisCpu());
+    if (opts.containsKey("json")) {
+      Files.writeString(Path.of(opts.get("json")), json);
+    } else {
+      System.out.print(json);
+    }
+  }
+
+  /** {@link #pass} for a several-input model: each batch copies every column's rows and the statics. */
+  private static double[] multiPass(SequenceModel model, ModelGraph graph, MultiData md, float[] scores,
+      double maxSeconds) {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long cpu0 = mx.getCurrentThreadCpuTime();
+    long wall0 = System.nanoTime();
+    long limit = (long) Math.min(Long.MAX_VALUE / 2, maxSeconds * 1e9);
+    long done = 0;
+    int staticWidth = graph.staticWidth();
+    List<ModelGraph.StepInput> inputs = graph.inputs();
+    Iterator<Integer> ids = IntStream.range(0, md.lengths().length).iterator();
+    LengthBucketer<Integer> bucketer = new LengthBucketer<>(ids, i -> md.lengths()[i], BatchPlan.defaults());
+    while (bucketer.hasNext()) {
+      List<Integer> batch = bucketer.next();
+      int[] offsets = new int[batch.size() + 1];
+      for (int i = 0; i < batch.size(); i++) {
+        offsets[i + 1] = offsets[i] + md.lengths()[batch.get(i)];
+      }
+      int steps = offsets[batch.size()];
+      List<RaggedBatch.Column> columns = new ArrayList<>(inputs.size());
+      for (int c = 0; c < inputs.size(); c++) {
+        int[] allTokens = md.tokens().get(c);
+        if (allTokens != null) {
+          int[] t = new int[steps];
+          for (int i = 0; i < batch.size(); i++) {
+            int id = batch.get(i);
+            System.arraycopy(allTokens, md.offsets()[id], t, offsets[i], md.lengths()[id]);
+          }
+          columns.add(RaggedBatch.Column.ofTokens(t));
+        } else {
+          int w = inputs.get(c).size();
+          float[] all = md.features().get(c);
+          float[] f = new float[steps * w];
+          for (int i = 0; i < batch.size(); i++) {
+            int id = batch.get(i);
+            System.arraycopy(all, md.offsets()[id] * w, f, offsets[i] * w, md.lengths()[id] * w);
+          }
+          columns.add(RaggedBatch.Column.ofFeatures(f, w));
+        }
+      }
+      float[] statics = new float[batch.size() * staticWidth];
+      for (int i = 0; i < batch.size(); i++) {
+        System.arraycopy(md.statics(), batch.get(i) * staticWidth, statics, i * staticWidth, staticWidth);
+      }
+      Scores s = model.score(new RaggedBatch(offsets, columns, statics, staticWidth), false);
+      for (int i = 0; i < batch.size(); i++) {
+        scores[batch.get(i)] = s.scores()[i];
+      }
+      done += steps;
+      if (mx.getCurrentThreadCpuTime() - cpu0 > limit) {
+        break;
+      }
+    }
+    double scale = md.totalSteps() / (double) done;
     return new double[] {(mx.getCurrentThreadCpuTime() - cpu0) / 1e9 * scale, (System.nanoTime() - wall0) / 1e9 * scale};
   }
 }
