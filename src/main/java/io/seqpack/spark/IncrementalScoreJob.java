@@ -6,58 +6,51 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.regex.Pattern;
+import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.streaming.DataStreamWriter;
-import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryProgress;
-import org.apache.spark.sql.streaming.Trigger;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code seqpack score --incremental --checkpoint DIR}: each run scores only the input files that no earlier run
- * with the same checkpoint scored, then stops.
+ * with the same checkpoint committed, appends their predictions and rejects to the outputs, then stops.
  *
- * <p>It is Spark's Structured Streaming file source run once ({@link Trigger#AvailableNow()}) through the same
- * {@link SequenceScorer} as the batch job, in two queries that run one after the other: predictions into
- * {@code --output} (checkpoint {@code DIR/predictions}) and rejects into {@code --rejects} ({@code DIR/rejects}).
- * Both write through the file sink, whose {@code _spark_metadata} log lists the committed files: read the outputs
- * with Spark ({@code spark.read().parquet(output)}) and every input row is there exactly once, even after a run
- * that failed half-way and was rerun. Plain file listings (not through Spark) may also see files of failed
- * attempts.
+ * <p>It runs the batch job's pipeline ({@link ScoringRun}) on the new files and publishes by appending ({@link
+ * OutputCommit#appendRun}): the run's files are staged under the checkpoint, checked (every new input row in
+ * exactly one output), moved into the output folders under names that carry the run ({@code part-r00003-...}),
+ * and then the run's manifest ({@code DIR/manifest/run-<n>.json}: the input files, with size and modification
+ * time, and the rows each output got) is written atomically. Only runs with a manifest count: the next run deletes
+ * any file of a run without one (a run killed while moving), so every Parquet reader sees every committed input
+ * row exactly once. One run at a time holds the checkpoint ({@link CheckpointLock}).
  *
- * <p>Each run writes {@code _seqpack_summary.json} (this run's figures, overwritten every run, with a {@code
- * run} object: id, new files and rows, accounting check, totals so far) and {@code _seqpack_runs/run-<n>.json}
- * (history; a failed run leaves one with {@code "status": "failed"} and the error) into the output folder. The run number is kept in {@code
- * DIR/seqpack-checkpoint.json} with the input, output and rejects paths the checkpoint belongs to.
+ * <p>Each run writes {@code _seqpack_summary.json} (this run's figures, with a {@code run} object: id, new files
+ * and rows, accounting check, totals so far) and {@code _seqpack_runs/run-<n>.json} (history; a failed run leaves
+ * one with {@code "status": "failed"} and the error) into the output folder. {@code DIR/seqpack-checkpoint.json}
+ * records the input, output and rejects paths the checkpoint belongs to and the number of runs started.
  */
 public final class IncrementalScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(IncrementalScoreJob.class);
   public static final String RUNS_DIR = "_seqpack_runs";
   public static final String META_FILE = "seqpack-checkpoint.json";
+  static final String CHECKPOINT_FORMAT = "seqpack-checkpoint/2";
+  static final String MANIFEST_DIR = "manifest";
   /** {@code run.new_files} lists at most this many paths ({@code run.new_file_count} has the number). */
   static final int MAX_LISTED_FILES = 1000;
-  private static final Pattern LOG_FILE = Pattern.compile("\\d+(\\.compact)?");
 
   private IncrementalScoreJob() {}
 
-  /** What one streaming query did in this run. */
-  private record QueryRun(long inputRows, int microBatches, Set<String> newFiles) {}
+  /** A committed run's manifest: its input files (path, size, modified) and the rows it added to each output. */
+  private record Manifest(long run, Map<String, List<Long>> files, long scoredRows, long rejectedRows) {}
 
   public static ScoreJob.Summary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
     long start = System.nanoTime();
@@ -68,205 +61,106 @@ public final class IncrementalScoreJob {
     ScoreJob.checkDistinctOutputs(options);
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     Path cp = new Path(checkpoint);
+    try (CheckpointLock lock = CheckpointLock.acquire(hadoop, cp, options.waitForLockSeconds())) {
+      return runLocked(spark, options, checkpoint, cp, hadoop, start);
+    }
+  }
+
+  private static ScoreJob.Summary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
+      Configuration hadoop, long start) {
     Map<String, Object> meta = readMeta(hadoop, cp);
     checkCheckpointMatches(hadoop, options, checkpoint, meta);
-    StructType schema = inputSchema(spark, options.input(), meta);
     long runId = meta == null ? 1 : ((Number) meta.get("runs")).longValue() + 1;
-    writeMeta(hadoop, cp, options, schema, runId);
+    writeMeta(hadoop, cp, options, runId);
 
-    Dataset<Row> stream = spark.readStream().schema(schema).parquet(options.input());
-    List<String> carried = JobSummary.carriedColumns(options, schema);
-    SequenceScorer scorer = JobSummary.scorer(options, carried);
-    ScoreResult result = scorer.score(stream);
-    StructType predictionSchema = result.predictions().schema();
-    StructType rejectSchema = result.rejects().schema();
-
-    long scoredBefore = committedRows(spark, hadoop, options.output(), predictionSchema);
-    Map<String, Long> rejectsBefore = committedRejects(spark, hadoop, options.rejectsPath(), rejectSchema);
-
-    ProgressListener progress = new ProgressListener(result.metrics());
-    spark.sparkContext().addSparkListener(progress);
-    ThroughputSampler throughput = ThroughputSampler.start(result.metrics(), start);
-    QueryRun predictions;
-    QueryRun rejects;
-    try {
-      predictions = runQuery(hadoop, result.predictions(), options, options.output(), new Path(cp, "predictions"),
-          "predictions", runId);
-      rejects = runQuery(hadoop, result.rejects(), options, options.rejectsPath(), new Path(cp, "rejects"),
-          "rejects", runId);
-    } finally {
-      throughput.close();
-      spark.sparkContext().removeSparkListener(progress);
+    List<Manifest> committed = readManifests(hadoop, cp);
+    Set<Long> committedRuns = new HashSet<>();
+    Map<String, List<Long>> committedFiles = new HashMap<>();
+    long scoredBefore = 0;
+    long rejectedBefore = 0;
+    for (Manifest m : committed) {
+      committedRuns.add(m.run());
+      committedFiles.putAll(m.files());
+      scoredBefore += m.scoredRows();
+      rejectedBefore += m.rejectedRows();
+    }
+    int removed = OutputCommit.removeUncommittedRuns(hadoop, options.output(), committedRuns)
+        + OutputCommit.removeUncommittedRuns(hadoop, options.rejectsPath(), committedRuns);
+    if (removed > 0) {
+      LOG.warn("seqpack: incremental run {}: removed {} file(s) of an earlier run that did not commit", runId,
+          removed);
     }
 
-    long scoredAfter = committedRows(spark, hadoop, options.output(), predictionSchema);
-    Map<String, Long> rejectsAfter = committedRejects(spark, hadoop, options.rejectsPath(), rejectSchema);
-    long scoredAdded = scoredAfter - scoredBefore;
-    Map<String, Long> rejectsAdded = new TreeMap<>();
-    rejectsAfter.forEach((reason, n) -> {
-      long added = n - rejectsBefore.getOrDefault(reason, 0L);
-      if (added != 0) {
-        rejectsAdded.put(reason, added);
+    InputFiles listing = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), true);
+    Set<String> fresh = new TreeSet<>();
+    for (InputFiles.DataFile f : listing.files()) {
+      List<Long> seen = committedFiles.get(f.path());
+      if (seen == null) {
+        fresh.add(f.path());
+      } else if (seen.get(0) != f.size() || seen.get(1) != f.modified()) {
+        LOG.warn("seqpack: {} changed since run that scored it (size or time); it is not scored again", f.path());
       }
-    });
-    long rejectedAdded = rejectsAdded.values().stream().mapToLong(Long::longValue).sum();
-    String check = accountingCheck(options, runId, predictions, rejects, scoredAdded, rejectedAdded);
-
-    double wallSeconds = (System.nanoTime() - start) / 1e9;
-    Map<String, Object> run = new LinkedHashMap<>();
-    run.put("id", runId);
-    run.put("incremental", true);
-    run.put("status", "ok");
-    run.put("checkpoint", checkpoint);
-    run.put("new_file_count", predictions.newFiles().size());
-    run.put("new_files", predictions.newFiles().stream().sorted().limit(MAX_LISTED_FILES).toList());
-    run.put("new_rows", predictions.inputRows());
-    run.put("micro_batches", predictions.microBatches());
-    run.put("accounting_check", check);
-    run.put("total_scored_rows", scoredAfter);
-    run.put("total_rejected_rows", rejectsAfter.values().stream().mapToLong(Long::longValue).sum());
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("run", run);
-    fields.putAll(JobSummary.fields(spark, options, scorer, predictions.inputRows(), scoredAdded, rejectsAdded,
-        result.metrics(), wallSeconds, throughput));
-    JobSummary.writeJson(hadoop, historyFile(options.output(), runId), fields);
-    JobSummary.writeSummaryAndReport(hadoop, options.output(), fields);
-    JobSummary.checkRejectFraction(options, predictions.inputRows(), rejectedAdded);
-    LOG.info("seqpack: incremental run {}: {} new files, {} new rows, scored {}, rejected {}, in {} s", runId,
-        predictions.newFiles().size(), predictions.inputRows(), scoredAdded, rejectedAdded,
-        JobSummary.round(wallSeconds));
-    return new ScoreJob.Summary(fields);
-  }
-
-  /**
-   * input == scored + rejected for this run. Exact when both queries scored the same new files (the normal case);
-   * after a run that failed between the two queries (or files that landed between them) they differ and the
-   * check is reported as skipped: each query still writes each of its files exactly once.
-   */
-  private static String accountingCheck(ScoreJob.Options options, long runId, QueryRun predictions,
-      QueryRun rejects, long scoredAdded, long rejectedAdded) {
-    if (!predictions.newFiles().equals(rejects.newFiles())) {
-      String why = "skipped: the predictions query scored " + predictions.newFiles().size() + " new file(s) and the "
-          + "rejects query " + rejects.newFiles().size() + " (a previous run failed between them, or files arrived "
-          + "during this run); the next run that reads the same files in both checks again";
-      LOG.warn("seqpack: incremental run {}: accounting check {}", runId, why);
-      return why;
     }
-    if (predictions.inputRows() != scoredAdded + rejectedAdded || rejects.inputRows() != predictions.inputRows()) {
-      throw new JobFailedException("Cannot confirm incremental run " + runId + " of " + options.input() + ": "
-          + predictions.inputRows() + " new input rows but " + scoredAdded + " predictions + " + rejectedAdded
-          + " rejects = " + (scoredAdded + rejectedAdded) + " were committed (rejects query read "
-          + rejects.inputRows() + " rows); check " + options.output() + " before using it", null);
-    }
-    return "ok";
-  }
-
-  private static QueryRun runQuery(Configuration hadoop, Dataset<Row> data, ScoreJob.Options options, String path,
-      Path checkpoint, String what, long runId) {
-    Set<Long> committedBefore = committedBatches(hadoop, checkpoint);
-    DataStreamWriter<Row> writer = data.writeStream()
-        .format("parquet")
-        .outputMode("append")
-        .option("checkpointLocation", checkpoint.toString())
-        .queryName("seqpack-" + what + "-run-" + runId)
-        .trigger(Trigger.AvailableNow());
-    if (!options.partitionBy().isEmpty()) {
-      writer = writer.partitionBy(options.partitionBy().toArray(String[]::new));
-    }
-    StreamingQuery query;
+    Path staging = new Path(new Path(cp, "staging"), "run-" + runId);
+    Path stagedPredictions = new Path(staging, "predictions");
+    Path stagedRejects = new Path(staging, "rejects");
     try {
-      query = writer.start(path);
-      query.awaitTermination();
-    } catch (Exception e) { // StreamingQueryException; Scala may also throw undeclared checked ones
-      String message = "incremental run " + runId + " failed in the " + what + " query: "
-          + JobFailedException.rootMessage(e) + "; nothing it wrote in this run is committed (read "
-          + path + " with Spark), rerun the same command to resume";
+      ScoringRun.Outcome outcome = null;
+      InputFiles news = listing.only(fresh);
+      if (!fresh.isEmpty()) {
+        outcome = ScoringRun.score(spark, options, news, stagedPredictions, stagedRejects, start,
+            "incremental run " + runId + " of " + options.input());
+        OutputCommit.appendRun(hadoop, stagedRejects, options.rejectsPath(), runId);
+        OutputCommit.appendRun(hadoop, stagedPredictions, options.output(), runId);
+        writeManifest(hadoop, cp, runId, news, outcome);
+      }
+      double wallSeconds = (System.nanoTime() - start) / 1e9;
+      long scored = outcome == null ? 0 : outcome.scoredRows();
+      long rejected = outcome == null ? 0 : outcome.rejectedRows();
+      Map<String, Object> run = new LinkedHashMap<>();
+      run.put("id", runId);
+      run.put("incremental", true);
+      run.put("status", "ok");
+      run.put("checkpoint", checkpoint);
+      run.put("new_file_count", fresh.size());
+      run.put("new_files", fresh.stream().limit(MAX_LISTED_FILES).toList());
+      run.put("new_rows", news.rows());
+      run.put("accounting_check", "ok");
+      run.put("removed_uncommitted_files", removed);
+      run.put("total_scored_rows", scoredBefore + scored);
+      run.put("total_rejected_rows", rejectedBefore + rejected);
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("run", run);
+      if (outcome != null) {
+        fields.putAll(JobSummary.fields(spark, options, outcome, news, wallSeconds));
+      } else {
+        fields.putAll(JobSummary.emptyFields(spark, options, listing, wallSeconds));
+        LOG.info("seqpack: incremental run {}: nothing new in {}", runId, options.input());
+      }
+      mkdirs(hadoop, new Path(options.output()));
+      JobSummary.writeJson(hadoop, historyFile(options.output(), runId), fields);
+      if (outcome != null) {
+        JobSummary.writeSummaryAndReport(hadoop, options.output(), fields);
+      } else { // the report of the last run that scored stays
+        JobSummary.writeJson(hadoop, new Path(options.output(), ScoreJob.SUMMARY_FILE), fields);
+      }
+      JobSummary.checkRejectFraction(options, news.rows(), rejected);
+      LOG.info("seqpack: incremental run {}: {} new files, {} new rows, scored {}, rejected {}, in {} s", runId,
+          fresh.size(), news.rows(), scored, rejected, JobSummary.round(wallSeconds));
+      return new ScoreJob.Summary(fields);
+    } catch (JobFailedException e) {
+      writeFailure(hadoop, options, runId, e.getMessage());
+      throw e;
+    } catch (Exception e) { // Spark rethrows the write's IOExceptions unchecked-but-checked (Scala)
+      String message = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       writeFailure(hadoop, options, runId, message);
-      throw new JobFailedException(message, e);
-    }
-    long rows = 0;
-    int batches = 0;
-    for (StreamingQueryProgress p : query.recentProgress()) {
-      rows += p.numInputRows();
-      batches += p.numInputRows() > 0 ? 1 : 0;
-    }
-    Set<Long> committedNow = committedBatches(hadoop, checkpoint);
-    committedNow.removeAll(committedBefore);
-    return new QueryRun(rows, batches, filesOfBatches(hadoop, new Path(checkpoint, "sources/0"), committedNow));
-  }
-
-  /** Ids of the micro-batches in the query's commit log. */
-  private static Set<Long> committedBatches(Configuration hadoop, Path checkpoint) {
-    Set<Long> ids = new HashSet<>();
-    for (FileStatus f : listLog(hadoop, new Path(checkpoint, "commits"))) {
-      String name = f.getPath().getName();
-      if (!name.contains(".")) {
-        ids.add(Long.parseLong(name));
+      if (e instanceof io.seqpack.SeqpackException) {
+        throw e;
       }
+      throw new JobFailedException("incremental run " + runId + " failed: " + message, e);
+    } finally {
+      OutputCommit.discard(hadoop, staging);
     }
-    return ids;
-  }
-
-  /**
-   * Input files of the given micro-batches, from the file source's log ({@code sources/0/<batch>} and its
-   * {@code .compact} files: a line {@code v1} then one JSON entry per file with its path and batch id).
-   */
-  private static Set<String> filesOfBatches(Configuration hadoop, Path sourceLog, Set<Long> batches) {
-    Set<String> files = new HashSet<>();
-    if (batches.isEmpty()) {
-      return files;
-    }
-    try {
-      for (FileStatus f : listLog(hadoop, sourceLog)) {
-        String text;
-        try (InputStream in = f.getPath().getFileSystem(hadoop).open(f.getPath())) {
-          text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        text.lines().skip(1).filter(l -> !l.isBlank()).forEach(line -> {
-          Map<String, Object> entry = Json.parseObject(line);
-          if (batches.contains(((Number) entry.get("batchId")).longValue())) {
-            files.add((String) entry.get("path"));
-          }
-        });
-      }
-    } catch (IOException e) {
-      throw new JobFailedException("Cannot read the file source log " + sourceLog + ": " + e.getMessage(), e);
-    }
-    return files;
-  }
-
-  private static List<FileStatus> listLog(Configuration hadoop, Path dir) {
-    List<FileStatus> out = new ArrayList<>();
-    try {
-      FileSystem fs = dir.getFileSystem(hadoop);
-      if (!fs.exists(dir)) {
-        return out;
-      }
-      for (FileStatus f : fs.listStatus(dir)) {
-        if (f.isFile() && LOG_FILE.matcher(f.getPath().getName()).matches()) {
-          out.add(f);
-        }
-      }
-    } catch (IOException e) {
-      throw new JobFailedException("Cannot list " + dir + ": " + e.getMessage(), e);
-    }
-    return out;
-  }
-
-  /** Rows committed by the file sink so far (0 before its first commit). */
-  private static long committedRows(SparkSession spark, Configuration hadoop, String path, StructType schema) {
-    if (!exists(hadoop, new Path(path, "_spark_metadata"))) {
-      return 0;
-    }
-    return spark.read().schema(schema).parquet(path).count();
-  }
-
-  private static Map<String, Long> committedRejects(SparkSession spark, Configuration hadoop, String path,
-      StructType schema) {
-    if (!exists(hadoop, new Path(path, "_spark_metadata"))) {
-      return new TreeMap<>();
-    }
-    return JobSummary.rejectsByReason(spark.read().schema(schema).parquet(path));
   }
 
   private static boolean exists(Configuration hadoop, Path p) {
@@ -274,6 +168,80 @@ public final class IncrementalScoreJob {
       return p.getFileSystem(hadoop).exists(p);
     } catch (IOException e) {
       throw new ConfigException("Cannot check " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void mkdirs(Configuration hadoop, Path dir) {
+    try {
+      dir.getFileSystem(hadoop).mkdirs(dir);
+    } catch (IOException e) {
+      throw new io.seqpack.SeqpackException("Cannot create " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<Manifest> readManifests(Configuration hadoop, Path cp) {
+    Path dir = new Path(cp, MANIFEST_DIR);
+    List<Manifest> out = new ArrayList<>();
+    try {
+      FileSystem fs = dir.getFileSystem(hadoop);
+      if (!fs.exists(dir)) {
+        if (fs.exists(new Path(cp, "predictions/commits"))) {
+          throw new ConfigException("Cannot use --checkpoint " + cp + ": it was written by seqpack 0.1's streaming "
+              + "runs; score into new --output and --rejects folders with a new --checkpoint");
+        }
+        return out;
+      }
+      for (FileStatus f : fs.listStatus(dir)) {
+        if (!f.getPath().getName().matches("run-\\d+\\.json")) {
+          continue; // a manifest being written (.tmp) by a killed run
+        }
+        Map<String, Object> m;
+        try (InputStream in = fs.open(f.getPath())) {
+          m = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        Map<String, List<Long>> files = new HashMap<>();
+        for (Object o : (List<?>) m.get("files")) {
+          Map<?, ?> file = (Map<?, ?>) o;
+          files.put((String) file.get("path"), List.of(((Number) file.get("size")).longValue(),
+              ((Number) file.get("modified")).longValue()));
+        }
+        out.add(new Manifest(((Number) m.get("run")).longValue(), files,
+            ((Number) m.get("scored_rows")).longValue(), ((Number) m.get("rejected_rows")).longValue()));
+      }
+    } catch (IOException | ClassCastException | NullPointerException e) {
+      throw new ConfigException("Cannot read the manifests of --checkpoint " + cp + ": " + e, e);
+    }
+    return out;
+  }
+
+  /** Written last, atomically (a temporary file renamed into place): the run counts from here on. */
+  private static void writeManifest(Configuration hadoop, Path cp, long runId, InputFiles news,
+      ScoringRun.Outcome outcome) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("run", runId);
+    List<Map<String, Object>> files = new ArrayList<>();
+    for (InputFiles.DataFile f : news.files()) {
+      Map<String, Object> file = new LinkedHashMap<>();
+      file.put("path", f.path());
+      file.put("size", f.size());
+      file.put("modified", f.modified());
+      file.put("rows", f.rows());
+      files.add(file);
+    }
+    m.put("files", files);
+    m.put("input_rows", outcome.inputRows());
+    m.put("scored_rows", outcome.scoredRows());
+    m.put("rejected_rows", outcome.rejectedRows());
+    Path dir = new Path(cp, MANIFEST_DIR);
+    Path tmp = new Path(dir, "run-" + runId + ".json.tmp");
+    Path done = new Path(dir, "run-" + runId + ".json");
+    JobSummary.writeJson(hadoop, tmp, m);
+    try {
+      if (!tmp.getFileSystem(hadoop).rename(tmp, done)) {
+        throw new io.seqpack.SeqpackException("Cannot commit run " + runId + ": rename of " + tmp + " failed");
+      }
+    } catch (IOException e) {
+      throw new io.seqpack.SeqpackException("Cannot commit run " + runId + ": " + e.getMessage(), e);
     }
   }
 
@@ -296,20 +264,6 @@ public final class IncrementalScoreJob {
     }
   }
 
-  /** The input schema as Spark infers it now, else (an input with no files yet) the one the first run saw. */
-  private static StructType inputSchema(SparkSession spark, String input, Map<String, Object> meta) {
-    try {
-      return ScoreJob.read(spark, input).schema();
-    } catch (RuntimeException e) {
-      if (meta != null && meta.get("schema") instanceof String json) {
-        LOG.info("seqpack: cannot infer the schema of {} ({}); using the one recorded in the checkpoint", input,
-            e.getMessage());
-        return (StructType) DataType.fromJson(json);
-      }
-      throw e;
-    }
-  }
-
   private static Map<String, Object> readMeta(Configuration hadoop, Path checkpoint) {
     Path file = new Path(checkpoint, META_FILE);
     try {
@@ -325,15 +279,13 @@ public final class IncrementalScoreJob {
     }
   }
 
-  private static void writeMeta(Configuration hadoop, Path checkpoint, ScoreJob.Options options, StructType schema,
-      long runs) {
+  private static void writeMeta(Configuration hadoop, Path checkpoint, ScoreJob.Options options, long runs) {
     Map<String, Object> meta = new LinkedHashMap<>();
-    meta.put("format", "seqpack-checkpoint/1");
+    meta.put("format", CHECKPOINT_FORMAT);
     meta.put("input", options.input());
     meta.put("output", options.output());
     meta.put("rejects", options.rejectsPath());
     meta.put("runs", runs);
-    meta.put("schema", schema.json());
     JobSummary.writeJson(hadoop, new Path(checkpoint, META_FILE), meta);
   }
 

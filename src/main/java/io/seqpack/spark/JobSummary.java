@@ -71,21 +71,30 @@ final class JobSummary {
   }
 
   /** The fields every summary has, in the order of the batch job's summary. */
-  static Map<String, Object> fields(SparkSession spark, ScoreJob.Options options, SequenceScorer scorer,
-      long inputRows, long scoredRows, Map<String, Long> byReason, ScoreMetrics m, double wallSeconds,
-      ThroughputSampler throughput) {
-    long rejectedRows = byReason.values().stream().mapToLong(Long::longValue).sum();
+  static Map<String, Object> fields(SparkSession spark, ScoreJob.Options options, ScoringRun.Outcome outcome,
+      InputFiles files, double wallSeconds) {
+    ScoreMetrics m = outcome.metrics();
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("seqpack_version", Version.VERSION);
     fields.put("model_dir", options.modelDir().toString());
-    fields.put("model_hash", scorer.model().contentHash());
+    fields.put("model_hash", outcome.scorer().model().contentHash());
     fields.put("input", options.input());
     fields.put("output", options.output());
     fields.put("rejects", options.rejectsPath());
-    fields.put("input_rows", inputRows);
-    fields.put("scored_rows", scoredRows);
-    fields.put("rejected_rows", rejectedRows);
-    fields.put("rejects_by_reason", byReason);
+    fields.put("input_files", files.files().size());
+    List<Map<String, Object>> skipped = new java.util.ArrayList<>();
+    for (InputFiles.Skipped s : files.skipped()) {
+      Map<String, Object> f = new LinkedHashMap<>();
+      f.put("path", s.path());
+      f.put("reason", s.reason());
+      f.put("rows", "not read");
+      skipped.add(f);
+    }
+    fields.put("skipped_files", skipped);
+    fields.put("input_rows", outcome.inputRows());
+    fields.put("scored_rows", outcome.scoredRows());
+    fields.put("rejected_rows", outcome.rejectedRows());
+    fields.put("rejects_by_reason", outcome.rejectsByReason());
     fields.put("tokens_scored", m.tokens());
     fields.put("batches", m.batches());
     fields.put("mean_batch_fill", round(m.meanBatchFill()));
@@ -97,17 +106,46 @@ final class JobSummary {
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("id_col", options.idCol());
     settings.put("seq_col", options.seqCol());
+    settings.put("columns", options.columns());
     settings.put("keep_cols", options.keepCols());
     settings.put("partition_by", options.partitionBy());
     settings.put("per_step", options.perStep());
+    settings.put("emit_embedding", options.emitEmbedding());
     settings.put("max_length", options.maxLength());
     settings.put("batch_tokens", options.plan().batchTokens());
     settings.put("max_batch_rows", options.plan().maxBatchRows());
     settings.put("master", spark.sparkContext().master());
     settings.put("max_reject_fraction", options.maxRejectFraction());
+    settings.put("skip_corrupt_files", options.skipCorruptFiles());
     fields.put("settings", settings);
     fields.putAll(m.reportFields());
-    fields.put("throughput", throughput.points());
+    fields.put("throughput", outcome.throughput().points());
+    if (!skipped.isEmpty()) {
+      LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", skipped.size(),
+          files.skipped().stream().map(InputFiles.Skipped::path).toList());
+    }
+    return fields;
+  }
+
+  /** The summary of an incremental run that found nothing new: the same keys, zero rows. */
+  static Map<String, Object> emptyFields(SparkSession spark, ScoreJob.Options options, InputFiles listing,
+      double wallSeconds) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("seqpack_version", Version.VERSION);
+    fields.put("model_dir", options.modelDir().toString());
+    fields.put("input", options.input());
+    fields.put("output", options.output());
+    fields.put("rejects", options.rejectsPath());
+    fields.put("input_files", 0);
+    fields.put("skipped_files", listing.skipped().stream().map(s -> Map.of("path", s.path(), "reason", s.reason(),
+        "rows", "not read")).toList());
+    fields.put("input_rows", 0L);
+    fields.put("scored_rows", 0L);
+    fields.put("rejected_rows", 0L);
+    fields.put("rejects_by_reason", Map.of());
+    fields.put("tokens_scored", 0L);
+    fields.put("batches", 0L);
+    fields.put("wall_seconds", round(wallSeconds));
     return fields;
   }
 

@@ -46,8 +46,13 @@ public final class ScoreJob {
       double maxRejectFraction,
       List<String> partitionBy,
       Map<String, String> columns,
-      boolean emitEmbedding) {
+      boolean emitEmbedding,
+      boolean skipCorruptFiles,
+      int waitForLockSeconds) {
     public Options {
+      if (waitForLockSeconds < 0) {
+        throw new ConfigException("Invalid --wait-for-lock " + waitForLockSeconds + ": expected seconds >= 0");
+      }
       if (!(maxRejectFraction >= 0 && maxRejectFraction <= 1)) {
         throw new ConfigException("Invalid --max-reject-fraction " + maxRejectFraction + ": expected a number in [0, 1]");
       }
@@ -56,12 +61,21 @@ public final class ScoreJob {
       columns = Map.copyOf(columns);
     }
 
-    /** Without {@code --partition-by}, {@code --col} and {@code --emit-embedding}. */
+    /** Without {@code --partition-by}, {@code --col}, {@code --emit-embedding} and the night-run settings. */
     public Options(String input, Path modelDir, String output, String rejects, String idCol, String seqCol,
         List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean overwrite,
         boolean allowNonFiniteWeights, double maxRejectFraction) {
       this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
-          allowNonFiniteWeights, maxRejectFraction, List.of(), Map.of(), false);
+          allowNonFiniteWeights, maxRejectFraction, List.of(), Map.of(), false, false, 0);
+    }
+
+    /** Without the night-run settings ({@code --skip-corrupt-files}, {@code --wait-for-lock}). */
+    public Options(String input, Path modelDir, String output, String rejects, String idCol, String seqCol,
+        List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean overwrite,
+        boolean allowNonFiniteWeights, double maxRejectFraction, List<String> partitionBy,
+        Map<String, String> columns, boolean emitEmbedding) {
+      this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
+          allowNonFiniteWeights, maxRejectFraction, partitionBy, columns, emitEmbedding, false, 0);
     }
 
     /** Rejects default to {@code <output>_rejects}. */
@@ -102,96 +116,39 @@ public final class ScoreJob {
 
   private ScoreJob() {}
 
+  /**
+   * Scores the whole input into fresh outputs: both are staged in hidden sibling folders, checked (every input row
+   * in exactly one of them), then renamed into place, rejects first and predictions (with the summary) last; a
+   * run that fails or is killed before that leaves the output folders as they were.
+   */
   public static Summary run(SparkSession spark, Options options) {
     long start = System.nanoTime();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     checkWritable(hadoop, options.output(), "--output", options.overwrite());
     checkWritable(hadoop, options.rejectsPath(), "--rejects", options.overwrite());
     checkDistinctOutputs(options);
+    OutputCommit.removeStaleStaging(hadoop, options.output());
+    OutputCommit.removeStaleStaging(hadoop, options.rejectsPath());
 
-    Dataset<Row> input = read(spark, options.input());
-    List<String> carried = JobSummary.carriedColumns(options, input.schema());
-    SequenceScorer scorer = JobSummary.scorer(options, carried);
-    ScoreResult result = scorer.score(input);
-
-    ProgressListener progress = new ProgressListener(result.metrics());
-    spark.sparkContext().addSparkListener(progress);
-    SaveMode mode = options.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists;
-    String[] partitionBy = options.partitionBy().toArray(String[]::new);
-    ThroughputSampler throughput = ThroughputSampler.start(result.metrics(), start);
+    InputFiles files = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
+    String run = java.util.UUID.randomUUID().toString();
+    org.apache.hadoop.fs.Path stagedPredictions = OutputCommit.batchStaging(options.output(), run);
+    org.apache.hadoop.fs.Path stagedRejects = OutputCommit.batchStaging(options.rejectsPath(), run);
+    ScoringRun.Outcome outcome;
     try {
-      spark.sparkContext().setJobDescription("seqpack: score " + options.input());
-      result.predictions().write().mode(mode).partitionBy(partitionBy).parquet(options.output());
-      spark.sparkContext().setJobDescription("seqpack: rejects of " + options.input());
-      result.rejects().write().mode(mode).partitionBy(partitionBy).parquet(options.rejectsPath());
+      outcome = ScoringRun.score(spark, options, files, stagedPredictions, stagedRejects, start, options.input());
+      double wallSeconds = (System.nanoTime() - start) / 1e9;
+      Map<String, Object> fields = JobSummary.fields(spark, options, outcome, files, wallSeconds);
+      JobSummary.writeSummaryAndReport(hadoop, stagedPredictions.toString(), fields);
+      OutputCommit.publish(hadoop, stagedRejects, options.rejectsPath(), options.overwrite());
+      OutputCommit.publish(hadoop, stagedPredictions, options.output(), options.overwrite());
+      JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
+      LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", outcome.scoredRows(),
+          outcome.metrics().tokens(), outcome.rejectedRows(), JobSummary.round(wallSeconds));
+      return new Summary(fields);
     } finally {
-      throughput.close();
-      spark.sparkContext().removeSparkListener(progress);
-      spark.sparkContext().setJobDescription(null);
-    }
-
-    // Count from what was committed, not from accumulators (a retried task may add to those twice). The three
-    // counts are independent Spark jobs: run at once, their planning and scheduling overlap (about 0.3 s saved).
-    ExecutorService counters = Executors.newFixedThreadPool(3, r -> {
-      Thread t = new Thread(r, "seqpack-count");
-      t.setDaemon(true);
-      return t;
-    });
-    long inputRows;
-    long scoredRows;
-    Map<String, Long> byReason;
-    try {
-      Future<Long> inputCount = counters.submit(() -> countJob(spark, input::count));
-      Future<Long> scoredCount = counters.submit(() -> countJob(spark,
-          () -> spark.read().parquet(options.output()).count()));
-      Future<Map<String, Long>> rejectCounts = counters.submit(() -> countJob(spark,
-          () -> JobSummary.rejectsByReason(spark.read().parquet(options.rejectsPath()))));
-      inputRows = result(inputCount);
-      scoredRows = result(scoredCount);
-      byReason = result(rejectCounts);
-    } finally {
-      counters.shutdownNow();
-    }
-    long rejectedRows = byReason.values().stream().mapToLong(Long::longValue).sum();
-    if (inputRows != scoredRows + rejectedRows) {
-      throw new JobFailedException(
-          "Cannot confirm the output of " + options.input() + ": " + inputRows + " input rows but " + scoredRows
-              + " predictions + " + rejectedRows + " rejects = " + (scoredRows + rejectedRows)
-              + "; the output in " + options.output() + " is incomplete or duplicated, do not use it");
-    }
-
-    double wallSeconds = (System.nanoTime() - start) / 1e9;
-    Map<String, Object> fields = JobSummary.fields(spark, options, scorer, inputRows, scoredRows, byReason,
-        result.metrics(), wallSeconds, throughput);
-    JobSummary.writeSummaryAndReport(hadoop, options.output(), fields);
-    JobSummary.checkRejectFraction(options, inputRows, rejectedRows);
-    LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", scoredRows, result.metrics().tokens(),
-        rejectedRows, JobSummary.round(wallSeconds));
-    return new Summary(fields);
-  }
-
-  /** Runs one counting action under the job description the Spark UI shows for it. */
-  private static <T> T countJob(SparkSession spark, java.util.concurrent.Callable<T> action) throws Exception {
-    spark.sparkContext().setJobDescription("seqpack: check row counts");
-    try {
-      return action.call();
-    } finally {
-      spark.sparkContext().setJobDescription(null);
-    }
-  }
-
-  /** The value of a finished count, with its own exception if it failed. */
-  private static <T> T result(Future<T> future) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new JobFailedException("Interrupted while counting the committed output", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new JobFailedException("Cannot count the committed output: " + e.getCause(), e.getCause());
+      OutputCommit.discard(hadoop, stagedPredictions); // no-ops after a publish
+      OutputCommit.discard(hadoop, stagedRejects);
     }
   }
 

@@ -40,7 +40,7 @@ class IncrementalIT {
 
   @BeforeAll
   static void startSpark() {
-    spark = LocalSpark.start(); // local[2]: one attempt per task, so an injected task failure fails the query
+    spark = LocalSpark.start();
   }
 
   @AfterAll
@@ -90,7 +90,7 @@ class IncrementalIT {
     return ((Number) m.get(key)).longValue();
   }
 
-  /** id -> scores as Spark reads the output (through the file sink log); fails on a duplicate id. */
+  /** id -> scores as Spark reads the output; fails on a duplicate id. */
   private static Map<Long, List<Object>> predictions(String output) {
     Map<Long, List<Object>> byId = new TreeMap<>();
     for (Row r : spark.read().parquet(output).select("id", "scores").collectAsList()) {
@@ -191,37 +191,57 @@ class IncrementalIT {
     }
   }
 
+  /** Rows in every data file under {@code dir}, as a reader that lists the folder (DuckDB, pyarrow) sees them. */
+  private static long rowsAnyReaderSees(Path dir) throws IOException {
+    long rows = 0;
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+        rows += spark.read().parquet(f.toString()).count();
+      }
+    }
+    return rows;
+  }
+
   @Test
-  void aRunThatFailsHalfWayIsRerunWithEveryRowExactlyOnce() throws Exception {
+  void aRunThatFailsOrIsKilledIsRerunWithEveryRowExactlyOnceForAnyReader() throws Exception {
     Path in = tmp.resolve("landing");
     Path out = tmp.resolve("scores");
-    String checkpoint = tmp.resolve("checkpoint").toString();
+    Path checkpoint = tmp.resolve("checkpoint");
     land(in, "A", rows(0, 40, 1));
-    ScoreJob.Summary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    ScoreJob.Summary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString());
     assertEquals(40, r1.scoredRows());
     land(in, "B", rows(1000, 60, 2));
     land(in, "C", rows(2000, 25, 0));
 
-    spark.conf().set(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY, "true"); // every scoring task fails after its rows
-    try {
-      JobFailedException e = assertThrows(JobFailedException.class,
-          () -> IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint));
-      System.out.println("IncrementalIT failed run: " + e.getMessage());
-      assertTrue(e.getMessage().startsWith("incremental run 2 failed in the predictions query: "), e.getMessage());
-      assertTrue(e.getMessage().contains("injected failure"), e.getMessage());
-    } finally {
-      spark.conf().unset(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY);
-    }
+    // run 2 fails while writing: its staging folder cannot be created (a file is in the way)
+    Path blocker = checkpoint.resolve("staging");
+    Files.deleteIfExists(blocker); // the (empty) staging folder of run 1
+    Files.writeString(blocker, "not a folder");
+    JobFailedException e = assertThrows(JobFailedException.class,
+        () -> IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString()));
+    System.out.println("IncrementalIT failed run: " + e.getMessage());
+    assertTrue(e.getMessage().startsWith("incremental run 2 failed: "), e.getMessage());
+    Files.delete(blocker);
     Map<String, Object> failed = Json.parseObject(
         Files.readString(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-2.json")));
     assertEquals("failed", ((Map<?, ?>) failed.get("run")).get("status"));
-    assertEquals(40, predictions(out.toString()).size(), "nothing of the failed run is visible through Spark");
+    assertEquals(40, rowsAnyReaderSees(out), "nothing of the failed run is in the output folder");
 
-    ScoreJob.Summary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
-    System.out.printf("IncrementalIT rerun %s: new_files=%s new_rows=%s scored=%d rejected=%d check=%s%n",
+    // a run killed while moving its files into place: one of them made it, its manifest did not
+    Path committedFile;
+    try (Stream<Path> files = Files.list(out)) {
+      committedFile = files.filter(p -> p.getFileName().toString().startsWith("part-r00001-")).findFirst()
+          .orElseThrow();
+    }
+    Files.copy(committedFile, out.resolve("part-r00002-killed-mid-move.parquet"));
+    assertEquals(80, rowsAnyReaderSees(out), "the half-moved run is visible until the next run");
+
+    ScoreJob.Summary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString());
+    System.out.printf("IncrementalIT rerun %s: new_files=%s new_rows=%s scored=%d rejected=%d check=%s removed=%s%n",
         run(r3).get("id"), run(r3).get("new_file_count"), run(r3).get("new_rows"), r3.scoredRows(),
-        r3.rejectedRows(), run(r3).get("accounting_check"));
+        r3.rejectedRows(), run(r3).get("accounting_check"), run(r3).get("removed_uncommitted_files"));
     assertEquals(3, num(run(r3), "id"));
+    assertEquals(1, num(run(r3), "removed_uncommitted_files"));
     assertEquals(2, num(run(r3), "new_file_count"));
     assertEquals(87, num(run(r3), "new_rows"));
     assertEquals(85, r3.scoredRows());
@@ -229,7 +249,9 @@ class IncrementalIT {
     assertEquals("ok", run(r3).get("accounting_check"));
     Map<Long, List<Object>> all = predictions(out.toString()); // asserts no id twice
     assertEquals(125, all.size());
+    assertEquals(125, rowsAnyReaderSees(out), "a reader that lists the folder sees each row once");
     assertEquals(3, spark.read().parquet(out + "_rejects").count());
+    assertEquals(3, rowsAnyReaderSees(Path.of(out + "_rejects")));
     assertEquals(3, spark.read().parquet(out + "_rejects").select("id").distinct().count());
   }
 
