@@ -19,12 +19,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code seqpack demo}: the PyTorch padding/packing tutorial, end to end through the real job. Writes the
@@ -32,27 +34,26 @@ import org.apache.spark.sql.types.StructType;
  * weights PyTorch made with seed 0, shipped in the jar), scores them with {@code seqpack score} in local mode,
  * and shows what the tutorial's {@code output[:, -1, :]} would have returned instead.
  */
-final class DemoCommand {
-  private DemoCommand() {}
+@Command(name = "demo",
+    header = "score the PyTorch tutorial's four sequences with a tutorial-shaped model, end to end",
+    description = "Scores the PyTorch packing tutorial's sequences [1,2,3], [4,5], [6,7,8,9], [10] with a "
+        + "tutorial-shaped model (embedding 11x100 -> RNN 100->256 -> linear 256->1) through the real Spark job, "
+        + "prints the predictions (shape [4, 1]) next to PyTorch's own numbers, and explains why the tutorial's "
+        + "output[:, -1, :] is wrong for three of the four rows.")
+final class DemoCommand implements Cli.Command {
+  @Option(names = "--dir", paramLabel = "DIR",
+      description = "where to write input.parquet, model/, predictions/ (default: a new temporary folder)")
+  String dir;
 
-  static final String HELP = """
-      Usage: seqpack demo [--dir DIR] [--master URL] [--conf key=value ...]
-
-      Scores the PyTorch packing tutorial's sequences [1,2,3], [4,5], [6,7,8,9], [10] with a tutorial-shaped
-      model (embedding 11x100 -> RNN 100->256 -> linear 256->1) through the real Spark job, prints the
-      predictions (shape [4, 1]) next to PyTorch's own numbers, and explains why the tutorial's
-      output[:, -1, :] is wrong for three of the four rows.
-
-        --dir DIR     where to write input.parquet, model/, predictions/ (default: a new temporary folder)
-        --master URL  Spark master (default: local[*])
-      """;
+  @Mixin Cli.SparkFlags spark;
+  @Mixin Cli.Common common;
 
   static final int[][] SEQUENCES = {{1, 2, 3}, {4, 5}, {6, 7, 8, 9}, {10}};
   private static final String[] MODEL_FILES = {"model.json", "model.safetensors"};
 
-  static void run(String[] argv, PrintStream out) {
-    Args args = Args.parse("demo", argv, Set.of("dir", "master"), Set.of());
-    Path dir = args.has("dir") ? Path.of(args.required("dir")) : tempDir();
+  @Override
+  public void execute(PrintStream out) {
+    Path dir = this.dir != null ? Path.of(Cli.required("demo", "--dir", this.dir)) : tempDir();
     Path modelDir = dir.resolve("model");
     writeModel(modelDir);
     String input = dir.resolve("input.parquet").toString();
@@ -60,15 +61,15 @@ final class DemoCommand {
     out.println("seqpack demo: working in " + dir);
 
     float[][] seqpackScores;
-    SparkSession spark = Sessions.create("seqpack demo", args.string("master", null), args.conf());
+    SparkSession session = Sessions.create("seqpack demo", spark.master, spark.conf);
     try {
-      writeInput(spark, input);
+      writeInput(session, input);
       ScoreJob.Options options =
           new ScoreJob.Options(input, modelDir, output, null, "id", "seq", List.of(), false, 0,
               BatchPlan.defaults(), true, false, 1.0);
-      ScoreJob.Summary summary = ScoreJob.run(spark, options);
+      ScoreJob.Summary summary = ScoreJob.run(session, options);
       seqpackScores = new float[SEQUENCES.length][];
-      for (Row r : spark.read().parquet(output).orderBy("id").collectAsList()) {
+      for (Row r : session.read().parquet(output).orderBy("id").collectAsList()) {
         seqpackScores[(int) r.getLong(0)] = toFloats(r.getList(2));
       }
       out.printf("scored %d rows (%d tokens) in %d batch(es); rejected %d; summary: %s/%s%n",
@@ -77,7 +78,7 @@ final class DemoCommand {
       out.println("kernels: " + String.join("; ", summary.kernels()) + " on "
           + io.seqpack.nn.OpenBlasCore.CpuInfo.current().describe());
     } finally {
-      spark.stop();
+      session.stop();
     }
     float[] pitfall = tutorialLastColumn(modelDir);
     Map<String, Object> pytorch = pytorchExpected();

@@ -8,7 +8,8 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * {@code seqpack <command> [flags]}: {@code score}, {@code demo}, {@code inspect-model}, {@code report}. Errors are one line on
@@ -20,16 +21,14 @@ public final class Main {
   /** Exit status for a job that failed while running. */
   public static final int EXIT_FAILED = 1;
 
-  /** A subcommand: its --help text and what it runs. */
-  private record Command(String help, BiConsumer<String[], PrintStream> run) {}
-
-  private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+  /** The subcommands, in the order {@code seqpack --help} lists them; each declares its flags (see {@link Cli}). */
+  private static final Map<String, Supplier<Cli.Command>> COMMANDS = new LinkedHashMap<>();
 
   static {
-    COMMANDS.put("score", new Command(ScoreCommand.HELP, ScoreCommand::run));
-    COMMANDS.put("demo", new Command(DemoCommand.HELP, DemoCommand::run));
-    COMMANDS.put("inspect-model", new Command(InspectModelCommand.HELP, InspectModelCommand::run));
-    COMMANDS.put("report", new Command(ReportCommand.HELP, ReportCommand::run));
+    COMMANDS.put("demo", DemoCommand::new);
+    COMMANDS.put("score", ScoreCommand::new);
+    COMMANDS.put("inspect-model", InspectModelCommand::new);
+    COMMANDS.put("report", ReportCommand::new);
   }
 
   private Main() {}
@@ -43,28 +42,38 @@ public final class Main {
 
   /** Runs a command and returns its exit status instead of exiting (what the tests call). */
   public static int run(String[] argv, PrintStream out, PrintStream err) {
-    boolean verbose = Arrays.asList(argv).contains("--verbose");
-    String[] args = Arrays.stream(argv).filter(a -> !a.equals("--verbose")).toArray(String[]::new);
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-      out.print(usage());
-      return args.length == 0 ? EXIT_USAGE : 0;
+    int first = 0;
+    boolean verbose = false;
+    while (first < argv.length && argv[first].equals("--verbose")) { // seqpack --verbose <command> ...
+      verbose = true;
+      first++;
     }
-    if (args[0].equals("--version")) {
+    if (first == argv.length || Set.of("--help", "-h", "help").contains(argv[first])) {
+      out.print(usage());
+      return first == argv.length ? EXIT_USAGE : 0;
+    }
+    if (argv[first].equals("--version")) {
       out.println("seqpack " + Version.VERSION);
       return 0;
     }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    boolean help = Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h");
+    String[] rest = Arrays.copyOfRange(argv, first + 1, argv.length);
     try {
-      Command command = COMMANDS.get(args[0]);
-      if (command == null) {
-        throw new ConfigException("Unknown command '" + args[0] + "'; expected " + String.join(", ", COMMANDS.keySet()));
+      Supplier<Cli.Command> factory = COMMANDS.get(argv[first]);
+      if (factory == null) {
+        throw new ConfigException("Unknown command '" + argv[first] + "'; expected "
+            + String.join(", ", COMMANDS.keySet()));
       }
-      if (help) {
-        out.print(command.help());
+      Cli.Command command = factory.get();
+      Cli.Parsed parsed = Cli.parse(command, rest); // --verbose and --help only where they are flags, not values
+      verbose |= parsed.verbose();
+      if (parsed.help()) {
+        out.print(Cli.help(factory.get()));
         return 0;
       }
-      command.run().accept(rest, out);
+      if (parsed.error() != null) {
+        throw parsed.error();
+      }
+      command.execute(out);
       return 0;
     } catch (JobFailedException e) { // already one line that says what failed and what to do
       err.println("seqpack: job failed: " + oneLine(e.getMessage()));
@@ -101,18 +110,6 @@ public final class Main {
   }
 
   static String usage() {
-    return """
-        seqpack %s: length-bucketed, padding-free RNN scoring on Apache Spark (PyTorch-exact)
-
-        Usage: seqpack <command> [flags]
-
-        Commands:
-          demo            score the PyTorch tutorial's four sequences with a tutorial-shaped model, end to end
-          score           score Parquet sequences with a model directory, write predictions and rejects
-          inspect-model   print and validate a model directory
-          report          write the HTML run report of a scored output folder (from its summary)
-
-        Run 'seqpack <command> --help' for the flags of a command. --verbose adds stack traces to errors.
-        """.formatted(Version.VERSION);
+    return Cli.usage(COMMANDS);
   }
 }
