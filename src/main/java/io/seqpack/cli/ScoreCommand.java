@@ -73,6 +73,16 @@ final class ScoreCommand implements Cli.Command {
           + "with new outputs rescores everything)")
   String checkpoint;
 
+  @Option(names = "--wait-for-lock", paramLabel = "SECONDS", defaultValue = "0", converter = Cli.NonNegativeInt.class,
+      description = "with --incremental: wait up to SECONDS for another run on the same --checkpoint to finish "
+          + "instead of refusing at once (default: ${DEFAULT-VALUE})")
+  int waitForLock;
+
+  @Option(names = "--skip-corrupt-files",
+      description = "score the readable input files and list the unreadable ones (truncated, not Parquet, empty) in "
+          + "the summary instead of stopping")
+  boolean skipCorruptFiles;
+
   @Option(names = "--per-step", description = "also write step_scores: the head applied to every valid step")
   boolean perStep;
 
@@ -191,7 +201,9 @@ final class ScoreCommand implements Cli.Command {
         failOnReject ? 0.0 : maxRejectFraction,
         columns(partitionBy),
         inputColumns(),
-        emitEmbedding);
+        emitEmbedding,
+        skipCorruptFiles,
+        waitForLock);
   }
 
   /** {@code --col IN=COL[,IN=COL]}: model input name → input column. */
