@@ -78,6 +78,14 @@ final class GateMath {
     }
   }
 
+  /** {@code dst[d+j] += src[s+j]} for j in [0, len): summing the token inputs' vocabulary-table rows. */
+  static void addTo(float[] dst, int d, float[] src, int s, int len) {
+    int done = SIMD ? SimdGateMath.addTo(dst, d, src, s, len) : 0;
+    for (int j = done; j < len; j++) {
+      dst[d + j] += src[s + j];
+    }
+  }
+
   /** {@code dst[d+j] = tanh(pre[p+j] + (gates[g+j] + b[bo+j]))} for j in [0, len). */
   static void tanhOfSum(float[] pre, int p, float[] gates, int g, float[] b, int bo, float[] dst, int d, int len) {
     int done = SIMD ? SimdGateMath.tanhOfSum(pre, p, gates, g, b, bo, dst, d, len) : 0;

@@ -208,12 +208,14 @@ public final class SequenceModel {
       project(inputs[0].vocabSize(), tokenVectors[0], inputWeights, inputBias, tables[0]);
     } else if (layer == 0 && layer0 == Layer0.TABLES_PLUS_GEMM) {
       tables = new float[inputs.length][];
+      boolean biasFolded = false; // b_ih goes into the first token table: one pass less per step
       for (int k = 0; k < inputs.length; k++) {
         if (tokenVectors[k] != null) {
           int e = inputs[k].embeddingDim();
           Gemm.Weights slice = Gemm.prepare(columns(wih, layerInput, inputColumn[k], e), 0, gateWidth, e);
           tables[k] = new float[Math.multiplyExact(inputs[k].vocabSize(), gateWidth)];
-          project(inputs[k].vocabSize(), tokenVectors[k], slice, null, tables[k]);
+          project(inputs[k].vocabSize(), tokenVectors[k], slice, biasFolded ? null : inputBias, tables[k]);
+          biasFolded = true;
         }
       }
       if (numericWidth > 0) {
@@ -509,37 +511,56 @@ public final class SequenceModel {
   }
 
   /**
-   * {@code ws.pre = X_numeric·W_numericᵀ + b_ih + Σ_k table_k[token_k]} for every packed row: layer 0 of a model
-   * with several inputs, when its token inputs are folded into tables.
+   * {@code ws.pre = X_numeric·W_numericᵀ + Σ_k table_k[token_k]} for every packed row (the first table holds
+   * {@code b_ih}): layer 0 of a model with several inputs, when its token inputs are folded into tables. One pass
+   * per row, which stays in L1 while its table rows are added; the table rows of the row two ahead are touched
+   * first so their cache misses overlap.
    */
   private void sumTablesPlusNumeric(RaggedBatch batch, PackedLayout layout, Direction w, Workspace ws) {
     int rows = layout.totalRows();
     float[] pre = ws.pre;
-    if (w.numericWeights() != null) {
+    boolean numeric = w.numericWeights() != null;
+    if (numeric) {
       Gemm.multiply(rows, ws.layerInput, 0, numericWidth, w.numericWeights(), pre, 0, gateWidth, false);
-    } else {
-      Arrays.fill(pre, 0, rows * gateWidth, 0f);
     }
-    addBias(pre, rows, w.inputBias());
     int[] offsets = batch.offsets();
     int[] sorted = layout.sortedIndices();
+    float[][] tables = w.tables();
+    int[][] tokens = new int[inputs.length][];
     for (int k = 0; k < inputs.length; k++) {
-      float[] table = w.tables()[k];
-      if (table == null) {
-        continue;
-      }
-      int[] tokens = batch.columns().get(k).tokens();
-      for (int t = 0; t < layout.maxLength(); t++) {
-        int base = layout.stepOffsets()[t];
-        for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
-          int src = tokens[offsets[sorted[s]] + t] * gateWidth;
-          int dst = (base + s) * gateWidth;
-          for (int j = 0; j < gateWidth; j++) {
-            pre[dst + j] += table[src + j];
+      tokens[k] = tables[k] == null ? null : batch.columns().get(k).tokens();
+    }
+    float touched = 0f;
+    for (int t = 0; t < layout.maxLength(); t++) {
+      int base = layout.stepOffsets()[t];
+      int n = layout.batchSizes()[t];
+      for (int s = 0; s < n; s++) {
+        int step = offsets[sorted[s]] + t;
+        if (s + GateMath.TOUCH_AHEAD < n) {
+          int ahead = offsets[sorted[s + GateMath.TOUCH_AHEAD]] + t;
+          for (int k = 0; k < inputs.length; k++) {
+            if (tables[k] != null) {
+              touched += GateMath.touch(tables[k], tokens[k][ahead] * gateWidth, gateWidth);
+            }
+          }
+        }
+        int dst = (base + s) * gateWidth;
+        boolean first = !numeric;
+        for (int k = 0; k < inputs.length; k++) {
+          if (tables[k] == null) {
+            continue;
+          }
+          int src = tokens[k][step] * gateWidth;
+          if (first) {
+            System.arraycopy(tables[k], src, pre, dst, gateWidth);
+            first = false;
+          } else {
+            GateMath.addTo(pre, dst, tables[k], src, gateWidth);
           }
         }
       }
     }
+    GateMath.keep(touched, ws);
   }
 
   /**

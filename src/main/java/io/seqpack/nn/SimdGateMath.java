@@ -92,4 +92,13 @@ final class SimdGateMath {
     }
     return bound;
   }
+
+  /** {@code dst[d+j] += src[s+j]} for the whole vectors of [0, len); returns how many were done. */
+  static int addTo(float[] dst, int d, float[] src, int s, int len) {
+    int bound = S.loopBound(len);
+    for (int j = 0; j < bound; j += S.length()) {
+      FloatVector.fromArray(S, dst, d + j).add(FloatVector.fromArray(S, src, s + j)).intoArray(dst, d + j);
+    }
+    return bound;
+  }
 }
