@@ -3,33 +3,131 @@ package io.seqpack.spark;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.model.Tensor;
 import io.seqpack.nn.SequenceModel;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Decodes a broadcast model once per executor JVM and shares it across tasks (the model is immutable and
- * thread-safe). Keyed by the content hash computed on the driver, so a second job with the same model in the
- * same JVM reuses it too.
+ * thread-safe). Keyed by the content hash computed on the driver and the engine options, so a second job with the
+ * same model in the same JVM reuses it too.
+ *
+ * <p>Bounded: least-recently-used models are dropped once the decoded weights of all cached models exceed the
+ * budget ({@value #BUDGET_KEY}, default {@value #DEFAULT_BUDGET_BYTES} bytes: two large models), so a long-lived
+ * shared cluster that rotates models nightly does not keep every version. The model just decoded is always kept,
+ * even alone over budget; a dropped model still scoring in a running task stays alive until that task ends.
  */
 final class ExecutorModelCache {
-  private static final ConcurrentMap<String, SequenceModel> MODELS = new ConcurrentHashMap<>();
+  /** Spark conf key of the budget in bytes of decoded weights per executor JVM. */
+  static final String BUDGET_KEY = "spark.seqpack.modelCacheBytes";
+
+  /** 1 GiB: room for two large models of 512 MiB of float32 weights each (e.g. a 500k × 256 embedding). */
+  static final long DEFAULT_BUDGET_BYTES = 1L << 30;
+
+  private record Entry(SequenceModel model, long bytes) {}
+
+  /** In access order: the first entry is the least recently used. Guarded by itself. */
+  private static final LinkedHashMap<String, Entry> MODELS = new LinkedHashMap<>(16, 0.75f, true);
+
+  /** One lock per key being decoded, so concurrent tasks decode a model once and other models meanwhile. */
+  private static final ConcurrentMap<String, Object> DECODING = new ConcurrentHashMap<>();
+
+  private static long totalBytes;
 
   private ExecutorModelCache() {}
 
   static SequenceModel get(Broadcast<ModelBytes> model, ScoreSettings settings) {
-    return MODELS.computeIfAbsent(
-        settings.modelHash(),
-        hash -> {
-          LoadedModel loaded =
-              ModelLoader.load(model.value(), "broadcast model " + hash, settings.allowNonFiniteWeights());
-          return new SequenceModel(loaded);
-        });
+    String hash = settings.modelHash();
+    return get(key(hash, settings.engine()), settings.modelCacheBytes(),
+        () -> ModelLoader.load(model.value(), "broadcast model " + hash, settings.allowNonFiniteWeights()),
+        settings.engine());
   }
 
-  /** Number of distinct models decoded in this JVM (for tests). */
+  static String key(String modelHash, SequenceModel.Options engine) {
+    return modelHash + "/vocabTableMaxFloats=" + engine.vocabTableMaxFloats();
+  }
+
+  /** The cached engine for {@code key}, decoding it with {@code load} if it is not cached. */
+  static SequenceModel get(String key, long budgetBytes, Supplier<LoadedModel> load, SequenceModel.Options engine) {
+    SequenceModel cached = lookup(key);
+    if (cached != null) {
+      return cached;
+    }
+    Object lock = DECODING.computeIfAbsent(key, k -> new Object());
+    synchronized (lock) {
+      try {
+        cached = lookup(key);
+        if (cached != null) {
+          return cached;
+        }
+        LoadedModel loaded = load.get();
+        SequenceModel decoded = new SequenceModel(loaded, engine);
+        put(key, new Entry(decoded, weightBytes(loaded)), budgetBytes);
+        return decoded;
+      } finally {
+        DECODING.remove(key, lock);
+      }
+    }
+  }
+
+  private static SequenceModel lookup(String key) {
+    synchronized (MODELS) {
+      Entry e = MODELS.get(key);
+      return e == null ? null : e.model();
+    }
+  }
+
+  private static void put(String key, Entry entry, long budgetBytes) {
+    synchronized (MODELS) {
+      Entry old = MODELS.put(key, entry);
+      totalBytes += entry.bytes() - (old == null ? 0 : old.bytes());
+      Iterator<Map.Entry<String, Entry>> eldest = MODELS.entrySet().iterator();
+      while (totalBytes > budgetBytes && eldest.hasNext()) {
+        Map.Entry<String, Entry> e = eldest.next();
+        if (!e.getKey().equals(key)) {
+          totalBytes -= e.getValue().bytes();
+          eldest.remove();
+        }
+      }
+    }
+  }
+
+  /** The float32 weights a model holds in memory (vocabulary tables come on top, bounded by their option). */
+  static long weightBytes(LoadedModel model) {
+    long floats = 0;
+    for (Tensor t : model.tensors().values()) {
+      floats += t.data().length;
+    }
+    return 4 * floats;
+  }
+
+  /** Number of distinct models decoded and still cached in this JVM (for tests). */
   static int size() {
-    return MODELS.size();
+    synchronized (MODELS) {
+      return MODELS.size();
+    }
+  }
+
+  /** The cached keys, least recently used first (for tests). */
+  static List<String> keys() {
+    synchronized (MODELS) {
+      return new ArrayList<>(MODELS.keySet());
+    }
+  }
+
+  /** Empties the cache (for tests). */
+  static void clear() {
+    synchronized (MODELS) {
+      MODELS.clear();
+      totalBytes = 0;
+    }
   }
 }

@@ -17,7 +17,8 @@ import org.apache.spark.sql.types.StructType;
  * Which input column feeds each of the model's inputs, resolved and type-checked on the driver: one {@link
  * Step} per per-step input (in the model's order) and one {@link Static} per static feature. A model input reads
  * the column of its own name, unless {@code columns} renames it ({@code --col NAME=COLUMN}); a single-input model
- * also reads {@code seqCol} when it is given ({@code --seq-col}).
+ * also reads {@code seqCol} when it is given ({@code --seq-col}). Messages name the settings through {@link
+ * SequenceScorer.Names} (the CLI's flags or the library's setting names).
  */
 record InputColumns(List<Step> steps, List<Static> statics) implements Serializable {
   /** A per-step input's column: its position, physical type and what the model needs of it. */
@@ -31,36 +32,36 @@ record InputColumns(List<Step> steps, List<Static> statics) implements Serializa
   /** A static feature's column: a plain number ({@code size} 1) or an array of {@code size} numbers. */
   record Static(String input, String column, int index, boolean scalar, int size) implements Serializable {}
 
-  static InputColumns resolve(ModelGraph graph, StructType schema, String seqCol, Map<String, String> columns) {
+  static InputColumns resolve(ModelGraph graph, StructType schema, String seqCol, Map<String, String> columns,
+      SequenceScorer.Names names) {
     for (String name : columns.keySet()) {
       boolean known = graph.inputs().stream().anyMatch(in -> in.name().equals(name))
           || graph.statics().stream().anyMatch(st -> st.name().equals(name));
       if (!known) {
-        List<String> names = new ArrayList<>();
-        graph.inputs().forEach(in -> names.add(in.name()));
-        graph.statics().forEach(st -> names.add(st.name()));
-        throw new InputSchemaException("Cannot map model input '" + name + "' (--col): the model's inputs are "
-            + String.join(", ", names));
+        List<String> inputs = new ArrayList<>();
+        graph.inputs().forEach(in -> inputs.add(in.name()));
+        graph.statics().forEach(st -> inputs.add(st.name()));
+        throw new InputSchemaException("Cannot map model input '" + name + "' (" + names.columns()
+            + "): the model's inputs are " + String.join(", ", inputs));
       }
     }
     boolean single = graph.inputs().size() == 1;
     List<Step> steps = new ArrayList<>();
     for (ModelGraph.StepInput in : graph.inputs()) {
       String column = columns.getOrDefault(in.name(), single && seqCol != null ? seqCol : in.name());
-      String flag = columns.containsKey(in.name()) ? "--col " + in.name() + "=" + column
-          : single && seqCol != null ? "--seq-col" : "model input " + in.name() + "; rename with --col "
-              + in.name() + "=COLUMN";
+      String flag = columns.containsKey(in.name()) ? names.mapped(in.name(), column)
+          : single && seqCol != null ? names.seqCol() : names.unmapped("model input", in.name());
       int index = Schemas.columnIndex(schema, column, flag);
       SequenceColumnType type = SequenceColumnType.resolve(column, schema.fields()[index].dataType(), in.kind(),
-          in.kind() == InputKind.TOKENS ? 1 : in.size());
+          in.kind() == InputKind.TOKENS ? 1 : in.size(), names.pickColumn());
       steps.add(new Step(in.name(), column, index, type, in.vocabSize(), in.kind() == InputKind.TOKENS ? 1
           : in.size()));
     }
     List<Static> statics = new ArrayList<>();
     for (ModelGraph.StaticInput st : graph.statics()) {
       String column = columns.getOrDefault(st.name(), st.name());
-      int index = Schemas.columnIndex(schema, column, columns.containsKey(st.name()) ? "--col " + st.name() + "="
-          + column : "static input " + st.name() + "; rename with --col " + st.name() + "=COLUMN");
+      int index = Schemas.columnIndex(schema, column, columns.containsKey(st.name()) ? names.mapped(st.name(), column)
+          : names.unmapped("static input", st.name()));
       DataType type = schema.fields()[index].dataType();
       boolean scalar = type instanceof NumericType;
       boolean array = type instanceof ArrayType a

@@ -28,8 +28,8 @@ final class RowCodec {
   record Rejected(Row source, Object id, RejectReason reason, String detail) implements Decoded {}
 
   static Decoded decode(Row row, ScoreSettings s) {
-    Object id = row.get(s.idIndex());
-    if (id == null) {
+    Object id = s.idIndex() < 0 ? null : row.get(s.idIndex());
+    if (id == null && s.idIndex() >= 0) {
       return new Rejected(row, null, RejectReason.NULL_ID, "the id column is null");
     }
     List<InputColumns.Step> steps = s.columns().steps();
@@ -55,7 +55,7 @@ final class RowCodec {
     }
     if (s.maxLength() > 0 && length > s.maxLength()) {
       return new Rejected(
-          row, id, RejectReason.TOO_LONG, "length " + length + " exceeds --max-length " + s.maxLength());
+          row, id, RejectReason.TOO_LONG, "length " + length + " exceeds " + s.maxLengthName() + " " + s.maxLength());
     }
     int[][] tokens = new int[steps.size()][];
     float[][] features = new float[steps.size()][];

@@ -38,13 +38,13 @@ public final class Schemas {
   }
 
   /** The id column may be any integer or string type; it is copied to the output unchanged. */
-  static void checkIdType(String column, DataType type) {
+  static void checkIdType(String column, DataType type, String idSetting) {
     boolean ok = type instanceof IntegerType || type instanceof LongType || type instanceof ShortType
         || type instanceof ByteType || type instanceof StringType;
     if (!ok) {
       throw new InputSchemaException(
           "Cannot use column '" + column + "' as the id: its type is " + type.simpleString()
-              + ", expected an integer type (tinyint, smallint, int, bigint) or string (use --id-col)");
+              + ", expected an integer type (tinyint, smallint, int, bigint) or string (use " + idSetting + ")");
     }
   }
 

@@ -10,14 +10,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * The scoring pass over one partition: decode rows, drop the rejected ones (the rejects pass writes them),
+ * The scoring pass over one partition: decode rows; drop the rejected ones (the rejects pass writes them), or with
+ * an append layout ({@link ScoreSettings.Output}) fail on them, drop them or keep them with null scores;
  * bucket the valid ones by length within a bounded window, score each minibatch with the executor's cached
  * model and emit one prediction row per input row. Everything is lazy: rows flow through, only the window
  * is buffered.
@@ -38,18 +38,20 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     SequenceModel engine = ExecutorModelCache.get(model, settings);
     metrics.executors.add(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid());
     metrics.kernels.add(SequenceModel.kernels());
-    Iterator<RowCodec.Valid> valid = new ValidRows(input);
-    LengthBucketer<RowCodec.Valid> batches =
-        new LengthBucketer<>(valid, RowCodec.Valid::length, settings.plan());
+    Iterator<RowCodec.Decoded> decoded = new DecodedRows(input);
+    // refused rows kept in the output ride along in the batches (length 1, never scored), so the window
+    // bounds them too
+    LengthBucketer<RowCodec.Decoded> batches = new LengthBucketer<>(decoded,
+        d -> d instanceof RowCodec.Valid v ? v.length() : 1, settings.plan());
     return new ScoredRows(engine, batches);
   }
 
-  /** Decodes rows and passes on the valid ones. */
-  private final class ValidRows implements Iterator<RowCodec.Valid> {
+  /** Decodes rows; passes on the valid ones, and the refused ones when they are kept in the output. */
+  private final class DecodedRows implements Iterator<RowCodec.Decoded> {
     private final Iterator<Row> rows;
-    private RowCodec.Valid next;
+    private RowCodec.Decoded next;
 
-    ValidRows(Iterator<Row> rows) {
+    DecodedRows(Iterator<Row> rows) {
       this.rows = rows;
     }
 
@@ -57,32 +59,58 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     public boolean hasNext() {
       while (next == null && rows.hasNext()) {
         metrics.rowsSeen.add(1);
-        if (RowCodec.decode(rows.next(), settings) instanceof RowCodec.Valid v) {
-          next = v;
+        RowCodec.Decoded d = RowCodec.decode(rows.next(), settings);
+        if (d instanceof RowCodec.Rejected r) {
+          switch (settings.output()) {
+            case APPEND_ERROR -> throw refused(r);
+            case APPEND_KEEP -> next = d;
+            default -> { } // PREDICTIONS: the rejects pass writes it; APPEND_SKIP: dropped
+          }
+        } else {
+          next = d;
         }
       }
       return next != null;
     }
 
     @Override
-    public RowCodec.Valid next() {
+    public RowCodec.Decoded next() {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      RowCodec.Valid v = next;
+      RowCodec.Decoded d = next;
       next = null;
-      return v;
+      return d;
     }
   }
 
-  /** Scores one minibatch at a time and hands out its prediction rows. */
+  /** handleInvalid = error: the task (and so the job) fails on the first refused row, naming it. */
+  private InvalidRowException refused(RowCodec.Rejected r) {
+    String row = settings.idIndex() < 0 ? "a row (set idCol to have rows named by their id)"
+        : "the row with id " + cut(String.valueOf(r.id()));
+    return new InvalidRowException("Cannot score " + row + ": " + r.reason().name() + ": " + r.detail()
+        + " (handleInvalid is 'error'; 'skip' drops such rows, 'keep' keeps them with null scores and the reason)");
+  }
+
+  private static String cut(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+
+  /** The exception a refused row raises with handleInvalid = error. */
+  static final class InvalidRowException extends io.seqpack.SeqpackException {
+    InvalidRowException(String message) {
+      super(message);
+    }
+  }
+
+  /** Scores one minibatch at a time and hands out its output rows. */
   private final class ScoredRows implements Iterator<Row> {
     private final SequenceModel engine;
-    private final Iterator<List<RowCodec.Valid>> batches;
+    private final Iterator<List<RowCodec.Decoded>> batches;
     private List<Row> current = List.of();
     private int position;
 
-    ScoredRows(SequenceModel engine, Iterator<List<RowCodec.Valid>> batches) {
+    ScoredRows(SequenceModel engine, Iterator<List<RowCodec.Decoded>> batches) {
       this.engine = engine;
       this.batches = batches;
     }
@@ -93,11 +121,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         current = score(batches.next());
         position = 0;
       }
-      boolean more = position < current.size();
-      if (!more && settings.failFirstAttempt() && TaskContext.get().attemptNumber() == 0) {
-        throw new IllegalStateException("injected failure of a first task attempt (" + ScoreSettings.FAIL_FIRST_ATTEMPT_KEY + ")");
-      }
-      return more;
+      return position < current.size();
     }
 
     @Override
@@ -108,7 +132,19 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       return current.get(position++);
     }
 
-    private List<Row> score(List<RowCodec.Valid> batch) {
+    private List<Row> score(List<RowCodec.Decoded> decoded) {
+      List<Row> rows = new ArrayList<>(decoded.size());
+      List<RowCodec.Valid> batch = new ArrayList<>(decoded.size());
+      for (RowCodec.Decoded d : decoded) {
+        if (d instanceof RowCodec.Valid v) {
+          batch.add(v);
+        } else {
+          rows.add(keptRejectRow((RowCodec.Rejected) d));
+        }
+      }
+      if (batch.isEmpty()) {
+        return rows;
+      }
       RaggedBatch ragged = toRaggedBatch(batch);
       long start = System.nanoTime();
       Scores scores = engine.score(ragged, settings.perStep(), settings.emitEmbedding());
@@ -118,7 +154,6 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       metrics.tokens.add(ragged.totalSteps());
       metrics.paddedSlots.add((long) batch.size() * ragged.maxLength());
       metrics.addBatch(ragged.lengths(), ragged.maxLength(), ragged.totalSteps());
-      List<Row> rows = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
         metrics.addScores(scores.row(i));
         rows.add(predictionRow(batch.get(i), i, scores));
@@ -161,17 +196,16 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     return new RaggedBatch(offsets, columns, statics, staticWidth);
   }
 
-  /** {@code id, <carried>, length, <one column per head>[, embedding][, step_scores]} ({@link Schemas#predictions}). */
+  /**
+   * {@code id, <carried>, length, <one column per head>[, embedding][, step_scores]} ({@link Schemas#predictions}),
+   * or with an append layout every input column, then {@code length, <heads>[, embedding][, step_scores][,
+   * reject reason]} ({@link SequenceScorer#transformSchema}).
+   */
   private Row predictionRow(RowCodec.Valid row, int i, Scores scores) {
-    int[] keep = settings.keepIndices();
     int heads = scores.heads().size();
-    Object[] values = new Object[keep.length + 2 + heads + (settings.emitEmbedding() ? 1 : 0)
-        + (settings.perStep() ? 1 : 0)];
-    int k = 0;
-    values[k++] = row.id();
-    for (int index : keep) {
-      values[k++] = row.source().get(index);
-    }
+    Object[] values = new Object[prefixWidth(row.source()) + 1 + heads + (settings.emitEmbedding() ? 1 : 0)
+        + (settings.perStep() ? 1 : 0) + (settings.output() == ScoreSettings.Output.APPEND_KEEP ? 1 : 0)];
+    int k = copyPrefix(row.source(), row.id(), values);
     values[k++] = row.length();
     for (int h = 0; h < heads; h++) {
       values[k++] = scores.row(h, i);
@@ -186,6 +220,36 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       values[k] = steps;
     }
+    return RowFactory.create(values); // the reject reason, if any, stays null
+  }
+
+  /** handleInvalid = keep: the input columns, null for every appended column, then {@code REASON: detail}. */
+  private Row keptRejectRow(RowCodec.Rejected r) {
+    int heads = settings.headCount();
+    Object[] values = new Object[prefixWidth(r.source()) + 1 + heads + (settings.emitEmbedding() ? 1 : 0)
+        + (settings.perStep() ? 1 : 0) + 1];
+    copyPrefix(r.source(), r.id(), values);
+    values[values.length - 1] = r.reason().name() + ": " + r.detail();
     return RowFactory.create(values);
+  }
+
+  private int prefixWidth(Row source) {
+    return settings.output().appends() ? source.size() : 1 + settings.keepIndices().length;
+  }
+
+  /** Writes the input part of an output row; returns the next position. */
+  private int copyPrefix(Row source, Object id, Object[] values) {
+    int k = 0;
+    if (settings.output().appends()) {
+      for (int c = 0; c < source.size(); c++) {
+        values[k++] = source.get(c);
+      }
+      return k;
+    }
+    values[k++] = id;
+    for (int index : settings.keepIndices()) {
+      values[k++] = source.get(index);
+    }
+    return k;
   }
 }

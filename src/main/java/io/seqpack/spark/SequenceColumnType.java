@@ -37,6 +37,11 @@ public enum SequenceColumnType {
    * it.
    */
   public static SequenceColumnType resolve(String column, DataType type, ModelSpec.InputKind kind, int width) {
+    return resolve(column, type, kind, width, SequenceScorer.Names.CLI_FLAGS.pickColumn());
+  }
+
+  /** Like {@link #resolve(String, DataType, ModelSpec.InputKind, int)}, ending the message with {@code hint}. */
+  static SequenceColumnType resolve(String column, DataType type, ModelSpec.InputKind kind, int width, String hint) {
     SequenceColumnType found = classify(type);
     boolean tokens = kind == ModelSpec.InputKind.TOKENS;
     String expected = tokens ? "array<int> or array<bigint>" : "array<array<float>> or array<array<double>>"
@@ -45,7 +50,7 @@ public enum SequenceColumnType {
       throw new InputSchemaException(
           "Cannot score column '" + column + "': its type is " + type.simpleString() + ", but the model takes "
               + (tokens ? "token ids" : "feature vectors") + ", so expected " + expected
-              + " (use --seq-col or --col to pick another column)");
+              + " (" + hint + ")");
     }
     return found;
   }

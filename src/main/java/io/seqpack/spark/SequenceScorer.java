@@ -1,22 +1,35 @@
 package io.seqpack.spark;
 
 import io.seqpack.ConfigException;
+import io.seqpack.ModelFormatException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelBytes;
-import io.seqpack.model.ModelLoader;
 import io.seqpack.model.ModelGraph;
+import io.seqpack.model.ModelLoader;
+import io.seqpack.nn.SequenceModel;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -24,53 +37,176 @@ import org.apache.spark.sql.types.StructType;
  * Public entry point for scoring from your own Spark job.
  *
  * <pre>{@code
- * SequenceScorer scorer = SequenceScorer.builder(Path.of("models/fraud")).columns(Map.of("event", "event_ids")).build();
- * ScoreResult result = scorer.score(spark.read().parquet("events/"));
- * result.predictions().write().parquet("scores/");
- * result.rejects().write().parquet("scores_rejects/");
+ * SequenceScorer scorer = SequenceScorer.builder("hdfs:///models/fraud").columns(Map.of("event", "event_ids")).build();
+ * try (ScoreResult result = scorer.score(spark.read().parquet("events/"))) {
+ *   result.predictions().write().parquet("scores/");
+ *   result.rejects().write().parquet("scores_rejects/");
+ * }
  * }</pre>
  *
- * <p>{@link Builder#build()} loads and validates the model on the driver; {@link #score} checks the input
- * schema against it before any task runs, then returns lazy Datasets. The predictions and rejects Datasets
- * each read the input once when they are written; the scoring itself only happens in the predictions pass.
+ * <p>{@link Builder#build()} reads and validates the model on the driver (from a Hadoop URI, a local directory,
+ * or bytes / a model already loaded); the scorer is immutable. {@link #score} checks the input schema against it
+ * before any task runs, then returns lazy Datasets. The predictions and rejects Datasets each read the input once
+ * when they are written; the scoring itself only happens in the predictions pass. {@link #transform} is the
+ * one-pass form behind the Spark ML stage ({@code io.seqpack.ml.SequenceScorerTransformer}): every input column
+ * plus the appended ones.
+ *
+ * <p>The model reaches the executors as a broadcast of the two files' bytes, decoded once per executor JVM
+ * ({@link ExecutorModelCache}). A broadcast value is a Java byte array, so model.safetensors is limited to {@value
+ * ModelLoader#MAX_SAFETENSORS_BYTES} bytes (about 2 GiB); larger files are refused when the model is read.
  */
 public final class SequenceScorer {
+  /**
+   * How messages name the settings: the CLI's flags ({@link #CLI_FLAGS}: {@code --max-length}, {@code --col
+   * NAME=COLUMN}) or the library's setting names ({@link #SETTINGS}: {@code maxLength}, {@code columns}). Another
+   * front end (the Spark ML stage) names its own params.
+   */
+  public interface Names {
+    String idCol();
+
+    String seqCol();
+
+    String keepCols();
+
+    String perStep();
+
+    String maxLength();
+
+    /** The setting that maps model inputs to columns. */
+    String columns();
+
+    /** The setting that maps model input {@code input} to {@code column}. */
+    String mapped(String input, String column);
+
+    /** An input read from the column of its own name ({@code kind} = "model input" or "static input"). */
+    String unmapped(String kind, String input);
+
+    /** How to pick another column, after a column of the wrong type. */
+    String pickColumn();
+
+    Names CLI_FLAGS = new Fixed("--id-col", "--seq-col", "--keep-cols", "--per-step", "--max-length", "--col",
+        "--col %s=%s", "%s %s; rename with --col %s=COLUMN", "use --seq-col or --col to pick another column");
+
+    Names SETTINGS = new Fixed("idCol", "seqCol", "keepCols", "perStep", "maxLength", "columns",
+        "columns: %s=%s", "%s %s; map it with columns(%s=COLUMN)", "use seqCol or columns to pick another column");
+  }
+
+  private record Fixed(String idCol, String seqCol, String keepCols, String perStep, String maxLength,
+      String columns, String mappedFormat, String unmappedFormat, String pickColumn) implements Names {
+    @Override
+    public String mapped(String input, String column) {
+      return String.format(mappedFormat, input, column);
+    }
+
+    @Override
+    public String unmapped(String kind, String input) {
+      return String.format(unmappedFormat, kind, input, input);
+    }
+  }
+
+  /**
+   * The columns {@link #transform} appends, after every input column, and what it does with rows it cannot
+   * score.
+   *
+   * @param lengthCol the row's length (int; null for a kept bad row)
+   * @param outputCol the head's scores; with several heads one column per head, {@code <outputCol>_<head>}
+   * @param embeddingCol the vector the heads see, or null for none
+   * @param perStepCol the head applied to every valid step, or null for none
+   * @param invalid {@code APPEND_ERROR}, {@code APPEND_SKIP} or {@code APPEND_KEEP}
+   * @param rejectReasonCol with {@code APPEND_KEEP}: {@code REASON: detail} for a bad row, null for a scored one
+   */
+  public record Append(String lengthCol, String outputCol, String embeddingCol, String perStepCol,
+      ScoreSettings.Output invalid, String rejectReasonCol) {
+    public Append {
+      Objects.requireNonNull(lengthCol, "lengthCol");
+      Objects.requireNonNull(outputCol, "outputCol");
+      if (!invalid.appends()) {
+        throw new IllegalArgumentException("invalid must be APPEND_ERROR, APPEND_SKIP or APPEND_KEEP");
+      }
+      if (invalid == ScoreSettings.Output.APPEND_KEEP) {
+        Objects.requireNonNull(rejectReasonCol, "rejectReasonCol");
+      }
+    }
+  }
+
+  /** The settings of a built scorer, copied from the builder (a later change to the builder does not leak in). */
+  private record Options(String idCol, String seqCol, Map<String, String> columns, boolean emitEmbedding,
+      List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean allowNonFiniteWeights,
+      SequenceModel.Options engine, Names names) {}
+
   private final LoadedModel model;
   private final ModelBytes modelBytes;
-  private final Builder options;
+  private final Options options;
 
-  private SequenceScorer(LoadedModel model, ModelBytes modelBytes, Builder options) {
+  private SequenceScorer(LoadedModel model, ModelBytes modelBytes, Options options) {
     this.model = model;
     this.modelBytes = modelBytes;
     this.options = options;
   }
 
+  /**
+   * A model directory on the local file system. Messages name the CLI's flags (what {@code seqpack score} prints);
+   * call {@link Builder#names} with {@link Names#SETTINGS} for the library's setting names.
+   */
   public static Builder builder(Path modelDir) {
-    return new Builder(modelDir);
+    Objects.requireNonNull(modelDir, "modelDir");
+    return new Builder(modelDir.toString(), hadoop -> ModelLoader.readDirectory(modelDir), null)
+        .names(Names.CLI_FLAGS);
+  }
+
+  /**
+   * A model directory at any Hadoop URI ({@code file:}, {@code hdfs:}, {@code s3a:}, or a relative path),
+   * read with the active session's Hadoop configuration unless {@link Builder#hadoopConf} gives one.
+   */
+  public static Builder builder(String modelUri) {
+    Objects.requireNonNull(modelUri, "modelUri");
+    return new Builder(modelUri, hadoop -> readModel(modelUri, hadoop), null);
+  }
+
+  /** The bytes of a model's two files, already read (validated when the scorer is built). */
+  public static Builder builder(ModelBytes bytes, String source) {
+    Objects.requireNonNull(bytes, "bytes");
+    return new Builder(source, hadoop -> bytes, null);
+  }
+
+  /** A model already loaded and validated, with the bytes it was loaded from (they are what executors get). */
+  public static Builder builder(LoadedModel model, ModelBytes bytes) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(bytes, "bytes");
+    if (!sha256(bytes).equals(model.contentHash())) {
+      throw new ConfigException("Cannot score with this model: the bytes given are not the ones it was loaded from "
+          + "(content hash " + sha256(bytes) + ", model " + model.contentHash() + ")");
+    }
+    return new Builder("model " + model.contentHash(), hadoop -> bytes, model);
   }
 
   public LoadedModel model() {
     return model;
   }
 
+  /** The bytes of the model's two files, as read and validated (what executors decode). */
+  public ModelBytes modelBytes() {
+    return modelBytes;
+  }
+
   /** Validates the input schema against the model and returns the (lazy) predictions and rejects. */
   public ScoreResult score(Dataset<Row> input) {
     StructType schema = input.schema();
     ModelGraph graph = model.graph();
-    int idIndex = Schemas.columnIndex(schema, options.idCol, "--id-col");
-    DataType idType = schema.fields()[idIndex].dataType();
-    Schemas.checkIdType(options.idCol, idType);
-    InputColumns columns = InputColumns.resolve(graph, schema, options.seqCol, options.columns);
-    if (options.perStep && !graph.supportsPerStep()) {
-      throw new ConfigException("Cannot write per-step scores (--per-step) for this model: per-step scores need "
-          + "one head reading one pooling part and no after-pooling static features; it has "
-          + graph.heads().size() + " head(s), " + graph.pooling().size() + " pooling part(s)");
+    Names names = options.names;
+    if (options.idCol == null) {
+      throw new ConfigException("Cannot score without an id column: set " + names.idCol());
     }
+    int idIndex = Schemas.columnIndex(schema, options.idCol, names.idCol());
+    DataType idType = schema.fields()[idIndex].dataType();
+    Schemas.checkIdType(options.idCol, idType, names.idCol());
+    InputColumns columns = InputColumns.resolve(graph, schema, options.seqCol, options.columns, names);
+    checkPerStep(graph, options.perStep, names.perStep());
     int[] keepIndices = new int[options.keepCols.size()];
     List<StructField> carried = new ArrayList<>();
     for (int i = 0; i < keepIndices.length; i++) {
       String column = options.keepCols.get(i);
-      keepIndices[i] = Schemas.columnIndex(schema, column, "--keep-cols");
+      keepIndices[i] = Schemas.columnIndex(schema, column, names.keepCols());
       if (column.equals(Schemas.ID) || column.equals(options.idCol) || columns.names().contains(column)) {
         throw new ConfigException("Cannot keep column '" + column + "': it is already the id or a model input "
             + "column");
@@ -79,18 +215,8 @@ public final class SequenceScorer {
     }
     StructType predictionSchema = Schemas.predictions(idType, carried, Schemas.headColumns(graph),
         options.emitEmbedding, options.perStep);
-    ScoreSettings settings =
-        new ScoreSettings(
-            idIndex,
-            columns,
-            keepIndices,
-            options.maxLength,
-            options.perStep,
-            options.emitEmbedding,
-            options.plan,
-            model.contentHash(),
-            options.allowNonFiniteWeights,
-            Boolean.parseBoolean(input.sparkSession().conf().get(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY, "false")));
+    ScoreSettings settings = settings(input.sparkSession(), idIndex, columns, keepIndices, options.perStep,
+        options.emitEmbedding, ScoreSettings.Output.PREDICTIONS);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
@@ -100,12 +226,190 @@ public final class SequenceScorer {
     Dataset<Row> rejects =
         RejectRows.candidates(input, settings)
             .flatMap(new RejectRows(settings), Encoders.row(Schemas.rejects(idType, carried)));
-    return new ScoreResult(predictions, rejects, metrics);
+    return new ScoreResult(predictions, rejects, metrics, broadcast);
+  }
+
+  /**
+   * The schema {@link #transform} returns for input {@code schema}: every input column in order, then {@code
+   * append}'s columns. Checks the columns the model reads, their types and the appended names, on the driver.
+   */
+  public StructType transformSchema(StructType schema, Append append) {
+    return resolve(schema, append).schema;
+  }
+
+  /**
+   * One pass over {@code input}: each row's input columns, unchanged and in order, followed by the appended
+   * columns (see {@link Append}); length-bucketed and padding-free per partition, like {@link #score}. Lazy. The
+   * model's broadcast lives as long as the returned Dataset is referenced (Spark's cleaner removes it after).
+   */
+  public Dataset<Row> transform(Dataset<?> input, Append append) {
+    Resolved r = resolve(input.schema(), append);
+    ModelGraph graph = model.graph();
+    ScoreSettings settings = settings(input.sparkSession(), r.idIndex, r.columns, new int[0],
+        append.perStepCol() != null, append.embeddingCol() != null, append.invalid());
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
+    Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
+    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), graph.outFeatures(0));
+    return input.toDF().mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(r.schema));
+  }
+
+  private record Resolved(int idIndex, InputColumns columns, StructType schema) {}
+
+  private Resolved resolve(StructType schema, Append append) {
+    ModelGraph graph = model.graph();
+    Names names = options.names;
+    int idIndex = -1;
+    if (options.idCol != null) {
+      idIndex = Schemas.columnIndex(schema, options.idCol, names.idCol());
+      Schemas.checkIdType(options.idCol, schema.fields()[idIndex].dataType(), names.idCol());
+    }
+    InputColumns columns = InputColumns.resolve(graph, schema, options.seqCol, options.columns, names);
+    boolean perStep = append.perStepCol() != null;
+    checkPerStep(graph, perStep, names.perStep());
+    boolean keep = append.invalid() == ScoreSettings.Output.APPEND_KEEP;
+    List<StructField> fields = new ArrayList<>(Arrays.asList(schema.fields()));
+    List<StructField> appended = new ArrayList<>();
+    appended.add(DataTypes.createStructField(append.lengthCol(), DataTypes.IntegerType, keep));
+    List<ModelGraph.Head> heads = graph.heads();
+    for (ModelGraph.Head head : heads) {
+      String name = heads.size() == 1 ? append.outputCol() : append.outputCol() + "_" + head.name();
+      appended.add(DataTypes.createStructField(name, DataTypes.createArrayType(DataTypes.FloatType, false), keep));
+    }
+    if (append.embeddingCol() != null) {
+      appended.add(DataTypes.createStructField(append.embeddingCol(),
+          DataTypes.createArrayType(DataTypes.FloatType, false), keep));
+    }
+    if (perStep) {
+      appended.add(DataTypes.createStructField(append.perStepCol(),
+          DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false), keep));
+    }
+    if (keep) {
+      appended.add(DataTypes.createStructField(append.rejectReasonCol(), DataTypes.StringType, true));
+    }
+    List<String> taken = new ArrayList<>(Arrays.asList(schema.fieldNames()));
+    for (StructField f : appended) {
+      if (taken.contains(f.name())) {
+        throw new ConfigException("Cannot append column '" + f.name() + "': " + (schema.getFieldIndex(f.name())
+            .isDefined() ? "the input already has a column of that name" : "two appended columns have that name")
+            + "; choose another output column name");
+      }
+      taken.add(f.name());
+      fields.add(f);
+    }
+    return new Resolved(idIndex, columns, DataTypes.createStructType(fields));
+  }
+
+  private static void checkPerStep(ModelGraph graph, boolean perStep, String setting) {
+    if (perStep && !graph.supportsPerStep()) {
+      throw new ConfigException("Cannot write per-step scores (" + setting + ") for this model: per-step scores "
+          + "need one head reading one pooling part and no after-pooling static features; it has "
+          + graph.heads().size() + " head(s), " + graph.pooling().size() + " pooling part(s)");
+    }
+  }
+
+  private ScoreSettings settings(SparkSession spark, int idIndex, InputColumns columns, int[] keepIndices,
+      boolean perStep, boolean emitEmbedding, ScoreSettings.Output output) {
+    return new ScoreSettings(idIndex, columns, keepIndices, options.maxLength, options.names.maxLength(), perStep,
+        emitEmbedding, options.plan, model.contentHash(), options.allowNonFiniteWeights, options.engine.vocabTableMaxFloats(),
+        modelCacheBytes(spark), output, model.graph().heads().size());
+  }
+
+  /** {@value ExecutorModelCache#BUDGET_KEY} from the session (runtime) or the Spark conf, else the default. */
+  static long modelCacheBytes(SparkSession spark) {
+    String key = ExecutorModelCache.BUDGET_KEY;
+    String value = spark.conf().getOption(key).getOrElse(
+        () -> spark.sparkContext().getConf().get(key, Long.toString(ExecutorModelCache.DEFAULT_BUDGET_BYTES)));
+    try {
+      long bytes = Long.parseLong(value.trim());
+      if (bytes < 0) {
+        throw new NumberFormatException();
+      }
+      return bytes;
+    } catch (NumberFormatException e) {
+      throw new ConfigException("Invalid " + key + " '" + value + "': expected a number of bytes >= 0");
+    }
+  }
+
+  /**
+   * Reads the two files of a model directory at a Hadoop URI, with the checks and messages of {@link
+   * ModelLoader#readDirectory}.
+   *
+   * @throws ModelFormatException {@code Cannot read model directory <uri>: <reason>}
+   */
+  public static ModelBytes readModel(String uri, Configuration hadoop) {
+    String prefix = "Cannot read model directory " + uri + ": ";
+    try {
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
+      FileSystem fs = dir.getFileSystem(hadoop);
+      if (!fs.exists(dir)) {
+        throw new ModelFormatException(prefix + "it does not exist");
+      }
+      if (!fs.getFileStatus(dir).isDirectory()) {
+        throw new ModelFormatException(prefix + "it is not a directory");
+      }
+      byte[] json = readFile(fs, dir, ModelLoader.MODEL_JSON, ModelLoader.MAX_JSON_BYTES, prefix);
+      return new ModelBytes(json,
+          readFile(fs, dir, ModelLoader.MODEL_SAFETENSORS, ModelLoader.MAX_SAFETENSORS_BYTES, prefix));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ModelFormatException(prefix + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] readFile(FileSystem fs, org.apache.hadoop.fs.Path dir, String name, long maxBytes,
+      String prefix) throws IOException {
+    org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir, name);
+    if (!fs.exists(file)) {
+      throw new ModelFormatException(prefix + name + " is missing");
+    }
+    FileStatus status = fs.getFileStatus(file);
+    if (!status.isFile()) {
+      throw new ModelFormatException(prefix + name + " is not a regular file");
+    }
+    long size = status.getLen();
+    if (size > maxBytes) {
+      throw new ModelFormatException(prefix + name + " is " + size + " bytes, expected at most " + maxBytes);
+    }
+    byte[] bytes = new byte[(int) size];
+    try (InputStream in = fs.open(file)) {
+      int at = 0;
+      while (at < bytes.length) {
+        int n = in.read(bytes, at, bytes.length - at);
+        if (n < 0) {
+          throw new ModelFormatException(prefix + name + " ended after " + at + " of " + size + " bytes");
+        }
+        at += n;
+      }
+      if (in.read() >= 0) {
+        throw new ModelFormatException(prefix + name + " grew while it was read");
+      }
+    } catch (IOException e) {
+      throw new ModelFormatException(prefix + "cannot read " + name + " (" + e + ")", e);
+    }
+    return bytes;
+  }
+
+  private static String sha256(ModelBytes bytes) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(bytes.modelJson());
+      sha.update(bytes.safetensors());
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /** Where a builder's model bytes come from. */
+  private interface Source {
+    ModelBytes read(Configuration hadoop);
   }
 
   /** Options with defaults that work without tuning. */
   public static final class Builder {
-    private final Path modelDir;
+    private final String source;
+    private final Source reader;
+    private final LoadedModel loaded;
+    private Configuration hadoop;
     private String idCol = "id";
     private String seqCol; // null: each input reads the column of its own name
     private Map<String, String> columns = Map.of();
@@ -115,13 +419,18 @@ public final class SequenceScorer {
     private int maxLength;
     private BatchPlan plan = BatchPlan.defaults();
     private boolean allowNonFiniteWeights;
+    private SequenceModel.Options engine = SequenceModel.Options.DEFAULT;
+    private Names names = Names.SETTINGS;
 
-    private Builder(Path modelDir) {
-      this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
+    private Builder(String source, Source reader, LoadedModel loaded) {
+      this.source = source;
+      this.reader = reader;
+      this.loaded = loaded;
     }
 
+    /** The id column ({@code id} by default); null for none ({@link #transform} only). */
     public Builder idCol(String column) {
-      this.idCol = Objects.requireNonNull(column);
+      this.idCol = column;
       return this;
     }
 
@@ -155,17 +464,21 @@ public final class SequenceScorer {
       return this;
     }
 
-    /** Reject rows longer than this as TOO_LONG; 0 (the default) means no limit. */
+    /** Reject rows longer than this as TOO_LONG; 0 (the default) means no limit. Checked by {@link #build}. */
     public Builder maxLength(int maxLength) {
-      if (maxLength < 0) {
-        throw new ConfigException("Invalid --max-length " + maxLength + ": must be 0 (no limit) or positive");
-      }
       this.maxLength = maxLength;
       return this;
     }
 
+    /** Minibatch planning: token budget, row cap and the window of batches sorted at a time. */
     public Builder batchPlan(BatchPlan plan) {
       this.plan = Objects.requireNonNull(plan);
+      return this;
+    }
+
+    /** The engine's options (the vocabulary-table limit); part of the executor cache key. */
+    public Builder engineOptions(SequenceModel.Options engine) {
+      this.engine = Objects.requireNonNull(engine);
       return this;
     }
 
@@ -175,11 +488,33 @@ public final class SequenceScorer {
       return this;
     }
 
+    /** The Hadoop configuration a model URI is read with (default: the active session's). */
+    public Builder hadoopConf(Configuration hadoop) {
+      this.hadoop = hadoop;
+      return this;
+    }
+
+    /** How messages name the settings ({@link Names#SETTINGS} by default; the CLI uses {@link Names#CLI_FLAGS}). */
+    public Builder names(Names names) {
+      this.names = Objects.requireNonNull(names);
+      return this;
+    }
+
     /** Reads and validates the model on the driver. */
     public SequenceScorer build() {
-      ModelBytes bytes = ModelLoader.readDirectory(modelDir);
-      LoadedModel model = ModelLoader.load(bytes, modelDir.toString(), allowNonFiniteWeights);
-      return new SequenceScorer(model, bytes, this);
+      if (maxLength < 0) {
+        throw new ConfigException("Invalid " + names.maxLength() + " " + maxLength
+            + ": must be 0 (no limit) or positive");
+      }
+      ModelBytes bytes = reader.read(hadoop != null ? hadoop : activeHadoopConf());
+      LoadedModel model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
+      return new SequenceScorer(model, bytes, new Options(idCol, seqCol, columns, emitEmbedding, keepCols,
+          perStep, maxLength, plan, allowNonFiniteWeights, engine, names));
+    }
+
+    private static Configuration activeHadoopConf() {
+      return SparkSession.getActiveSession().map(s -> s.sparkContext().hadoopConfiguration())
+          .getOrElse(Configuration::new);
     }
   }
 }

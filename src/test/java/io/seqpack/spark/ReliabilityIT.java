@@ -13,9 +13,14 @@ import io.seqpack.nn.SequenceModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -82,20 +87,53 @@ class ReliabilityIT {
     return byId;
   }
 
+  /**
+   * Test-side failure injection (the product has no hook): passes a task's rows through and, on the task's first
+   * attempt, fails after the last one, i.e. after the scoring pass produced every row of the partition.
+   */
+  static final class FailFirstAttempt implements MapPartitionsFunction<Row, Row> {
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      boolean first = TaskContext.get().attemptNumber() == 0;
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          boolean more = rows.hasNext();
+          if (!more && first) {
+            throw new IllegalStateException("injected failure of a first task attempt (ReliabilityIT)");
+          }
+          return more;
+        }
+
+        @Override
+        public Row next() {
+          return rows.next();
+        }
+      };
+    }
+  }
+
   @Test
   void tasksThatFailOnTheirFirstAttemptLeaveEveryRowExactlyOnce() {
     String input = writeInput("retry-in", goodRows(500, 0), 4);
     score(input, tmp.resolve("clean").toString(), false, 1.0);
-    spark.conf().set(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY, "true");
-    try {
-      ScoreJob.Summary summary = score(input, tmp.resolve("retried").toString(), false, 1.0);
-      assertEquals(500, summary.scoredRows());
-    } finally {
-      spark.conf().unset(ScoreSettings.FAIL_FIRST_ATTEMPT_KEY);
+    // the library path the job takes, with every scoring task failing once after all its rows; the write's commit
+    // protocol must keep only the retried attempts' files
+    SequenceScorer scorer = SequenceScorer.builder(MODEL).idCol("id").seqCol("seq")
+        .batchPlan(new BatchPlan(200, 8, 2)).build();
+    String retried = tmp.resolve("retried").toString();
+    try (ScoreResult result = scorer.score(spark.read().parquet(input))) {
+      Dataset<Row> predictions = result.predictions();
+      predictions.mapPartitions(new FailFirstAttempt(), Encoders.row(predictions.schema())).write().parquet(retried);
+      result.rejects().mapPartitions(new FailFirstAttempt(), Encoders.row(result.rejects().schema()))
+          .write().parquet(retried + "_rejects");
     }
+    assertEquals(500, spark.read().parquet(input).count());
+    assertEquals(500, spark.read().parquet(retried).count());
+    assertEquals(0, spark.read().parquet(retried + "_rejects").count());
     Map<Long, List<Object>> clean = predictions(tmp.resolve("clean").toString());
     assertEquals(500, clean.size());
-    assertEquals(clean, predictions(tmp.resolve("retried").toString()));
+    assertEquals(clean, predictions(retried));
   }
 
   @Test
