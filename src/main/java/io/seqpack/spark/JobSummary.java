@@ -58,6 +58,7 @@ final class JobSummary {
         .maxLength(options.maxLength())
         .batchPlan(options.plan())
         .allowNonFiniteWeights(options.allowNonFiniteWeights())
+        .names(SequenceScorer.Names.CLI_FLAGS) // the CLI's job: messages name its flags
         .build();
   }
 

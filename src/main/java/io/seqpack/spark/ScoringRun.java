@@ -49,7 +49,7 @@ final class ScoringRun {
     spark.sparkContext().addSparkListener(progress);
     String[] partitionBy = options.partitionBy().toArray(String[]::new);
     ThroughputSampler throughput = ThroughputSampler.start(result.metrics(), start);
-    try {
+    try (result) { // closing destroys the model's broadcast once both outputs are written
       spark.sparkContext().setJobDescription("seqpack: score " + what);
       result.predictions().write().mode(SaveMode.Overwrite).partitionBy(partitionBy)
           .parquet(stagedPredictions.toString());
