@@ -1,0 +1,82 @@
+package io.seqpack;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import io.seqpack.report.RunReport;
+import io.seqpack.util.Json;
+
+/**
+ * The package layering (house style, section 1), checked on the production classes: dependencies point down only
+ * ({@code cli → spark → batching, model, nn, pack, data}), only the Spark glue touches Spark, Hadoop or Scala, and
+ * {@code data} depends on nothing but the JDK. "Depends on" is what the bytecode references (fields, signatures,
+ * calls, annotations), i.e. imports and fully qualified names alike.
+ */
+@AnalyzeClasses(packages = "io.seqpack", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+  /** The packages that may use Spark, Hadoop and Scala (ml and bench need not exist). */
+  private static final String[] SPARK_GLUE = {
+    "io.seqpack.spark..", "io.seqpack.cli..", "io.seqpack.ml..", "io.seqpack.bench.."
+  };
+
+  /** The engine: plain Java on primitive arrays and ND4J / OpenBLAS, usable without Spark. */
+  private static final String[] CORE = {
+    "io.seqpack.data..", "io.seqpack.pack..", "io.seqpack.nn..", "io.seqpack.model..", "io.seqpack.batching..",
+    "io.seqpack.util.."
+  };
+
+  @ArchTest
+  static final ArchRule onlyTheSparkGlueUsesSparkHadoopOrScala = noClasses()
+      .that().resideOutsideOfPackages(SPARK_GLUE)
+      .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark..", "org.apache.hadoop..", "scala..")
+      .because("the engine must run (and be tested) without a Spark session; only spark, cli, ml and bench"
+          + " are Spark glue");
+
+  @ArchTest
+  static final ArchRule dataDependsOnlyOnTheJdk = classes()
+      .that().resideInAPackage("io.seqpack.data..")
+      .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.seqpack.data..")
+      .because("data holds plain records over primitive arrays that every layer shares");
+
+  @ArchTest
+  static final ArchRule sparkDoesNotDependOnCli = noClasses()
+      .that().resideInAPackage("io.seqpack.spark..")
+      .should().dependOnClassesThat().resideInAPackage("io.seqpack.cli..")
+      .because("dependencies point down only: cli -> spark");
+
+  @ArchTest
+  static final ArchRule coreDoesNotDependOnTheLayersAboveIt = noClasses()
+      .that().resideInAnyPackage(CORE)
+      .should().dependOnClassesThat().resideInAnyPackage(
+          "io.seqpack.spark..", "io.seqpack.cli..", "io.seqpack.ml..", "io.seqpack.report..", "io.seqpack.bench..")
+      .because("dependencies point down only: cli -> spark -> batching, model, nn, pack, data");
+
+  @ArchTest
+  static final ArchRule reportIsReachedOnlyThroughRunReport = noClasses()
+      .that().resideOutsideOfPackage("io.seqpack.report..")
+      .should().dependOnClassesThat(resideInAPackage("io.seqpack.report..").and(not(belongToAnyOf(RunReport.class))))
+      .because("RunReport is the report package's one entry point; Charts and Html are its internals");
+
+  /** Keeps the rules above from passing vacuously: production classes with their Spark dependencies, no tests. */
+  @ArchTest
+  static void importHoldsTheProductionClassesAndTheirDependencies(JavaClasses classes) {
+    assertTrue(classes.contain(Json.class) && classes.contain(RunReport.class));
+    assertFalse(classes.contain(ArchitectureTest.class), "test classes are imported");
+    assertTrue(classes.stream()
+        .filter(c -> c.getPackageName().startsWith("io.seqpack.spark"))
+        .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
+        .anyMatch(d -> d.getTargetClass().getPackageName().startsWith("org.apache.spark")),
+        "no dependency of io.seqpack.spark on Spark was imported");
+  }
+}
