@@ -8,6 +8,7 @@
 #   scripts/cluster.sh start                   # master + 2 workers (1 core, 1g each); `start 3` for 3
 #   scripts/cluster.sh submit score --input data.parquet --model models/m --output out --mode overwrite
 #   scripts/cluster.sh status                  # the daemons, their executors and memory use
+#   scripts/cluster.sh executors               # one line per executor JVM: worker pid app-id executor-id pid rss-MB
 #   scripts/cluster.sh stop                    # workers (and their executors) first, then the master
 #
 # Everything lives under target/cluster/: master.log, worker<i>.log, pids, and spark-home/ (a minimal
@@ -21,12 +22,15 @@
 #   SEQPACK_DRIVER_MEMORY [1g]       heap of the submit (driver) JVM
 #   SEQPACK_JAR                      the application jar [newest target/seqpack-*-all.jar]
 #   SEQPACK_SUBMIT_ARGS              extra SparkSubmit flags, e.g. "--conf spark.executor.memory=2g"
+#   SEQPACK_CLUSTER_LOG_TASKS [0]    1 at `start`: the driver logs every task start, finish and loss (with its
+#                                    executor) and executors log the tasks they run, as Spark does by default
+#                                    (fault drills and ClusterFaultIT read these lines)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PORT=${SEQPACK_CLUSTER_PORT:-7077}
 UI_PORT=${SEQPACK_CLUSTER_UI_PORT:-8080}
-RUN=${SEQPACK_CLUSTER_DIR:-$ROOT/target/cluster}
+RUN=$(realpath -m "${SEQPACK_CLUSTER_DIR:-$ROOT/target/cluster}")  # absolute: executors are found by their cwd
 TIMEOUT=${SEQPACK_CLUSTER_TIMEOUT:-90}
 MASTER_URL=spark://127.0.0.1:$PORT
 CP_FILE=$ROOT/target/classpath.txt
@@ -91,6 +95,40 @@ executors_of() { # executor JVMs started by a worker
   done
 }
 
+arg_of() { # pid flag: the value after a flag on a process's command line
+  tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null | sed -n "/^$2\$/{n;p;q}"
+}
+
+# Executor JVMs whose working directory is in this cluster's work/ folder but whose worker is gone (a worker killed
+# with SIGKILL leaves its executors to exit on their own once they notice; these are the ones that have not yet).
+orphan_executors() {
+  local dir pid cwd workers
+  workers=$(live_daemons | awk '{print $2}')
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    cwd=$(readlink "$dir/cwd" 2>/dev/null) || continue
+    case "$cwd" in "$SPARK_HOME/work/"*) ;; *) continue ;; esac
+    is_spark "$pid" CoarseGrainedExecutorBackend || continue
+    echo "$workers" | grep -qx "$(ps -o ppid= -p "$pid" | tr -d ' ')" && continue
+    echo "$pid"
+  done
+}
+
+executors() { # worker-name worker-pid app-id executor-id pid rss-MB: every executor JVM of this cluster
+  local name pid kid rss
+  while read -r name pid; do
+    [ "$name" = master ] && continue
+    for kid in $(executors_of "$pid"); do
+      rss=$(ps -o rss= -p "$kid" 2>/dev/null) || continue
+      echo "$name $pid $(arg_of "$kid" --app-id) $(arg_of "$kid" --executor-id) $kid $((rss / 1024))"
+    done
+  done < <(live_daemons)
+  for kid in $(orphan_executors); do
+    rss=$(ps -o rss= -p "$kid" 2>/dev/null) || continue
+    echo "- $(ps -o ppid= -p "$kid" | tr -d ' ') $(arg_of "$kid" --app-id) $(arg_of "$kid" --executor-id) $kid $((rss / 1024))"
+  done
+}
+
 wait_for() { # log pattern pid: bounded wait for a line in a daemon's log
   local log=$1 pattern=$2 pid=$3 deadline=$((SECONDS + TIMEOUT))
   while ((SECONDS < deadline)); do
@@ -135,6 +173,16 @@ logger.deploy.level = info
 logger.seqpack.name = io.seqpack
 logger.seqpack.level = info
 EOF
+  if [ "${SEQPACK_CLUSTER_LOG_TASKS:-0}" = 1 ]; then
+    cat >> "$SPARK_HOME/conf/log4j2.properties" <<'EOF'
+logger.tasksets.name = org.apache.spark.scheduler.TaskSetManager
+logger.tasksets.level = info
+logger.taskscheduler.name = org.apache.spark.scheduler.TaskSchedulerImpl
+logger.taskscheduler.level = info
+logger.executor.name = org.apache.spark.executor.Executor
+logger.executor.level = info
+EOF
+  fi
 
   local opens cp t0=$SECONDS
   opens=$(java_opens)
@@ -196,6 +244,8 @@ stop() {
       stopped+=" $name($pid)"
     fi
   done < "$PIDS"
+  # Executors whose worker was killed: no longer any worker's children, found by their working directory.
+  executors+=" $(orphan_executors | tr '\n' ' ')"
   for kid in $executors; do
     is_spark "$kid" CoarseGrainedExecutorBackend && kill_bounded "$kid" CoarseGrainedExecutorBackend
   done
@@ -227,6 +277,9 @@ status() {
       echo "  $name pid=$pid not running (see $RUN/$name.log)"
     fi
   done < "$PIDS"
+  for kid in $(orphan_executors); do
+    echo "  executor pid=$kid rss=$(($(ps -o rss= -p "$kid") / 1024))MB, its worker is gone"
+  done
 }
 
 submit() {
@@ -262,9 +315,10 @@ case "$command" in
   start) start "$@" ;;
   stop) stop ;;
   status) status ;;
+  executors) executors ;;
   submit) submit "$@" ;;
   *)
-    echo "usage: scripts/cluster.sh start [N_WORKERS] | stop | status | submit [seqpack args...]" >&2
+    echo "usage: scripts/cluster.sh start [N_WORKERS] | stop | status | executors | submit [seqpack args...]" >&2
     exit 2
     ;;
 esac
