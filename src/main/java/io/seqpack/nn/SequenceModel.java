@@ -92,7 +92,12 @@ public final class SequenceModel {
   private final Gemm.Weights[] attentionProj; // per pooling part: [A, O], or null
   private final float[][] attentionBias;
   private final float[][] attentionContext;
-  private final ThreadLocal<Workspace> workspaces = ThreadLocal.withInitial(Workspace::new);
+  /**
+   * Scratch of the calling thread, shared by every model it scores with (a workspace holds nothing between calls):
+   * one per task thread, not one per model per thread, so a long-lived executor that sees many models does not
+   * keep a batch-sized workspace for each of them.
+   */
+  private static final ThreadLocal<Workspace> workspaces = ThreadLocal.withInitial(Workspace::new);
 
   public SequenceModel(LoadedModel model) {
     this(model, Options.DEFAULT);

@@ -209,13 +209,12 @@ class LongLivedSessionIT {
       "shuffle-exchange|ResultQueryStageExecution|QueryStageCreator|block-manager-|Executor task |process reaper");
   /**
    * A session that sees a new model every job (new versions, per-customer models): each model may add its weights
-   * and its vocabulary table, not a workspace per task thread. Disabled until the engine shares one workspace per
-   * thread across models: with a workspace per model per thread (SequenceModel's ThreadLocal), each new
+   * and its vocabulary table, not a workspace per task thread (the engine now shares one workspace per thread
+   * across models; before, with a workspace per model per thread, each new
    * tutorial-shaped model (hidden 256, 0.36 MiB of weights, a 11-token table) added 62 MiB of heap after GC in
-   * local[2], and the executor model cache, which budgets weights only (1 GiB), keeps thousands of them.
+   * local[2], and the executor model cache, which budgets weights only (1 GiB), keeps thousands of them).
    */
   @Test
-  @org.junit.jupiter.api.Disabled("product issue: one Workspace per model per task thread (see docs/reliability.md)")
   void newModelEveryJobAddsItsWeightsNotAWorkspacePerThread() throws Exception {
     Dataset<Row> df = spark.read().parquet(input.toString());
     long[] heap = new long[12];
