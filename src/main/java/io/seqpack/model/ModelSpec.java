@@ -177,13 +177,14 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
   public ModelGraph toGraph() {
     ModelGraph.StepInput in = input.kind() == InputKind.TOKENS
         ? new ModelGraph.StepInput(V1_INPUT, InputKind.TOKENS, input.vocabSize(), input.embeddingDim(),
-            input.paddingIdx(), "embedding", 0, null)
+            input.paddingIdx(), WeightNames.EMBEDDING_MODULE, 0, null)
         : new ModelGraph.StepInput(V1_INPUT, InputKind.FEATURES, 0, 0, null, null, input.inputSize(), null);
-    ModelGraph.Recurrent recurrent = new ModelGraph.Recurrent("rnn", rnn.mode(), input.rnnInputSize(),
-        rnn.hiddenSize(), rnn.numLayers(), rnn.bidirectional(), rnn.bias(), rnn.projSize(), null, null);
+    ModelGraph.Recurrent recurrent = new ModelGraph.Recurrent(WeightNames.RNN_MODULE, rnn.mode(),
+        input.rnnInputSize(), rnn.hiddenSize(), rnn.numLayers(), rnn.bidirectional(), rnn.bias(), rnn.projSize(), null, null);
     ModelGraph.PoolingKind pooling = ModelGraph.PoolingKind.valueOf(head.pooling().name());
     ModelGraph.Head fc = new ModelGraph.Head(V1_HEAD,
-        List.of(ModelGraph.HeadLayer.linear("fc", rnn.outputSize(), head.outFeatures(), true)), head.activation());
+        List.of(ModelGraph.HeadLayer.linear(WeightNames.FC_MODULE, rnn.outputSize(), head.outFeatures(), true)),
+        head.activation());
     return new ModelGraph(List.of(in), List.of(), recurrent, List.of(new ModelGraph.PoolingPart(pooling, null, null,
         0)), List.of(fc));
   }

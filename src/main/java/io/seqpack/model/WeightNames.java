@@ -7,9 +7,14 @@ package io.seqpack.model;
 public final class WeightNames {
   private WeightNames() {}
 
-  public static final String EMBEDDING = "embedding.weight";
-  public static final String FC_WEIGHT = "fc.weight";
-  public static final String FC_BIAS = "fc.bias";
+  /** The module paths of a format-1 model ({@link ModelSpec#toGraph()} builds its graph from them). */
+  public static final String EMBEDDING_MODULE = "embedding";
+  public static final String RNN_MODULE = "rnn";
+  public static final String FC_MODULE = "fc";
+
+  public static final String EMBEDDING = EMBEDDING_MODULE + ".weight";
+  public static final String FC_WEIGHT = FC_MODULE + ".weight";
+  public static final String FC_BIAS = FC_MODULE + ".bias";
 
   public static String weightIh(int layer, boolean reverse) {
     return rnn("weight_ih", layer, reverse);
@@ -33,6 +38,6 @@ public final class WeightNames {
   }
 
   private static String rnn(String kind, int layer, boolean reverse) {
-    return "rnn." + kind + "_l" + layer + (reverse ? "_reverse" : "");
+    return RNN_MODULE + "." + kind + "_l" + layer + (reverse ? "_reverse" : "");
   }
 }

@@ -1,21 +1,12 @@
 package io.seqpack.spark;
 
 import io.seqpack.ConfigException;
-import io.seqpack.InputSchemaException;
-import io.seqpack.SeqpackException;
 import io.seqpack.batching.BatchPlan;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,15 +146,6 @@ public final class ScoreJob {
   static void checkDistinctOutputs(Options options) {
     if (options.rejectsPath().equals(options.output())) {
       throw new ConfigException("Cannot write rejects to " + options.output() + ": it is also the --output folder");
-    }
-  }
-
-  static Dataset<Row> read(SparkSession spark, String input) {
-    try {
-      return spark.read().parquet(input);
-    } catch (Exception e) { // AnalysisException for a missing path, SparkException for a non-Parquet file
-      String reason = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new InputSchemaException("Cannot read input " + input + ": " + reason, e);
     }
   }
 
