@@ -21,6 +21,9 @@
 #   SEQPACK_WORKER_MEMORY [1g]       memory a worker offers to executors   SEQPACK_EXECUTOR_MEMORY [768m]
 #   SEQPACK_DRIVER_MEMORY [1g]       heap of the submit (driver) JVM
 #   SEQPACK_JAR                      the application jar [newest target/seqpack-*-all.jar]
+#   SEQPACK_MAIN_CLASS [io.seqpack.cli.Main]  the application's main class: your own Spark application that
+#                                    uses seqpack as a library (a saved PipelineModel, say) runs with
+#                                    SEQPACK_JAR=your.jar SEQPACK_SUBMIT_ARGS="--jars target/seqpack-*-all.jar"
 #   SEQPACK_SUBMIT_ARGS              extra SparkSubmit flags, e.g. "--conf spark.executor.memory=2g"
 #   SEQPACK_CLUSTER_LOG_TASKS [0]    1 at `start`: the driver logs every task start, finish and loss (with its
 #                                    executor) and executors log the tasks they run, as Spark does by default
@@ -299,7 +302,7 @@ submit() {
   # shellcheck disable=SC2086
   exec java -Xmx"${SEQPACK_DRIVER_MEMORY:-1g}" $opens -cp "$SPARK_HOME/conf:$cp" \
     org.apache.spark.deploy.SparkSubmit \
-    --master "$MASTER_URL" --deploy-mode client --class io.seqpack.cli.Main \
+    --master "$MASTER_URL" --deploy-mode client --class "${SEQPACK_MAIN_CLASS:-io.seqpack.cli.Main}" \
     --conf spark.driver.host=127.0.0.1 \
     --conf spark.executor.memory="${SEQPACK_EXECUTOR_MEMORY:-768m}" \
     --conf spark.executor.extraClassPath="$cp" \

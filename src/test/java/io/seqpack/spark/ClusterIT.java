@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.seqpack.cli.Main;
+import io.seqpack.ml.PipelineScoreMain;
+import io.seqpack.ml.SequenceScorerTransformer;
 import io.seqpack.util.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -28,12 +30,20 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.feature.SQLTransformer;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -44,7 +54,10 @@ import org.junit.jupiter.api.Test;
  * {@code seqpack score} on a real Spark standalone cluster: a master and two workers started with {@code
  * scripts/cluster.sh}, the shaded jar submitted through {@code scripts/cluster.sh submit} (SparkSubmit, client
  * mode), executors in their own JVMs. The result must equal a local-mode run of the same input row for row, and
- * the summary must show that at least two executor JVMs other than this one did the scoring.
+ * the summary must show that at least two executor JVMs other than this one did the scoring. A second test
+ * submits a small Spark application that loads a saved {@code PipelineModel} with the seqpack stage (the model
+ * folder deleted after saving) and scores on the same cluster, with the shaded jar in {@code --jars}, as a user's
+ * own application would: PyTorch's numbers on the golden rows, {@code seqpack score}'s on the others.
  *
  * <p>Runs under failsafe after {@code package} ({@code mvn verify}), which passes the shaded jar as the system
  * property {@code seqpack.shadedJar}; skipped when that jar does not exist. The cluster uses free ports and its
@@ -59,6 +72,8 @@ class ClusterIT {
   private static final Path INPUT = WORK.resolve("input");
   private static final Path OUT_CLUSTER = WORK.resolve("out-cluster");
   private static final Path OUT_LOCAL = WORK.resolve("out-local");
+  /** Golden rows get ids from here up in the pipeline test's input (the cluster input's ids are below). */
+  private static final long GOLDEN_ID_BASE = 1_000_000L;
 
   private static final long START_TIMEOUT_S = 180;
   private static final long SUBMIT_TIMEOUT_S = 300; // 40-140 s observed on 2 busy cores
@@ -148,23 +163,7 @@ class ClusterIT {
     System.out.printf("ClusterIT: cluster run took %.1f s%n", (System.nanoTime() - t0) / 1e9);
 
     // 2. The same job in local mode, in this JVM.
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    int localStatus;
-    try (PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
-      localStatus =
-          Main.run(
-              new String[] {
-                "score", "--input", INPUT.toString(), "--model", MODEL.toString(), "--output", OUT_LOCAL.toString(),
-                "--master", "local[2]"
-              },
-              out,
-              err);
-    }
-    assertEquals(
-        0, localStatus, "local run failed:\n" + outBytes.toString(StandardCharsets.UTF_8) + errBytes.toString(
-            StandardCharsets.UTF_8));
+    scoreLocally();
 
     // 3. Identical outputs and rejects.
     Map<Long, float[]> clusterScores;
@@ -229,20 +228,157 @@ class ClusterIT {
         .length() + " floats)"), summary.get("kernels"), "kernels the executors scored with");
 
     // The workers launched those executors: one folder per executor under the application's work folder.
+    Set<Path> apps = applications();
+    List<List<String>> executorDirs = new ArrayList<>();
+    for (Path app : apps) {
+      try (Stream<Path> s = Files.list(app)) {
+        executorDirs.add(s.filter(p -> Files.isRegularFile(p.resolve("stderr"))).map(p -> p.getFileName().toString())
+            .sorted().toList());
+      }
+    }
+    assertTrue(executorDirs.stream().anyMatch(dirs -> dirs.containsAll(executorIds)), "executor log folders "
+        + executorDirs + " of the applications " + apps + " for executors " + executorIds);
+  }
+
+  @Test
+  void aSavedPipelineLoadedByAUsersApplicationScoresOnTheClusterWithPyTorchsNumbers() throws Exception {
+    GoldenInputs golden = new GoldenInputs(MODEL.getFileName().toString());
+    Path pipelineInput = WORK.resolve("pipeline-input");
+    Path modelCopy = WORK.resolve("model-copy");
+    Path saved = WORK.resolve("pipeline");
+    Path out = WORK.resolve("out-pipeline");
+    long inputRows;
+    try (SparkSession spark = localSession()) {
+      Dataset<Row> goldenRows = golden.dataset(spark, DataTypes.IntegerType, 1)
+          .withColumn("id", functions.col("id").plus(GOLDEN_ID_BASE));
+      Dataset<Row> input = spark.read().parquet(INPUT.toString()).unionByName(goldenRows);
+      input.repartition(4).write().parquet(pipelineInput.toString());
+      inputRows = spark.read().parquet(pipelineInput.toString()).count();
+
+      Files.createDirectories(modelCopy);
+      for (String f : List.of("model.json", "model.safetensors")) {
+        Files.copy(MODEL.resolve(f), modelCopy.resolve(f));
+      }
+      SQLTransformer shard = new SQLTransformer().setStatement("SELECT *, id % 7 AS shard FROM __THIS__");
+      SequenceScorerTransformer seqpack = new SequenceScorerTransformer().setModelPath(modelCopy.toUri().toString())
+          .setInputCol("seq").setIdCol("id").setHandleInvalid("keep");
+      PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {shard, seqpack})
+          .fit(spark.read().parquet(pipelineInput.toString()));
+      fitted.write().save(saved.toString());
+    }
+    deleteRecursively(modelCopy); // the saved pipeline holds the model files itself
+
+    // The user's application: one class in its own jar, seqpack's shaded jar beside it in --jars.
+    Path appJar = WORK.resolve("pipeline-app.jar");
+    String entry = PipelineScoreMain.class.getName().replace('.', '/') + ".class";
+    try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(appJar))) {
+      jar.putNextEntry(new JarEntry(entry));
+      jar.write(Files.readAllBytes(BASEDIR.resolve("target/test-classes").resolve(entry)));
+      jar.closeEntry();
+    }
+    Map<String, String> env = new HashMap<>(clusterEnv);
+    env.put("SEQPACK_JAR", appJar.toString());
+    env.put("SEQPACK_MAIN_CLASS", PipelineScoreMain.class.getName());
+    env.put("SEQPACK_SUBMIT_ARGS", "--jars " + shadedJar + " --conf spark.cores.max=2"
+        + " --conf spark.scheduler.minRegisteredResourcesRatio=1.0"
+        + " --conf spark.scheduler.maxRegisteredResourcesWaitingTime=120s --conf spark.ui.showConsoleProgress=false");
+    Path submitLog = WORK.resolve("submit-pipeline.log");
+    Set<Path> appsBefore = applications();
+    Process submit = startScript(List.of("submit", saved.toString(), pipelineInput.toString(), out.toString()),
+        submitLog, env);
+    assertEquals(0, await(submit, SUBMIT_TIMEOUT_S, submitLog),
+        "the pipeline application failed on the cluster; the end of its output:\n" + tail(submitLog));
+
+    // It ran on the cluster: a new application whose two executors the workers launched.
+    Set<Path> newApps = new TreeSet<>(applications());
+    newApps.removeAll(appsBefore);
+    assertEquals(1, newApps.size(), "one new application under the workers' work folder: " + newApps);
+    try (Stream<Path> s = Files.list(newApps.iterator().next())) {
+      assertEquals(2, s.filter(p -> Files.isRegularFile(p.resolve("stderr"))).count(),
+          "executor folders of the pipeline application " + newApps);
+    }
+
+    Map<Long, float[]> reference = scoreLocally();
+    float[][] pytorch = golden.rows("scores");
+    try (SparkSession spark = localSession()) {
+      Dataset<Row> scored = spark.read().parquet(out.toString());
+      assertEquals(List.of("id", "seq", "shard", "length", "scores", "reject_reason"),
+          List.of(scored.schema().fieldNames()), "the stage appends its columns to every input column");
+      List<Row> rows = scored.collectAsList();
+      assertEquals(inputRows, rows.size(), "one output row per input row (handleInvalid=keep)");
+      Set<Long> ids = new HashSet<>();
+      double worstTorch = 0;
+      double worstCli = 0;
+      for (Row r : rows) {
+        long id = r.getLong(0);
+        assertTrue(ids.add(id), "id " + id + " appears twice");
+        assertEquals(id % 7, r.getLong(2), "shard of id " + id);
+        String expectedReason = EXPECTED_REJECTS.get(id);
+        if (expectedReason != null) {
+          assertTrue(r.isNullAt(4), "a rejected row has null scores: " + r);
+          assertTrue(r.getString(5).startsWith(expectedReason + ": "), "reason of id " + id + ": " + r.getString(5));
+          continue;
+        }
+        assertTrue(r.isNullAt(5), "no reject reason on a scored row: " + r);
+        assertEquals(r.getList(1).size(), r.getInt(3), "length of id " + id);
+        List<Float> got = r.getList(4);
+        float[] want = id >= GOLDEN_ID_BASE ? pytorch[(int) (id - GOLDEN_ID_BASE)] : reference.get(id);
+        assertEquals(want.length, got.size(), "scores of id " + id);
+        for (int k = 0; k < want.length; k++) {
+          double err = Math.abs(want[k] - got.get(k));
+          if (id >= GOLDEN_ID_BASE) {
+            worstTorch = Math.max(worstTorch, err);
+          } else {
+            worstCli = Math.max(worstCli, err);
+          }
+        }
+      }
+      System.out.printf("ClusterIT: pipeline on the cluster, %d rows: worst %.2e vs PyTorch (%d golden rows), "
+          + "%.2e vs seqpack score%n", rows.size(), worstTorch, pytorch.length, worstCli);
+      assertTrue(worstTorch <= 1e-5, "worst error against PyTorch " + worstTorch);
+      assertTrue(worstCli <= 1e-6, "worst difference to seqpack score " + worstCli);
+    }
+  }
+
+  /** The application folders the workers made, one per job submitted to this cluster. */
+  private static Set<Path> applications() throws IOException {
     Path appsDir = RUN_DIR.resolve("spark-home/work");
-    List<Path> apps;
+    if (!Files.isDirectory(appsDir)) {
+      return Set.of();
+    }
     try (Stream<Path> s = Files.list(appsDir)) {
-      apps = s.filter(p -> p.getFileName().toString().startsWith("app-")).toList();
+      return s.filter(p -> p.getFileName().toString().startsWith("app-")).collect(Collectors.toSet());
     }
-    assertEquals(1, apps.size(), "one application in " + appsDir + ": " + apps);
-    List<String> executorDirs;
-    try (Stream<Path> s = Files.list(apps.get(0))) {
-      executorDirs =
-          s.filter(p -> Files.isRegularFile(p.resolve("stderr"))).map(p -> p.getFileName().toString()).sorted()
-              .toList();
+  }
+
+  private static Map<Long, float[]> localReference;
+
+  /** {@code seqpack score} of the cluster input in local mode, in this JVM, once; its scores by id. */
+  private static synchronized Map<Long, float[]> scoreLocally() throws IOException {
+    if (localReference != null) {
+      return localReference;
     }
-    assertTrue(executorDirs.containsAll(executorIds), "executor log folders " + executorDirs + " in " + apps.get(0)
-        + " for executors " + executorIds);
+    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    int localStatus;
+    try (PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
+      localStatus =
+          Main.run(
+              new String[] {
+                "score", "--input", INPUT.toString(), "--model", MODEL.toString(), "--output", OUT_LOCAL.toString(),
+                "--master", "local[2]"
+              },
+              out,
+              err);
+    }
+    assertEquals(
+        0, localStatus, "local run failed:\n" + outBytes.toString(StandardCharsets.UTF_8) + errBytes.toString(
+            StandardCharsets.UTF_8));
+    try (SparkSession spark = localSession()) {
+      localReference = scores(spark, OUT_LOCAL);
+    }
+    return localReference;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -339,12 +475,16 @@ class ClusterIT {
   }
 
   private static Process startScript(List<String> args, Path log) throws IOException {
+    return startScript(args, log, clusterEnv);
+  }
+
+  private static Process startScript(List<String> args, Path log, Map<String, String> env) throws IOException {
     List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).directory(BASEDIR.toFile()).redirectErrorStream(true);
     pb.redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().remove("SEQPACK_SUBMIT_ARGS");
-    pb.environment().putAll(clusterEnv);
+    pb.environment().putAll(env);
     return pb.start();
   }
 
