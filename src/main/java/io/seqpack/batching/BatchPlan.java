@@ -18,13 +18,13 @@ public record BatchPlan(int batchTokens, int maxBatchRows, int windowBatches) im
 
   public BatchPlan {
     if (batchTokens < 1) {
-      throw new ConfigException("Invalid --batch-tokens " + batchTokens + ": must be at least 1");
+      throw new ConfigException("Invalid batchTokens " + batchTokens + ": must be at least 1");
     }
     if (maxBatchRows < 1) {
-      throw new ConfigException("Invalid --max-batch-rows " + maxBatchRows + ": must be at least 1");
+      throw new ConfigException("Invalid maxBatchRows " + maxBatchRows + ": must be at least 1");
     }
     if (windowBatches < 1) {
-      throw new ConfigException("Invalid window batches " + windowBatches + ": must be at least 1");
+      throw new ConfigException("Invalid windowBatches " + windowBatches + ": must be at least 1");
     }
   }
 

@@ -45,7 +45,7 @@ final class ScoringRun {
     } catch (InputSchemaException e) {
       throw namingTheFile(e, files.missingColumns(spark));
     }
-    ProgressListener progress = new ProgressListener(result.metrics());
+    ProgressListener progress = ProgressListener.forThisProcess(result.metrics(), files.rows(), start);
     spark.sparkContext().addSparkListener(progress);
     String[] partitionBy = options.partitionBy().toArray(String[]::new);
     ThroughputSampler throughput = ThroughputSampler.start(result.metrics(), start);
@@ -58,6 +58,7 @@ final class ScoringRun {
     } finally {
       throughput.close();
       spark.sparkContext().removeSparkListener(progress);
+      progress.finish();
       spark.sparkContext().setJobDescription(null);
     }
 

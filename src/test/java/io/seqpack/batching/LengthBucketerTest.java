@@ -90,10 +90,10 @@ class LengthBucketerTest {
   }
 
   @Test
-  void invalidPlansAreRejectedWithTheFlagName() {
+  void invalidPlansAreRejectedWithTheSettingNameNotACliFlag() {
     ConfigException e = assertThrows(ConfigException.class, () -> new BatchPlan(0, 10, 1));
-    assertEquals("Invalid --batch-tokens 0: must be at least 1", e.getMessage());
+    assertEquals("Invalid batchTokens 0: must be at least 1", e.getMessage());
     e = assertThrows(ConfigException.class, () -> new BatchPlan(10, -1, 1));
-    assertEquals("Invalid --max-batch-rows -1: must be at least 1", e.getMessage());
+    assertEquals("Invalid maxBatchRows -1: must be at least 1", e.getMessage());
   }
 }
