@@ -27,6 +27,8 @@ public final class ScoreMetrics implements Serializable {
   final CollectionAccumulator<String> executors;
   /** {@link SequenceModel#kernels()} of every task: which matrix product and gate kernels scored. */
   final CollectionAccumulator<String> kernels;
+  /** What each executor JVM had used at its peak, sampled as each scoring task ends. */
+  final CollectionAccumulator<ExecutorMemory> memory;
   /** Run report: scored rows per length class ({@link ReportBins}). */
   final BinCounts lengths;
   /** Run report: [rows, tokens, batches, paddedSlots] per length class of the batch's longest row. */
@@ -49,6 +51,7 @@ public final class ScoreMetrics implements Serializable {
     engineNanos = sc.longAccumulator("seqpack.engineNanos");
     executors = sc.collectionAccumulator("seqpack.executors");
     kernels = sc.collectionAccumulator("seqpack.kernels");
+    memory = sc.collectionAccumulator("seqpack.memory");
   }
 
   private static BinCounts register(SparkContext sc, BinCounts acc, String name) {
@@ -90,6 +93,11 @@ public final class ScoreMetrics implements Serializable {
 
   public long rowsScored() {
     return rowsScored.value();
+  }
+
+  /** Peak memory per executor JVM that scored ({@link ExecutorMemory#peaks}). */
+  public java.util.List<ExecutorMemory> executorMemory() {
+    return ExecutorMemory.peaks(memory.value());
   }
 
   public long tokens() {

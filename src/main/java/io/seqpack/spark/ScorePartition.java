@@ -109,6 +109,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private final Iterator<List<RowCodec.Decoded>> batches;
     private List<Row> current = List.of();
     private int position;
+    private boolean memorySampled;
 
     ScoredRows(SequenceModel engine, Iterator<List<RowCodec.Decoded>> batches) {
       this.engine = engine;
@@ -121,7 +122,14 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         current = score(batches.next());
         position = 0;
       }
-      return position < current.size();
+      if (position < current.size()) {
+        return true;
+      }
+      if (!memorySampled) { // the partition is done: its peaks are in
+        memorySampled = true;
+        metrics.memory.add(ExecutorMemory.sample(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid()));
+      }
+      return false;
     }
 
     @Override
