@@ -27,6 +27,7 @@ import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The Parquet files of an input (a file, a folder of them with any {@code key=value} subfolders, or a glob),
@@ -39,7 +40,13 @@ import org.apache.spark.sql.types.StructField;
  */
 record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
   /** A readable data file: its qualified path, size, modification time, row count and Parquet schema. */
-  record DataFile(String path, long size, long modified, long rows, MessageType schema) {}
+  /**
+   * @param sparkSchema the Spark schema a Spark writer stored in the footer (JSON), or null (other writers)
+   */
+  record DataFile(String path, long size, long modified, long rows, MessageType schema, String sparkSchema) {}
+
+  /** The footer key under which Spark's Parquet writer stores the Spark schema of the rows. */
+  private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
 
   /** A file that could not be read, with the reason (only with {@code skipCorrupt}). */
   record Skipped(String path, String reason) {}
@@ -150,10 +157,28 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
     }
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromStatus(f, hadoop))) {
       return new DataFile(f.getPath().toString(), f.getLen(), f.getModificationTime(), reader.getRecordCount(),
-          reader.getFooter().getFileMetaData().getSchema());
+          reader.getFooter().getFileMetaData().getSchema(),
+          reader.getFooter().getFileMetaData().getKeyValueMetaData().get(SPARK_SCHEMA_KEY));
     } catch (IOException | RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
       return "not a readable Parquet file (" + message + ")";
+    }
+  }
+
+  /**
+   * The Spark schema every file of a group stored in its footer, or null when one did not (written by another
+   * tool) or they differ; Spark then infers it. Partition columns are not in it: Spark still adds them from the
+   * folder names, typed as it would infer them.
+   */
+  private static StructType sparkSchema(List<DataFile> group) {
+    String json = group.get(0).sparkSchema();
+    if (json == null || group.stream().anyMatch(f -> !json.equals(f.sparkSchema()))) {
+      return null;
+    }
+    try {
+      return DataType.fromJson(json) instanceof StructType struct ? struct : null;
+    } catch (RuntimeException e) {
+      return null; // not what Spark writes: let Spark read the file itself
     }
   }
 
@@ -179,6 +204,10 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
       DataFrameReader reader = spark.read();
       if (root != null) {
         reader = reader.option("basePath", root);
+      }
+      StructType known = sparkSchema(group);
+      if (known != null) {
+        reader = reader.schema(known); // the footers are read already: spares Spark's schema-inference job
       }
       groups.add(reader.parquet(group.stream().map(DataFile::path).toArray(String[]::new)));
       firstFiles.add(group.get(0).path());

@@ -237,7 +237,14 @@ class SequenceScorerTransformerIT {
     List<Row> skipped = gruStage("skip").transform(input).collectAsList();
     assertEquals(40, skipped.size(), "skip drops the bad rows");
     for (Row r : skipped) {
-      assertEquals(goodScores.get(r.getString(0)), r.getList(5));
+      // kept bad rows ride in the batches (length 1), so a good row may share its batch with other rows than
+      // under skip: the same numbers up to float rounding of a differently shaped product
+      List<Object> underKeep = goodScores.get(r.getString(0));
+      List<Object> got = r.getList(5);
+      assertEquals(underKeep.size(), got.size(), r.getString(0));
+      for (int k = 0; k < got.size(); k++) {
+        assertEquals((Float) underKeep.get(k), (Float) got.get(k), 1e-6, r.getString(0) + " score " + k);
+      }
     }
     assertEquals(List.of("id", "note", "seq", "weight", "length", "scores"),
         List.of(gruStage("skip").transform(input).schema().fieldNames()));

@@ -20,6 +20,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -238,6 +239,33 @@ class ScoreJobIT {
         () -> ScoreJob.run(spark, options(input, golden.dir, existing.toString(), false, BatchPlan.defaults())));
     assertEquals("Cannot write --output " + existing + ": it already exists (use --mode overwrite to replace it)",
         exists.getMessage());
+  }
+
+  @Test
+  void aPartitionedInputFolderKeepsItsPartitionColumnAndScoresLikePyTorch() throws Exception {
+    // the job hands Spark the schema from the footers (no inference job); the folder names still add `day`
+    GoldenInputs golden = new GoldenInputs("gru");
+    String input = tmp.resolve("partitioned-in").toString();
+    golden.dataset(spark, DataTypes.IntegerType, 2).withColumn("day",
+            functions.when(functions.col("id").mod(2).equalTo(0), "2026-12-01").otherwise("2026-12-02"))
+        .write().partitionBy("day").parquet(input);
+    String output = tmp.resolve("partitioned-out").toString();
+    var summary = ScoreJob.run(spark, new ScoreJob.Options(input, golden.dir, output, null, "id", "seq",
+        List.of("day"), false, 0, BatchPlan.defaults(), false, false, 1.0));
+    float[][] expected = golden.rows("scores");
+    assertEquals(expected.length, summary.inputRows(), "input rows");
+    Dataset<Row> out = spark.read().parquet(output);
+    assertEquals(List.of("id", "day", "length", "scores"), List.of(out.schema().fieldNames()));
+    double worst = 0;
+    for (Row r : out.collectAsList()) {
+      int id = (int) r.getLong(0);
+      assertEquals(id % 2 == 0 ? "2026-12-01" : "2026-12-02", String.valueOf(r.get(1)), "day of id " + id);
+      List<Float> got = r.getList(3);
+      for (int k = 0; k < got.size(); k++) {
+        worst = Math.max(worst, Math.abs(expected[id][k] - got.get(k)));
+      }
+    }
+    assertTrue(worst <= TOLERANCE, "worst error " + worst);
   }
 
   private static List<Long> longs(int length, int seed) {
