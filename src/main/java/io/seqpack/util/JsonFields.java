@@ -24,12 +24,14 @@ public final class JsonFields {
   public static final int MAX_NAME_CHARS = 200;
 
   private final Map<String, Object> fields;
+  private final String name;
   private final String prefix;
   private final Function<String, ? extends SeqpackException> error;
 
-  private JsonFields(Map<String, Object> fields, String prefix,
+  private JsonFields(Map<String, Object> fields, String name, String prefix,
       Function<String, ? extends SeqpackException> error) {
     this.fields = fields;
+    this.name = name;
     this.prefix = prefix;
     this.error = error;
   }
@@ -46,7 +48,12 @@ public final class JsonFields {
     if (!(value instanceof Map)) {
       throw error.apply(what + " is " + show(value) + ", expected a JSON object");
     }
-    return new JsonFields(asMap(value), prefix, error);
+    return new JsonFields(asMap(value), what, prefix, error);
+  }
+
+  /** How messages name this object, e.g. {@code the header} or {@code buckets[2]}. */
+  public String name() {
+    return name;
   }
 
   /** The object's keys, in file order. */
@@ -86,7 +93,7 @@ public final class JsonFields {
     if (!(value instanceof Map)) {
       throw invalid(key, "an object");
     }
-    return new JsonFields(asMap(value), path(key) + ".", error);
+    return new JsonFields(asMap(value), path(key), path(key) + ".", error);
   }
 
   /** A required string. */
@@ -145,7 +152,7 @@ public final class JsonFields {
 
   /** A required array of integers {@code >= 0}; a bad item is named {@code <path>[i]}. */
   public List<Long> counts(String key) {
-    return items(key, "an array of integers >= 0", COUNT, item -> {
+    return convertedItems(key, "an array of integers >= 0", COUNT, item -> {
       Long value = asLong(item);
       return value == null || value < 0 ? null : value;
     });
@@ -153,15 +160,15 @@ public final class JsonFields {
 
   /** A required array of strings; a bad item is named {@code <path>[i]}. */
   public List<String> strings(String key) {
-    return items(key, "an array of strings", "a string", item -> item instanceof String s ? s : null);
+    return convertedItems(key, "an array of strings", "a string", item -> item instanceof String s ? s : null);
   }
 
   /** A required array of finite numbers, as doubles; a bad item is named {@code <path>[i]}. */
   public List<Double> numbers(String key) {
-    return items(key, "an array of numbers", "a finite number", JsonFields::asFinite);
+    return convertedItems(key, "an array of numbers", "a finite number", JsonFields::asFinite);
   }
 
-  private <T> List<T> items(String key, String expected, String expectedItem, Function<Object, T> convert) {
+  private <T> List<T> convertedItems(String key, String expected, String expectedItem, Function<Object, T> convert) {
     Object value = required(key, expected);
     if (!(value instanceof List<?> list)) {
       throw invalid(key, expected);
@@ -222,7 +229,19 @@ public final class JsonFields {
 
   /** A required array of objects, each named {@code <path>[i].<key>} in messages. */
   public List<JsonFields> objects(String key, int minCount, int maxCount) {
-    List<Object> items = list(key, minCount, maxCount);
+    return objectItems(key, list(key, minCount, maxCount));
+  }
+
+  /** A required array of objects of any length, each named {@code <path>[i].<key>} in messages. */
+  public List<JsonFields> objects(String key) {
+    Object value = required(key, "an array of objects");
+    if (!(value instanceof List<?> list)) {
+      throw invalid(key, "an array of objects");
+    }
+    return objectItems(key, list);
+  }
+
+  private List<JsonFields> objectItems(String key, List<?> items) {
     List<JsonFields> out = new java.util.ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       String where = path(key) + "[" + i + "]";
