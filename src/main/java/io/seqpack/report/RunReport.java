@@ -206,7 +206,7 @@ public final class RunReport {
     }
     if (scoring != null) {
       for (Map.Entry<String, Object> e : scoring.settings().toJson().entrySet()) {
-        textRow(sb, e.getKey(), "settings." + e.getKey(), e.getValue());
+        textRow(sb, e.getKey(), "settings." + e.getKey(), e.getValue() == null ? "null" : e.getValue());
       }
     }
     sb.append("</table></div>\n");

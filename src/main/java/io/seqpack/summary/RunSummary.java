@@ -168,13 +168,16 @@ public record RunSummary(
     }
   }
 
-  /** The job's options that shape the output, as resolved from flags, config file and defaults. */
+  /**
+   * The job's options that shape the output, as resolved from flags, config file and defaults.
+   *
+   * @param seqCol {@code --seq-col}, or null when not given (the model's input names pick the columns)
+   */
   public record Settings(String idCol, String seqCol, Map<String, String> columns, List<String> keepCols,
       List<String> partitionBy, boolean perStep, boolean emitEmbedding, int maxLength, int batchTokens,
       int maxBatchRows, String master, double maxRejectFraction, boolean skipCorruptFiles) {
     public Settings {
       Objects.requireNonNull(idCol, "idCol");
-      Objects.requireNonNull(seqCol, "seqCol");
       Objects.requireNonNull(master, "master");
       columns = sorted(columns);
       keepCols = List.copyOf(keepCols);
@@ -206,7 +209,7 @@ public record RunSummary(
       for (String key : c.keys()) {
         columns.put(key, c.string(key));
       }
-      return new Settings(f.string("id_col"), f.string("seq_col"), columns, f.strings("keep_cols"),
+      return new Settings(f.string("id_col"), f.nullableString("seq_col"), columns, f.strings("keep_cols"),
           f.strings("partition_by"), f.bool("per_step"), f.bool("emit_embedding"),
           f.integer("max_length", 0, Integer.MAX_VALUE), f.integer("batch_tokens", 0, Integer.MAX_VALUE),
           f.integer("max_batch_rows", 0, Integer.MAX_VALUE), f.string("master"),

@@ -111,6 +111,15 @@ public final class JsonFields {
     return bool(key, false);
   }
 
+  /** A string, or null when the key is absent or null. */
+  public String nullableString(String key) {
+    Object value = fields.get(key);
+    if (value != null && !(value instanceof String)) {
+      throw invalid(key, "null or a string");
+    }
+    return (String) value;
+  }
+
   /** A boolean, or {@code defaultValue} when absent. */
   public boolean bool(String key, boolean defaultValue) {
     if (!has(key)) {

@@ -207,6 +207,8 @@ class RunReportTest {
     b.rejectedRows = 0;
     b.lengthHistogram = new RunSummary.LengthHistogram(List.of(1L), List.of()); // no bins
     b.run = null;
+    b.settings = new RunSummary.Settings("id", null, Map.of(), List.of(), List.of(), false, false, 0, 16384, 256,
+        "local[2]", 1.0, false); // no --seq-col
     String page = RunReport.html(b.summary());
     String rejects = charts(page).get("rejects");
     assertEquals(0, bars(rejects));
@@ -214,6 +216,7 @@ class RunReportTest {
     assertTrue(charts(page).get("length-histogram").contains(">no data</text>"));
     assertFalse(page.contains("data-key=\"run.id\""), "no run rows for a non-incremental run");
     assertEquals(ExampleSummary.BUCKET_RANGES.length, bars(charts(page).get("bucket-rows")));
+    assertTrue(page.contains("data-key=\"settings.seq_col\"><code>null</code>"), "a null setting says so");
   }
 
   @Test

@@ -42,7 +42,8 @@ class RunSummaryTest {
     ExampleSummary batch = ExampleSummary.builder();
     batch.run = null;
     batch.skippedFiles = List.of(new RunSummary.SkippedFile("file:/in/x.parquet", "the file is empty (0 bytes)"));
-    batch.settings = new RunSummary.Settings("id", "seq", Map.of("event", "event_ids", "amount", "amounts"),
+    // no --seq-col: the CLI's default, the model's input names pick the columns
+    batch.settings = new RunSummary.Settings("id", null, Map.of("event", "event_ids", "amount", "amounts"),
         List.of("day"), List.of("day"), true, true, 0, 200, 8, "local[2]", 1.0, true);
     for (RunSummary s : List.of(ExampleSummary.build(), ExampleSummary.nothingNew(), batch.summary())) {
       String text = s.toJson();
@@ -148,6 +149,8 @@ class RunSummaryTest {
         refused(json -> object(json.get("rejects_by_reason")).put("TOO_LONG", "120")).getMessage());
     assertEquals(cannot + "run.new_files[1] is 5, expected a string",
         refused(json -> ((List<Object>) object(json.get("run")).get("new_files")).set(1, 5L)).getMessage());
+    assertEquals(cannot + "settings.seq_col is 3, expected null or a string",
+        refused(json -> object(json.get("settings")).put("seq_col", 3L)).getMessage());
     assertEquals(cannot + "settings.per_step is \"no\", expected true or false",
         refused(json -> object(json.get("settings")).put("per_step", "no")).getMessage());
     assertEquals(cannot + "run is [], expected an object",
