@@ -3,6 +3,7 @@ package io.seqpack;
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,13 +15,15 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 import io.seqpack.report.RunReport;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 
 /**
  * The package layering (house style, section 1), checked on the production classes: dependencies point down only
- * ({@code cli → spark → batching, model, nn, pack, data}), only the Spark glue touches Spark, Hadoop or Scala, and
- * {@code data} depends on nothing but the JDK. "Depends on" is what the bytecode references (fields, signatures,
- * calls, annotations), i.e. imports and fully qualified names alike.
+ * ({@code cli → spark → batching, model, nn, pack, data, summary}), only the Spark glue touches Spark, Hadoop or
+ * Scala, {@code data} depends on nothing but the JDK and {@code summary} on nothing but the JDK and {@code util}.
+ * "Depends on" is what the bytecode references (fields, signatures, calls, annotations), i.e. imports and fully
+ * qualified names alike.
  */
 @AnalyzeClasses(packages = "io.seqpack", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
@@ -30,10 +33,10 @@ class ArchitectureTest {
     "io.seqpack.spark..", "io.seqpack.cli..", "io.seqpack.ml..", "io.seqpack.bench.."
   };
 
-  /** The engine: plain Java on primitive arrays and ND4J / OpenBLAS, usable without Spark. */
+  /** The engine (plain Java on primitive arrays and ND4J / OpenBLAS) and the run summary, usable without Spark. */
   private static final String[] CORE = {
     "io.seqpack.data..", "io.seqpack.pack..", "io.seqpack.nn..", "io.seqpack.model..", "io.seqpack.batching..",
-    "io.seqpack.util.."
+    "io.seqpack.util..", "io.seqpack.summary.."
   };
 
   @ArchTest
@@ -50,6 +53,14 @@ class ArchitectureTest {
       .because("data holds plain records over primitive arrays that every layer shares");
 
   @ArchTest
+  static final ArchRule summaryDependsOnlyOnTheJdkAndUtil = classes()
+      .that().resideInAPackage("io.seqpack.summary..")
+      .should().onlyDependOnClassesThat(resideInAnyPackage("java..", "io.seqpack.summary..", "io.seqpack.util..")
+          .or(belongToAnyOf(SeqpackException.class)))
+      .because("the summary is a plain record with its JSON codec: the job writes it, the CLI prints it and the "
+          + "report draws it, so it must not pull in the engine or Spark");
+
+  @ArchTest
   static final ArchRule sparkDoesNotDependOnCli = noClasses()
       .that().resideInAPackage("io.seqpack.spark..")
       .should().dependOnClassesThat().resideInAPackage("io.seqpack.cli..")
@@ -60,7 +71,7 @@ class ArchitectureTest {
       .that().resideInAnyPackage(CORE)
       .should().dependOnClassesThat().resideInAnyPackage(
           "io.seqpack.spark..", "io.seqpack.cli..", "io.seqpack.ml..", "io.seqpack.report..", "io.seqpack.bench..")
-      .because("dependencies point down only: cli -> spark -> batching, model, nn, pack, data");
+      .because("dependencies point down only: cli -> spark -> batching, model, nn, pack, data, summary");
 
   @ArchTest
   static final ArchRule reportIsReachedOnlyThroughRunReport = noClasses()
@@ -71,7 +82,14 @@ class ArchitectureTest {
   /** Keeps the rules above from passing vacuously: production classes with their Spark dependencies, no tests. */
   @ArchTest
   static void importHoldsTheProductionClassesAndTheirDependencies(JavaClasses classes) {
-    assertTrue(classes.contain(Json.class) && classes.contain(RunReport.class));
+    assertTrue(classes.contain(Json.class) && classes.contain(RunReport.class) && classes.contain(RunSummary.class));
+    // the summary rule has something to check: the record and its nested parts, and the spark side uses them
+    assertTrue(classes.contain(RunSummary.Scoring.class) && classes.contain(RunSummary.ThroughputPoint.class));
+    assertTrue(classes.stream()
+        .filter(c -> c.getPackageName().equals("io.seqpack.spark"))
+        .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
+        .anyMatch(d -> d.getTargetClass().isEquivalentTo(RunSummary.class)),
+        "io.seqpack.spark does not build a RunSummary");
     assertFalse(classes.contain(ArchitectureTest.class), "test classes are imported");
     assertTrue(classes.stream()
         .filter(c -> c.getPackageName().startsWith("io.seqpack.spark"))

@@ -3,6 +3,7 @@ package io.seqpack.bench;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.cli.Sessions;
 import io.seqpack.spark.ScoreJob;
+import io.seqpack.summary.RunSummary;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -117,14 +118,14 @@ public final class SparkBench {
         for (String name : names) {
           for (String dist : dists) {
             double[] seconds = new double[runs];
-            ScoreJob.Summary summary = null;
+            RunSummary summary = null;
             Path output = work.resolve(master.replaceAll("[^A-Za-z0-9]", "") + "-" + name + "-" + dist);
             for (int r = 0; r < runs; r++) {
               long t0 = System.nanoTime();
               summary = ScoreJob.run(spark, options(parquet.resolve(dist), models.resolve(name), output));
               seconds[r] = (System.nanoTime() - t0) / 1e9;
             }
-            long tokens = ((Number) summary.fields().get("tokens_scored")).longValue();
+            long tokens = summary.tokensScored();
             double diff = maxDiffToEngine(spark, output.toString(), data.resolve(dist).resolve("scores_" + name + ".f32"));
             double[] sorted = seconds.clone();
             Arrays.sort(sorted);
@@ -132,14 +133,14 @@ public final class SparkBench {
                 "spark %-10s %-9s %-9s %9.0f tok/s (best of %d; median %9.0f) %d rows, max|diff| vs engine %.1e, "
                     + "kernels %s%n",
                 master, name, dist, tokens / sorted[0], runs, tokens / sorted[runs / 2], summary.scoredRows(), diff,
-                summary.fields().get("kernels"));
+                summary.scoring().kernels());
             json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
                 "    {\"master\": \"%s\", \"model\": \"%s\", \"dist\": \"%s\", \"rows\": %d, \"tokens\": %d, "
                     + "\"runs\": %d, \"wall_seconds\": %s, \"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, "
                     + "\"seq_per_s_best\": %.1f, \"engine_seconds\": %s, \"max_abs_diff_vs_engine\": %.3e}",
                 master, name, dist, summary.scoredRows(), tokens, runs, Arrays.toString(seconds),
                 tokens / sorted[0], tokens / sorted[runs / 2], summary.scoredRows() / sorted[0],
-                summary.fields().get("engine_seconds"), diff));
+                summary.scoring().engineSeconds(), diff));
             first = false;
           }
         }

@@ -9,6 +9,7 @@ import io.seqpack.nn.SequenceModel;
 import io.seqpack.pack.Packing;
 import io.seqpack.pack.PaddedTensor;
 import io.seqpack.spark.ScoreJob;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,15 +68,15 @@ final class DemoCommand implements Cli.Command {
       ScoreJob.Options options =
           new ScoreJob.Options(input, modelDir, output, null, "id", "seq", List.of(), false, 0,
               BatchPlan.defaults(), true, false, 1.0);
-      ScoreJob.Summary summary = ScoreJob.run(session, options);
+      RunSummary summary = ScoreJob.run(session, options);
       seqpackScores = new float[SEQUENCES.length][];
       for (Row r : session.read().parquet(output).orderBy("id").collectAsList()) {
         seqpackScores[(int) r.getLong(0)] = toFloats(r.getList(2));
       }
       out.printf("scored %d rows (%d tokens) in %d batch(es); rejected %d; summary: %s/%s%n",
-          summary.scoredRows(), summary.fields().get("tokens_scored"), summary.fields().get("batches"),
-          summary.rejectedRows(), output, ScoreJob.SUMMARY_FILE);
-      out.println("kernels: " + String.join("; ", summary.kernels()) + " on "
+          summary.scoredRows(), summary.tokensScored(), summary.batches(), summary.rejectedRows(), output,
+          RunSummary.FILE);
+      out.println("kernels: " + String.join("; ", summary.scoring().kernels()) + " on "
           + io.seqpack.nn.OpenBlasCore.CpuInfo.current().describe());
     } finally {
       session.stop();

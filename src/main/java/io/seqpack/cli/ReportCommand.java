@@ -2,6 +2,7 @@ package io.seqpack.cli;
 
 import io.seqpack.ConfigException;
 import io.seqpack.report.RunReport;
+import io.seqpack.summary.RunSummary;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.InvalidPathException;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code seqpack report OUTPUT_DIR}: (re)draw a run's HTML report from its summary. */
 @Command(name = "report", header = "write the HTML run report of a scored output folder (from its summary)",
-    description = "Reads OUTPUT_DIR/_seqpack_summary.json (written by a finished 'seqpack score' run into its "
+    description = "Reads OUTPUT_DIR/" + RunSummary.FILE + " (written by a finished 'seqpack score' run into its "
         + "--output folder) and writes OUTPUT_DIR/_seqpack_report.html next to it, replacing an older report. The "
         + "report is one self-contained HTML file (no scripts, no network): the key figures, the sequence-length "
         + "histogram with the bucket boundaries, rows, tokens and batch fill per bucket, throughput over time, score "
@@ -54,7 +55,7 @@ final class ReportCommand implements Cli.Command {
     int scheme = arg.indexOf("://");
     if (scheme > 0 && arg.substring(0, scheme).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
       throw new ConfigException("Cannot read output folder " + arg
-          + ": seqpack report reads local folders only; copy " + RunReport.SUMMARY_FILE + " to a local folder first");
+          + ": seqpack report reads local folders only; copy " + RunSummary.FILE + " to a local folder first");
     }
     try {
       return Path.of(arg);

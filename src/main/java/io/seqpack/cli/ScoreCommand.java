@@ -4,7 +4,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.spark.IncrementalScoreJob;
 import io.seqpack.spark.ScoreJob;
-import io.seqpack.util.Json;
+import io.seqpack.summary.RunSummary;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -137,10 +137,10 @@ final class ScoreCommand implements Cli.Command {
     String checkpointDir = checkpoint(options);
     SparkSession session = Sessions.create("seqpack score", spark.master, spark.conf);
     try {
-      ScoreJob.Summary summary = checkpointDir == null
+      RunSummary summary = checkpointDir == null
           ? ScoreJob.run(session, options)
           : IncrementalScoreJob.run(session, options, checkpointDir);
-      out.println(Json.writePretty(summary.fields()).strip());
+      out.println(summary.toJson().strip());
       if (checkpointDir != null) {
         out.println(runLine(summary, options));
       }
@@ -169,18 +169,16 @@ final class ScoreCommand implements Cli.Command {
     return Cli.required("score", "--checkpoint", checkpoint);
   }
 
-  /** The line a scheduler log shows for an incremental run. */
-  static String runLine(ScoreJob.Summary summary, ScoreJob.Options options) {
-    @SuppressWarnings("unchecked")
-    Map<String, Object> run = (Map<String, Object>) summary.fields().get("run");
-    long newRows = ((Number) run.get("new_rows")).longValue();
-    if (newRows == 0) {
-      return "seqpack: run " + run.get("id") + ": nothing new in " + options.input()
+  /** The line a scheduler log shows for an incremental run (a summary exists only once the check passed). */
+  static String runLine(RunSummary summary, ScoreJob.Options options) {
+    RunSummary.Run run = summary.run();
+    if (run.newRows() == 0) {
+      return "seqpack: run " + run.id() + ": nothing new in " + options.input()
           + " since the last run; wrote no data";
     }
-    return "seqpack: run " + run.get("id") + ": " + run.get("new_file_count") + " new file(s), " + newRows
-        + " new rows: scored " + summary.scoredRows() + ", rejected " + summary.rejectedRows() + " (accounting check "
-        + run.get("accounting_check") + ")";
+    return "seqpack: run " + run.id() + ": " + run.newFileCount() + " new file(s), " + run.newRows()
+        + " new rows: scored " + summary.scoredRows() + ", rejected " + summary.rejectedRows()
+        + " (accounting check ok)";
   }
 
   ScoreJob.Options options() {

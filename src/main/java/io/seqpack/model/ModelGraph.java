@@ -4,6 +4,7 @@ import io.seqpack.ModelFormatException;
 import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.ModelSpec.RnnMode;
+import io.seqpack.util.JsonFields;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

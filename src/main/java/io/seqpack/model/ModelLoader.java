@@ -3,6 +3,7 @@ package io.seqpack.model;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.ModelSpec.RnnSpec;
+import io.seqpack.util.JsonFields;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,6 +2,7 @@ package io.seqpack.model;
 
 import io.seqpack.ModelFormatException;
 import io.seqpack.util.Json;
+import io.seqpack.util.JsonFields;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;

@@ -1,6 +1,7 @@
 package io.seqpack.spark;
 
 import io.seqpack.ConfigException;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +53,7 @@ public final class IncrementalScoreJob {
   /** A committed run's manifest: its input files (path, size, modified) and the rows it added to each output. */
   private record Manifest(long run, Map<String, List<Long>> files, long scoredRows, long rejectedRows) {}
 
-  public static ScoreJob.Summary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
+  public static RunSummary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
     long start = System.nanoTime();
     if (options.overwrite()) {
       throw new ConfigException("Cannot combine --mode overwrite with --incremental: to rescore everything, use a "
@@ -66,7 +67,7 @@ public final class IncrementalScoreJob {
     }
   }
 
-  private static ScoreJob.Summary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
+  private static RunSummary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
       Configuration hadoop, long start) {
     Map<String, Object> meta = readMeta(hadoop, cp);
     checkCheckpointMatches(hadoop, options, checkpoint, meta);
@@ -117,37 +118,27 @@ public final class IncrementalScoreJob {
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       long scored = outcome == null ? 0 : outcome.scoredRows();
       long rejected = outcome == null ? 0 : outcome.rejectedRows();
-      Map<String, Object> run = new LinkedHashMap<>();
-      run.put("id", runId);
-      run.put("incremental", true);
-      run.put("status", "ok");
-      run.put("checkpoint", checkpoint);
-      run.put("new_file_count", fresh.size());
-      run.put("new_files", fresh.stream().limit(MAX_LISTED_FILES).toList());
-      run.put("new_rows", news.rows());
-      run.put("accounting_check", "ok");
-      run.put("removed_uncommitted_files", removed);
-      run.put("total_scored_rows", scoredBefore + scored);
-      run.put("total_rejected_rows", rejectedBefore + rejected);
-      Map<String, Object> fields = new LinkedHashMap<>();
-      fields.put("run", run);
+      RunSummary.Run run = new RunSummary.Run(runId, checkpoint, fresh.size(),
+          fresh.stream().limit(MAX_LISTED_FILES).toList(), news.rows(), removed, scoredBefore + scored,
+          rejectedBefore + rejected);
+      RunSummary summary;
       if (outcome != null) {
-        fields.putAll(JobSummary.fields(spark, options, outcome, news, wallSeconds));
+        summary = JobSummary.summary(run, spark, options, outcome, news, wallSeconds);
       } else {
-        fields.putAll(JobSummary.emptyFields(spark, options, listing, wallSeconds));
+        summary = JobSummary.nothingScored(run, options, listing, wallSeconds);
         LOG.info("seqpack: incremental run {}: nothing new in {}", runId, options.input());
       }
       mkdirs(hadoop, new Path(options.output()));
-      JobSummary.writeJson(hadoop, historyFile(options.output(), runId), fields);
+      JobSummary.writeSummary(hadoop, historyFile(options.output(), runId), summary);
       if (outcome != null) {
-        JobSummary.writeSummaryAndReport(hadoop, options.output(), fields);
+        JobSummary.writeSummaryAndReport(hadoop, options.output(), summary);
       } else { // the report of the last run that scored stays
-        JobSummary.writeJson(hadoop, new Path(options.output(), ScoreJob.SUMMARY_FILE), fields);
+        JobSummary.writeSummary(hadoop, new Path(options.output(), RunSummary.FILE), summary);
       }
       JobSummary.checkRejectFraction(options, news.rows(), rejected);
       LOG.info("seqpack: incremental run {}: {} new files, {} new rows, scored {}, rejected {}, in {} s", runId,
           fresh.size(), news.rows(), scored, rejected, JobSummary.round(wallSeconds));
-      return new ScoreJob.Summary(fields);
+      return summary;
     } catch (JobFailedException e) {
       writeFailure(hadoop, options, runId, e.getMessage());
       throw e;

@@ -3,12 +3,12 @@ package io.seqpack.spark;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,7 +22,7 @@ import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What the batch and the incremental job share: scorer setup, the summary fields, its file and the report. */
+/** What the batch and the incremental job share: scorer setup, the summary, its file and the report. */
 final class JobSummary {
   private static final Logger LOG = LoggerFactory.getLogger(JobSummary.class);
 
@@ -71,83 +71,36 @@ final class JobSummary {
     return byReason;
   }
 
-  /** The fields every summary has, in the order of the batch job's summary. */
-  static Map<String, Object> fields(SparkSession spark, ScoreJob.Options options, ScoringRun.Outcome outcome,
-      InputFiles files, double wallSeconds) {
+  /** The summary of a run that scored {@code files}; {@code run} is the incremental part (null for a batch run). */
+  static RunSummary summary(RunSummary.Run run, SparkSession spark, ScoreJob.Options options,
+      ScoringRun.Outcome outcome, InputFiles files, double wallSeconds) {
     ScoreMetrics m = outcome.metrics();
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("seqpack_version", Version.VERSION);
-    fields.put("model_dir", options.modelDir().toString());
-    fields.put("model_hash", outcome.scorer().model().contentHash());
-    fields.put("input", options.input());
-    fields.put("output", options.output());
-    fields.put("rejects", options.rejectsPath());
-    fields.put("input_files", files.files().size());
-    List<Map<String, Object>> skipped = new java.util.ArrayList<>();
-    for (InputFiles.Skipped s : files.skipped()) {
-      Map<String, Object> f = new LinkedHashMap<>();
-      f.put("path", s.path());
-      f.put("reason", s.reason());
-      f.put("rows", "not read");
-      skipped.add(f);
-    }
-    fields.put("skipped_files", skipped);
-    fields.put("input_rows", outcome.inputRows());
-    fields.put("scored_rows", outcome.scoredRows());
-    fields.put("rejected_rows", outcome.rejectedRows());
-    fields.put("rejects_by_reason", outcome.rejectsByReason());
-    fields.put("tokens_scored", m.tokens());
-    fields.put("batches", m.batches());
-    fields.put("mean_batch_fill", round(m.meanBatchFill()));
-    fields.put("wall_seconds", round(wallSeconds));
-    fields.put("tokens_per_second", wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0);
-    fields.put("engine_seconds", round(m.engineSeconds()));
-    fields.put("executors", m.executors());
-    fields.put("kernels", m.kernels());
-    Map<String, Object> settings = new LinkedHashMap<>();
-    settings.put("id_col", options.idCol());
-    settings.put("seq_col", options.seqCol());
-    settings.put("columns", options.columns());
-    settings.put("keep_cols", options.keepCols());
-    settings.put("partition_by", options.partitionBy());
-    settings.put("per_step", options.perStep());
-    settings.put("emit_embedding", options.emitEmbedding());
-    settings.put("max_length", options.maxLength());
-    settings.put("batch_tokens", options.plan().batchTokens());
-    settings.put("max_batch_rows", options.plan().maxBatchRows());
-    settings.put("master", spark.sparkContext().master());
-    settings.put("max_reject_fraction", options.maxRejectFraction());
-    settings.put("skip_corrupt_files", options.skipCorruptFiles());
-    fields.put("settings", settings);
-    fields.putAll(m.reportFields());
-    fields.put("throughput", outcome.throughput().points());
-    if (!skipped.isEmpty()) {
-      LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", skipped.size(),
+    RunSummary.Settings settings = new RunSummary.Settings(options.idCol(), options.seqCol(), options.columns(),
+        options.keepCols(), options.partitionBy(), options.perStep(), options.emitEmbedding(), options.maxLength(),
+        options.plan().batchTokens(), options.plan().maxBatchRows(), spark.sparkContext().master(),
+        options.maxRejectFraction(), options.skipCorruptFiles());
+    RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
+        round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
+        m.executors(), m.kernels(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
+        outcome.throughput().points());
+    if (!files.skipped().isEmpty()) {
+      LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", files.skipped().size(),
           files.skipped().stream().map(InputFiles.Skipped::path).toList());
     }
-    return fields;
+    return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
+        options.rejectsPath(), files.files().size(), skipped(files), outcome.inputRows(), outcome.scoredRows(),
+        outcome.rejectedRows(), outcome.rejectsByReason(), m.tokens(), m.batches(), round(wallSeconds), scoring);
   }
 
-  /** The summary of an incremental run that found nothing new: the same keys, zero rows. */
-  static Map<String, Object> emptyFields(SparkSession spark, ScoreJob.Options options, InputFiles listing,
+  /** The summary of an incremental run that found nothing new: zero rows, no scoring part. */
+  static RunSummary nothingScored(RunSummary.Run run, ScoreJob.Options options, InputFiles listing,
       double wallSeconds) {
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("seqpack_version", Version.VERSION);
-    fields.put("model_dir", options.modelDir().toString());
-    fields.put("input", options.input());
-    fields.put("output", options.output());
-    fields.put("rejects", options.rejectsPath());
-    fields.put("input_files", 0);
-    fields.put("skipped_files", listing.skipped().stream().map(s -> Map.of("path", s.path(), "reason", s.reason(),
-        "rows", "not read")).toList());
-    fields.put("input_rows", 0L);
-    fields.put("scored_rows", 0L);
-    fields.put("rejected_rows", 0L);
-    fields.put("rejects_by_reason", Map.of());
-    fields.put("tokens_scored", 0L);
-    fields.put("batches", 0L);
-    fields.put("wall_seconds", round(wallSeconds));
-    return fields;
+    return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
+        options.rejectsPath(), 0, skipped(listing), 0, 0, 0, Map.of(), 0, 0, round(wallSeconds), null);
+  }
+
+  private static List<RunSummary.SkippedFile> skipped(InputFiles files) {
+    return files.skipped().stream().map(s -> new RunSummary.SkippedFile(s.path(), s.reason())).toList();
   }
 
   static double round(double v) {
@@ -166,10 +119,18 @@ final class JobSummary {
   }
 
   static void writeJson(Configuration hadoop, Path file, Map<String, Object> fields) {
+    writeText(hadoop, file, Json.writePretty(fields));
+  }
+
+  static void writeSummary(Configuration hadoop, Path file, RunSummary summary) {
+    writeText(hadoop, file, summary.toJson());
+  }
+
+  private static void writeText(Configuration hadoop, Path file, String text) {
     try {
       FileSystem fs = file.getFileSystem(hadoop);
       try (OutputStream out = fs.create(file, true)) {
-        out.write(Json.writePretty(fields).getBytes(StandardCharsets.UTF_8));
+        out.write(text.getBytes(StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
       throw new SeqpackException("Cannot write summary " + file + ": " + e.getMessage(), e);
@@ -180,8 +141,8 @@ final class JobSummary {
    * Writes {@code <output>/_seqpack_summary.json}, then the HTML run report next to it when the output is on
    * the local file system (a report that cannot be written is logged, it does not fail the job).
    */
-  static void writeSummaryAndReport(Configuration hadoop, String output, Map<String, Object> fields) {
-    writeJson(hadoop, new Path(output, ScoreJob.SUMMARY_FILE), fields);
+  static void writeSummaryAndReport(Configuration hadoop, String output, RunSummary summary) {
+    writeSummary(hadoop, new Path(output, RunSummary.FILE), summary);
     try {
       Path dir = new Path(output);
       FileSystem fs = dir.getFileSystem(hadoop);

@@ -1,11 +1,10 @@
 package io.seqpack.spark;
 
 import io.seqpack.model.ModelSpec;
+import io.seqpack.summary.RunSummary;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The fixed bins of the run report, the same for every run so reports can be compared.
@@ -77,8 +76,8 @@ final class ReportBins implements Serializable {
     return Math.min(Math.max(bin, 0), SCORE_BINS - 1);
   }
 
-  /** {@code {"bin_edges": [...], "counts": [...]}} cut after the last non-empty class (at least one bin). */
-  static Map<String, Object> lengthHistogram(long[] counts) {
+  /** The length classes cut after the last non-empty one (at least one bin). */
+  static RunSummary.LengthHistogram lengthHistogram(long[] counts) {
     int last = 0;
     for (int i = 0; i < counts.length; i++) {
       if (counts[i] != 0) {
@@ -92,10 +91,7 @@ final class ReportBins implements Serializable {
       kept.add(counts[i]);
     }
     edges.add(upperEdge(last));
-    Map<String, Object> h = new LinkedHashMap<>();
-    h.put("bin_edges", edges);
-    h.put("counts", kept);
-    return h;
+    return new RunSummary.LengthHistogram(edges, kept);
   }
 
   private static long upperEdge(int lengthClass) {
@@ -103,28 +99,21 @@ final class ReportBins implements Serializable {
   }
 
   /** Bucket rows: stats laid out as {@code [rows, tokens, batches, paddedSlots] × lengthClasses}. */
-  static List<Map<String, Object>> buckets(long[] stats) {
+  static List<RunSummary.Bucket> buckets(long[] stats) {
     int classes = LENGTH_EDGES.length;
-    List<Map<String, Object>> out = new ArrayList<>();
+    List<RunSummary.Bucket> out = new ArrayList<>();
     for (int c = 0; c < classes; c++) {
       long batches = stats[2 * classes + c];
-      if (batches == 0) {
-        continue;
+      if (batches != 0) {
+        out.add(new RunSummary.Bucket(LENGTH_EDGES[c], upperEdge(c) - 1, stats[c], stats[classes + c], batches,
+            stats[3 * classes + c]));
       }
-      Map<String, Object> b = new LinkedHashMap<>();
-      b.put("min_length", LENGTH_EDGES[c]);
-      b.put("max_length", upperEdge(c) - 1);
-      b.put("rows", stats[c]);
-      b.put("tokens", stats[classes + c]);
-      b.put("batches", batches);
-      b.put("padded_slots", stats[3 * classes + c]);
-      out.add(b);
     }
     return out;
   }
 
-  List<Map<String, Object>> scoreHistograms(long[] slots) {
-    List<Map<String, Object>> out = new ArrayList<>();
+  List<RunSummary.ScoreHistogram> scoreHistograms(long[] slots) {
+    List<RunSummary.ScoreHistogram> out = new ArrayList<>();
     for (int k = 0; k < scoreFeatures; k++) {
       List<Double> edges = new ArrayList<>();
       for (int i = 0; i <= SCORE_BINS; i++) {
@@ -134,14 +123,8 @@ final class ReportBins implements Serializable {
       for (int i = 0; i < SCORE_BINS; i++) {
         counts.add(slots[k * SCORE_SLOTS + i]);
       }
-      Map<String, Object> h = new LinkedHashMap<>();
-      h.put("feature", k);
-      h.put("bin_edges", edges);
-      h.put("counts", counts);
-      h.put("underflow", slots[k * SCORE_SLOTS + SCORE_BINS]);
-      h.put("overflow", slots[k * SCORE_SLOTS + SCORE_BINS + 1]);
-      h.put("nan", slots[k * SCORE_SLOTS + SCORE_BINS + 2]);
-      out.add(h);
+      out.add(new RunSummary.ScoreHistogram(k, edges, counts, slots[k * SCORE_SLOTS + SCORE_BINS],
+          slots[k * SCORE_SLOTS + SCORE_BINS + 1], slots[k * SCORE_SLOTS + SCORE_BINS + 2]));
     }
     return out;
   }

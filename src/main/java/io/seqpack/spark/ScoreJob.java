@@ -2,6 +2,7 @@ package io.seqpack.spark;
 
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.summary.RunSummary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreJob.class);
-  public static final String SUMMARY_FILE = "_seqpack_summary.json";
+  /** {@link RunSummary#FILE}, under the name the cluster ITs still use. */
+  public static final String SUMMARY_FILE = RunSummary.FILE;
 
   /** Everything the job needs, resolved and validated by the CLI (or by a caller of the library). */
   public record Options(
@@ -79,40 +81,16 @@ public final class ScoreJob {
     }
   }
 
-  /** What a run produced; the same figures as the summary file. */
-  public record Summary(Map<String, Object> fields) {
-    public long inputRows() {
-      return ((Number) fields.get("input_rows")).longValue();
-    }
-
-    public long scoredRows() {
-      return ((Number) fields.get("scored_rows")).longValue();
-    }
-
-    public long rejectedRows() {
-      return ((Number) fields.get("rejected_rows")).longValue();
-    }
-
-    /** The kernels the executors scored with ({@code SequenceModel.kernels()} of every task, distinct). */
-    @SuppressWarnings("unchecked")
-    public java.util.List<String> kernels() {
-      return (java.util.List<String>) fields.get("kernels");
-    }
-
-    @SuppressWarnings("unchecked")
-    public Map<String, Long> rejectsByReason() {
-      return (Map<String, Long>) fields.get("rejects_by_reason");
-    }
-  }
-
   private ScoreJob() {}
 
   /**
    * Scores the whole input into fresh outputs: both are staged in hidden sibling folders, checked (every input row
    * in exactly one of them), then renamed into place, rejects first and predictions (with the summary) last; a
    * run that fails or is killed before that leaves the output folders as they were.
+   *
+   * @return what the run wrote to {@code <output>/_seqpack_summary.json}; its {@code scoring} part is never null
    */
-  public static Summary run(SparkSession spark, Options options) {
+  public static RunSummary run(SparkSession spark, Options options) {
     long start = System.nanoTime();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     checkWritable(hadoop, options.output(), "--output", options.overwrite());
@@ -129,14 +107,14 @@ public final class ScoreJob {
     try {
       outcome = ScoringRun.score(spark, options, files, stagedPredictions, stagedRejects, start, options.input());
       double wallSeconds = (System.nanoTime() - start) / 1e9;
-      Map<String, Object> fields = JobSummary.fields(spark, options, outcome, files, wallSeconds);
-      JobSummary.writeSummaryAndReport(hadoop, stagedPredictions.toString(), fields);
+      RunSummary summary = JobSummary.summary(null, spark, options, outcome, files, wallSeconds);
+      JobSummary.writeSummaryAndReport(hadoop, stagedPredictions.toString(), summary);
       OutputCommit.publish(hadoop, stagedRejects, options.rejectsPath(), options.overwrite());
       OutputCommit.publish(hadoop, stagedPredictions, options.output(), options.overwrite());
       JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
       LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", outcome.scoredRows(),
           outcome.metrics().tokens(), outcome.rejectedRows(), JobSummary.round(wallSeconds));
-      return new Summary(fields);
+      return summary;
     } finally {
       OutputCommit.discard(hadoop, stagedPredictions); // no-ops after a publish
       OutputCommit.discard(hadoop, stagedRejects);

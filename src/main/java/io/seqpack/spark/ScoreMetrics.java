@@ -2,10 +2,9 @@ package io.seqpack.spark;
 
 import io.seqpack.model.ModelSpec;
 import io.seqpack.nn.SequenceModel;
+import io.seqpack.summary.RunSummary;
 import java.io.Serializable;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.CollectionAccumulator;
@@ -79,16 +78,21 @@ public final class ScoreMetrics implements Serializable {
     }
   }
 
-  /**
-   * The run-report part of the summary: {@code length_histogram}, {@code buckets}, {@code score_histograms}
-   * (throughput is sampled on the driver, see {@link ThroughputSampler}).
-   */
-  public Map<String, Object> reportFields() {
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("length_histogram", ReportBins.lengthHistogram(lengths.value()));
-    fields.put("buckets", ReportBins.buckets(buckets.value()));
-    fields.put("score_histograms", bins.scoreHistograms(scoreBins.value()));
-    return fields;
+  // The run-report parts of the summary (throughput is sampled on the driver, see ThroughputSampler).
+
+  /** Scored rows per length class. */
+  public RunSummary.LengthHistogram lengthHistogram() {
+    return ReportBins.lengthHistogram(lengths.value());
+  }
+
+  /** Rows, tokens, batches and padded slots per length class of the batches' longest rows. */
+  public List<RunSummary.Bucket> buckets() {
+    return ReportBins.buckets(buckets.value());
+  }
+
+  /** The score histograms of the first output features. */
+  public List<RunSummary.ScoreHistogram> scoreHistograms() {
+    return bins.scoreHistograms(scoreBins.value());
   }
 
   public long rowsScored() {

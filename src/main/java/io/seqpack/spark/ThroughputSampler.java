@@ -1,9 +1,8 @@
 package io.seqpack.spark;
 
+import io.seqpack.summary.RunSummary;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Samples the cumulative rows and tokens scored about once a second on the driver (a daemon thread reading the
@@ -74,15 +73,11 @@ final class ThroughputSampler implements AutoCloseable {
     sample();
   }
 
-  /** {@code [{"seconds", "rows", "tokens"}, ...]}, cumulative, in time order. */
-  synchronized List<Map<String, Object>> points() {
-    List<Map<String, Object>> out = new ArrayList<>();
+  /** The samples, cumulative, in time order; seconds to the millisecond. */
+  synchronized List<RunSummary.ThroughputPoint> points() {
+    List<RunSummary.ThroughputPoint> out = new ArrayList<>();
     for (long[] p : points) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("seconds", Math.round(p[0] / 1e6) / 1000.0);
-      m.put("rows", p[1]);
-      m.put("tokens", p[2]);
-      out.add(m);
+      out.add(new RunSummary.ThroughputPoint(Math.round(p[0] / 1e6) / 1000.0, p[1], p[2]));
     }
     return out;
   }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seqpack.SeqpackException;
+import io.seqpack.summary.ExampleSummary;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -54,31 +56,34 @@ class RunReportTest {
     return count(svg, "<rect class=\"bar\"");
   }
 
-  private static String fmt(Object n) {
-    return String.format(Locale.ROOT, "%,d", ((Number) n).longValue());
+  private static String fmt(long n) {
+    return String.format(Locale.ROOT, "%,d", n);
   }
 
   @Test
   void keyFiguresComeFromTheSummary() {
-    Map<String, Object> s = ExampleSummary.build();
+    RunSummary s = ExampleSummary.build();
     String html = RunReport.html(s);
-    for (String key : List.of("input_rows", "scored_rows", "rejected_rows", "tokens_scored", "batches")) {
-      assertTrue(html.contains("data-key=\"" + key + "\">" + fmt(s.get(key))), key + " = " + fmt(s.get(key)));
+    Map<String, Long> figures = Map.of("input_rows", s.inputRows(), "scored_rows", s.scoredRows(), "rejected_rows",
+        s.rejectedRows(), "tokens_scored", s.tokensScored(), "batches", s.batches());
+    for (Map.Entry<String, Long> f : figures.entrySet()) {
+      assertTrue(html.contains("data-key=\"" + f.getKey() + "\">" + fmt(f.getValue())),
+          f.getKey() + " = " + fmt(f.getValue()));
     }
-    assertTrue(html.contains("data-key=\"mean_batch_fill\">" + s.get("mean_batch_fill")), html);
+    assertTrue(html.contains("data-key=\"mean_batch_fill\">" + s.scoring().meanBatchFill()), html);
     assertTrue(html.contains("data-key=\"wall_seconds\">93.418 s"));
-    String tps = String.format(Locale.ROOT, "%,.3f", (Double) s.get("tokens_per_second")).replaceAll("0+$", "");
+    String tps = String.format(Locale.ROOT, "%,.3f", s.scoring().tokensPerSecond()).replaceAll("0+$", "");
     assertTrue(html.contains("data-key=\"tokens_per_second\">" + tps), tps);
-    assertTrue(html.contains("data-key=\"model_hash\"><code>" + s.get("model_hash") + "</code>"));
+    assertTrue(html.contains("data-key=\"model_hash\"><code>" + s.scoring().modelHash() + "</code>"));
     assertTrue(html.contains("data-key=\"seqpack_version\"><code>0.1.0</code>"));
-    @SuppressWarnings("unchecked")
-    Map<String, Object> run = (Map<String, Object>) s.get("run");
-    assertTrue(html.contains("data-key=\"run.id\"><code>nightly-2025-03-14T02:00:00Z</code>"));
+    assertTrue(html.contains("data-key=\"run.id\"><code>" + ExampleSummary.RUN_ID + "</code>"));
+    assertTrue(html.contains("<title>seqpack run report \u2013 run " + ExampleSummary.RUN_ID + "</title>"));
     assertTrue(html.contains("data-key=\"run.new_files\">3<"));
-    assertTrue(html.contains("data-key=\"run.new_rows\">" + fmt(run.get("new_rows"))));
+    assertTrue(html.contains("data-key=\"run.new_rows\">" + fmt(s.run().newRows())));
     assertTrue(html.contains("data-key=\"run.incremental\"><code>yes</code>"));
     assertTrue(html.contains("<code>hdfs:///data/events/2025-03-14</code>"), "input path in the details");
     assertTrue(html.contains("data-key=\"settings.batch_tokens\"><code>16,384</code>"));
+    assertTrue(html.contains("data-key=\"settings.keep_cols\"><code>customer, day</code>"));
   }
 
   @Test
@@ -103,9 +108,8 @@ class RunReportTest {
     assertTrue(charts.get("rejects").contains("<title>TOO_LONG: 120 rows</title>"));
     assertTrue(charts.get("length-histogram").contains("<title>bucket 1 ends at length 16</title>"));
     assertTrue(charts.get("length-histogram").contains(">\u226416</text>"));
-    @SuppressWarnings("unchecked")
-    Map<String, Object> b0 = (Map<String, Object>) ((List<?>) ExampleSummary.build().get("buckets")).get(0);
-    double fill = ((Number) b0.get("tokens")).doubleValue() / ((Number) b0.get("padded_slots")).doubleValue();
+    RunSummary.Bucket b0 = ExampleSummary.build().scoring().buckets().get(0);
+    double fill = (double) b0.tokens() / b0.paddedSlots();
     assertTrue(charts.get("bucket-fill").contains(String.format(Locale.ROOT, "= %.1f%%</title>", fill * 100)));
   }
 
@@ -121,26 +125,24 @@ class RunReportTest {
     }
   }
 
-  static Map<String, Object> hostile() {
-    Map<String, Object> s = ExampleSummary.build();
-    s.put("model_hash", "<script>alert('hash')</script>");
-    s.put("model_dir", "/models/\"><img src=x onerror=alert(1)>");
-    s.put("output", "</title><script>alert(2)</script>");
-    s.put("seqpack_version", "0.1.0' onmouseover='alert(3)");
-    Map<String, Object> rejects = new TreeMap<>();
+  /** Hostile strings wherever the summary holds text that the page shows. */
+  static RunSummary hostile() {
+    ExampleSummary b = ExampleSummary.builder();
+    b.modelHash = "<script>alert('hash')</script>";
+    b.modelDir = "/models/\"><img src=x onerror=alert(1)>";
+    b.output = "</title><script>alert(2)</script>";
+    b.seqpackVersion = "0.1.0' onmouseover='alert(3)";
+    Map<String, Long> rejects = new TreeMap<>();
     rejects.put("<b>bold</b>", 3L);
     rejects.put("&amp;", 1L);
-    s.put("rejects_by_reason", rejects);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> run = (Map<String, Object>) s.get("run");
-    run.put("id", "</code><script>alert(4)</script>");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> h = (Map<String, Object>) ((List<?>) s.get("score_histograms")).get(1);
-    h.put("feature", "\"><svg onload=alert(5)>");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> settings = (Map<String, Object>) s.get("settings");
-    settings.put("<i>key</i>", "<u>value</u>");
-    return s;
+    b.rejectsByReason = rejects;
+    b.rejectedRows = 4;
+    RunSummary.Run run = b.run;
+    b.run = new RunSummary.Run(run.id(), run.checkpoint(), 1, List.of("</code><script>alert(4)</script>"),
+        run.newRows(), 0, run.totalScoredRows(), run.totalRejectedRows());
+    b.settings = new RunSummary.Settings("id", "\"><svg onload=alert(5)>", Map.of("<i>in</i>", "<i>col</i>"),
+        List.of("<i>key</i>"), List.of(), false, false, 256, 16384, 1024, "<u>value</u>", 0.01, false);
+    return b.summary();
   }
 
   @Test
@@ -159,15 +161,16 @@ class RunReportTest {
     assertTrue(html.contains("&lt;script&gt;alert(&#39;hash&#39;)&lt;/script&gt;"));
     assertTrue(html.contains("/models/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     assertTrue(html.contains("&lt;b&gt;bold&lt;/b&gt;: 3 rows"));
-    assertTrue(html.contains("data-chart=\"score-&quot;&gt;&lt;svg onload=alert(5)&gt;\""));
+    assertTrue(html.contains("data-key=\"settings.seq_col\"><code>&quot;&gt;&lt;svg onload=alert(5)&gt;</code>"));
+    assertTrue(html.contains("data-key=\"run.new_files\"><code>&lt;/code&gt;&lt;script&gt;alert(4)"));
     assertTrue(html.contains("&amp;amp;"));
-    // the hostile feature name is still its own chart with its bars
-    assertEquals(ExampleSummary.SCORE_BINS, bars(charts(html).get("score-&quot;&gt;&lt;svg onload=alert(5)&gt;")));
+    // the hostile reasons are still their own bars
+    assertEquals(2, bars(charts(html).get("rejects")));
   }
 
   @Test
   void selfContainedNoNetworkReferences() {
-    for (Map<String, Object> s : List.of(ExampleSummary.build(), hostile(), new LinkedHashMap<String, Object>())) {
+    for (RunSummary s : List.of(ExampleSummary.build(), hostile(), ExampleSummary.nothingNew())) {
       String lower = RunReport.html(s).toLowerCase(Locale.ROOT);
       assertFalse(lower.contains("http://"), "http:// reference");
       assertFalse(lower.contains("https://"), "https:// reference");
@@ -184,111 +187,97 @@ class RunReportTest {
   }
 
   @Test
-  void absentKeysShowNoDataAndEmptyRejectsSayNoRejects() {
-    String html = RunReport.html(new LinkedHashMap<>());
+  void absentPartsShowNoDataAndEmptyRejectsSayNoRejects() {
+    String html = RunReport.html(ExampleSummary.nothingNew());
     Map<String, String> charts = charts(html);
     assertEquals(List.of("length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill", "throughput", "rejects",
         "scores"), List.copyOf(charts.keySet()));
-    for (String svg : charts.values()) {
-      assertEquals(0, bars(svg));
-      assertEquals(0, count(svg, "<circle class=\"point\""));
-      assertTrue(svg.contains(">no data</text>"), svg);
+    for (Map.Entry<String, String> c : charts.entrySet()) {
+      assertEquals(0, bars(c.getValue()));
+      assertEquals(0, count(c.getValue(), "<circle class=\"point\""));
+      assertTrue(c.getValue().contains(c.getKey().equals("rejects") ? ">no rejects</text>" : ">no data</text>"),
+          c.getValue());
     }
-    assertTrue(html.contains("data-key=\"input_rows\">\u2014"));
+    assertTrue(html.contains("data-key=\"mean_batch_fill\">\u2014"));
+    assertTrue(html.contains("data-key=\"model_hash\">\u2014"));
+    assertTrue(html.contains("data-key=\"input_rows\">0<"));
 
-    Map<String, Object> s = ExampleSummary.build();
-    s.put("rejects_by_reason", new TreeMap<String, Object>());
-    s.put("rejected_rows", 0L);
-    s.remove("length_histogram");
-    s.remove("run");
-    String page = RunReport.html(s);
+    ExampleSummary b = ExampleSummary.builder();
+    b.rejectsByReason = Map.of();
+    b.rejectedRows = 0;
+    b.lengthHistogram = new RunSummary.LengthHistogram(List.of(1L), List.of()); // no bins
+    b.run = null;
+    b.settings = new RunSummary.Settings("id", null, Map.of(), List.of(), List.of(), false, false, 0, 16384, 256,
+        "local[2]", 1.0, false); // no --seq-col
+    String page = RunReport.html(b.summary());
     String rejects = charts(page).get("rejects");
     assertEquals(0, bars(rejects));
     assertTrue(rejects.contains(">no rejects</text>"));
     assertTrue(charts(page).get("length-histogram").contains(">no data</text>"));
     assertFalse(page.contains("data-key=\"run.id\""), "no run rows for a non-incremental run");
     assertEquals(ExampleSummary.BUCKET_RANGES.length, bars(charts(page).get("bucket-rows")));
+    assertTrue(page.contains("data-key=\"settings.seq_col\"><code>null</code>"), "a null setting says so");
   }
 
   @Test
   void boundariesOutsideTheHistogramAreLeftOut() {
-    Map<String, Object> s = ExampleSummary.build();
-    @SuppressWarnings("unchecked")
-    Map<String, Object> last = (Map<String, Object>) ((List<?>) s.get("buckets")).get(4);
-    last.put("max_length", 100_000L); // the catch-all bucket up to --max-length
-    String svg = charts(RunReport.html(s)).get("length-histogram");
+    ExampleSummary b = ExampleSummary.builder();
+    List<RunSummary.Bucket> buckets = new java.util.ArrayList<>(b.buckets);
+    RunSummary.Bucket last = buckets.get(4);
+    // the catch-all bucket up to --max-length
+    buckets.set(4, new RunSummary.Bucket(last.minLength(), 100_000L, last.rows(), last.tokens(), last.batches(),
+        last.paddedSlots()));
+    b.buckets = buckets;
+    String svg = charts(RunReport.html(b.summary())).get("length-histogram");
     assertEquals(ExampleSummary.BUCKET_RANGES.length - 1, count(svg, "<line class=\"boundary\""));
   }
 
   @Test
-  void malformedSummaryIsAOneLineError() {
-    Map<String, Object> s = ExampleSummary.build();
-    s.put("buckets", "five");
-    SeqpackException e = assertThrows(SeqpackException.class, () -> RunReport.html(s));
-    assertEquals("Cannot render run report: buckets is a string, expected an array", e.getMessage());
-
-    Map<String, Object> s2 = ExampleSummary.build();
-    @SuppressWarnings("unchecked")
-    Map<String, Object> h = (Map<String, Object>) s2.get("length_histogram");
-    ((List<?>) h.get("bin_edges")).remove(0);
-    e = assertThrows(SeqpackException.class, () -> RunReport.html(s2));
-    assertEquals("Cannot render run report: length_histogram has 32 bin_edges for 32 counts; expected one more "
-        + "edge than counts", e.getMessage());
-
-    Map<String, Object> s3 = ExampleSummary.build();
-    @SuppressWarnings("unchecked")
-    Map<String, Object> b = (Map<String, Object>) ((List<?>) s3.get("buckets")).get(2);
-    b.put("rows", "many");
-    e = assertThrows(SeqpackException.class, () -> RunReport.html(s3));
-    assertEquals("Cannot render run report: buckets[2].rows is a string, expected a number", e.getMessage());
-
-    Map<String, Object> s4 = ExampleSummary.build();
-    s4.put("wall_seconds", Double.POSITIVE_INFINITY);
-    e = assertThrows(SeqpackException.class, () -> RunReport.html(s4));
-    assertEquals("Cannot render run report: wall_seconds is not a finite number", e.getMessage());
-  }
-
-  @Test
   void writeReadsTheSummaryAndWritesTheReportNextToIt() throws Exception {
-    Map<String, Object> s = ExampleSummary.build();
-    Files.writeString(tmp.resolve(RunReport.SUMMARY_FILE), Json.writePretty(s));
+    RunSummary s = ExampleSummary.build();
+    Files.writeString(tmp.resolve(RunSummary.FILE), s.toJson());
     Path report = RunReport.write(tmp);
     assertEquals(tmp.resolve("_seqpack_report.html"), report);
-    // parsed back from JSON, the page is the same as from the job's own map
+    // read back from the file, the page is the same as from the job's own record
     assertEquals(RunReport.html(s), Files.readString(report));
     assertFalse(Files.exists(tmp.resolve(RunReport.REPORT_FILE + ".tmp")));
     // rewriting replaces it
-    s.put("batches", 1L);
-    Files.writeString(tmp.resolve(RunReport.SUMMARY_FILE), Json.writePretty(s));
+    ExampleSummary b = ExampleSummary.builder();
+    b.batches = 1;
+    Files.writeString(tmp.resolve(RunSummary.FILE), b.summary().toJson());
     RunReport.write(tmp);
     assertTrue(Files.readString(report).contains("data-key=\"batches\">1<"));
   }
 
   @Test
   void writeErrorsAreOneLine() throws Exception {
+    Path summary = tmp.resolve(RunSummary.FILE);
     Path missingDir = tmp.resolve("nope");
     SeqpackException e = assertThrows(SeqpackException.class, () -> RunReport.write(missingDir));
-    assertEquals("Cannot read summary " + missingDir.resolve(RunReport.SUMMARY_FILE) + ": " + missingDir
+    assertEquals("Cannot read summary " + missingDir.resolve(RunSummary.FILE) + ": " + missingDir
         + " does not exist", e.getMessage());
 
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertTrue(e.getMessage().startsWith("Cannot read summary " + tmp.resolve(RunReport.SUMMARY_FILE)
-        + ": no such file"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + summary + ": no such file"), e.getMessage());
 
-    Files.writeString(tmp.resolve(RunReport.SUMMARY_FILE), "{\"input_rows\": 12,}");
+    Files.writeString(summary, "{\"input_rows\": 12,}");
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertTrue(e.getMessage().startsWith("Cannot read summary " + tmp.resolve(RunReport.SUMMARY_FILE)
-        + ": malformed JSON: "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + summary + ": malformed JSON: "), e.getMessage());
 
-    Files.writeString(tmp.resolve(RunReport.SUMMARY_FILE), "[1, 2]");
+    Files.writeString(summary, "[1, 2]");
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertEquals("Cannot read summary " + tmp.resolve(RunReport.SUMMARY_FILE)
-        + ": malformed JSON: expected a JSON object at the top level", e.getMessage());
+    assertEquals("Cannot read summary " + summary + ": malformed JSON: expected a JSON object at the top level",
+        e.getMessage());
 
-    Files.writeString(tmp.resolve(RunReport.SUMMARY_FILE), "{\"throughput\": [{\"seconds\": 1}]}");
+    // a value of the wrong type: the codec names it (RunSummaryTest has the others)
+    Map<String, Object> json = Json.parseObject(ExampleSummary.build().toJson());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> point = (Map<String, Object>) ((List<?>) json.get("throughput")).get(0);
+    point.remove("tokens");
+    Files.writeString(summary, Json.writePretty(json));
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertEquals("Cannot render run report from " + tmp.resolve(RunReport.SUMMARY_FILE)
-        + ": throughput[0].tokens is missing", e.getMessage());
+    assertEquals("Cannot read summary " + summary + ": throughput[0].tokens is missing, expected an integer >= 0",
+        e.getMessage());
     assertFalse(Files.exists(tmp.resolve(RunReport.REPORT_FILE)));
     for (Throwable t = e; t != null; t = t.getCause()) {
       assertEquals(1, t.getMessage().lines().count());
@@ -305,7 +294,7 @@ class RunReportTest {
     help.setAccessible(true);
     assertTrue(((String) help.get(null)).startsWith("Usage: seqpack report OUTPUT_DIR"));
 
-    Files.writeString(tmp.resolve(RunReport.SUMMARY_FILE), Json.writePretty(ExampleSummary.build()));
+    Files.writeString(tmp.resolve(RunSummary.FILE), ExampleSummary.build().toJson());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     run.invoke(null, new String[] {tmp.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8));
     assertEquals(tmp.resolve(RunReport.REPORT_FILE).toString(), out.toString(StandardCharsets.UTF_8).strip());

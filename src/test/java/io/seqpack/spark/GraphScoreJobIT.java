@@ -10,6 +10,7 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.model.ModelSpec.InputKind;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.testing.Golden;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -137,7 +138,7 @@ class GraphScoreJobIT {
       dataset(graph, c).write().parquet(input);
       String output = tmp.resolve(name + "-out").toString();
       boolean perStep = c.containsKey("step_scores");
-      ScoreJob.Summary summary = ScoreJob.run(spark, options(input, dir, output, perStep, renames(graph)));
+      RunSummary summary = ScoreJob.run(spark, options(input, dir, output, perStep, renames(graph)));
       int rows = Golden.size(c.get("lengths"));
       assertEquals(rows, summary.scoredRows(), name);
       assertEquals(0, summary.rejectedRows(), name);
@@ -209,7 +210,7 @@ class GraphScoreJobIT {
     String input = tmp.resolve("bad-in").toString();
     spark.createDataFrame(bad, good.schema()).write().parquet(input);
     String output = tmp.resolve("bad-out").toString();
-    ScoreJob.Summary summary = ScoreJob.run(spark, options(input, dir, output, false, renames(graph)));
+    RunSummary summary = ScoreJob.run(spark, options(input, dir, output, false, renames(graph)));
     assertEquals(5, summary.rejectedRows());
     Map<Long, String> reasons = new HashMap<>();
     for (Row r : spark.read().parquet(output + "_rejects").collectAsList()) {

@@ -2,12 +2,14 @@ package io.seqpack.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,15 +83,6 @@ class IncrementalIT {
         new BatchPlan(200, 8, 2), false, false, 1.0, partitionBy, java.util.Map.of(), false);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> run(ScoreJob.Summary s) {
-    return (Map<String, Object>) s.fields().get("run");
-  }
-
-  private static long num(Map<String, Object> m, String key) {
-    return ((Number) m.get(key)).longValue();
-  }
-
   /** id -> scores as Spark reads the output; fails on a duplicate id. */
   private static Map<Long, List<Object>> predictions(String output) {
     Map<Long, List<Object>> byId = new TreeMap<>();
@@ -108,42 +101,51 @@ class IncrementalIT {
     land(in, "A", rows(0, 98, 2));
     land(in, "B", rows(1000, 50, 0));
 
-    ScoreJob.Summary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    RunSummary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
     land(in, "C", rows(2000, 29, 1));
-    ScoreJob.Summary r2 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    RunSummary r2 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
     long outputFiles = countFiles(out);
-    ScoreJob.Summary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
+    RunSummary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
 
-    for (ScoreJob.Summary s : List.of(r1, r2, r3)) {
-      System.out.printf("IncrementalIT run %s: new_files=%s new_rows=%s scored=%d rejected=%d check=%s totals=%s/%s%n",
-          run(s).get("id"), run(s).get("new_file_count"), run(s).get("new_rows"), s.scoredRows(), s.rejectedRows(),
-          run(s).get("accounting_check"), run(s).get("total_scored_rows"), run(s).get("total_rejected_rows"));
+    for (RunSummary s : List.of(r1, r2, r3)) {
+      System.out.printf("IncrementalIT run %d: new_files=%d new_rows=%d scored=%d rejected=%d totals=%d/%d%n",
+          s.run().id(), s.run().newFileCount(), s.run().newRows(), s.scoredRows(), s.rejectedRows(),
+          s.run().totalScoredRows(), s.run().totalRejectedRows());
     }
-    assertEquals(List.of(1L, 2L, 3L), List.of(num(run(r1), "id"), num(run(r2), "id"), num(run(r3), "id")));
-    assertEquals(2, num(run(r1), "new_file_count"));
-    assertEquals(150, num(run(r1), "new_rows"));
+    assertEquals(List.of(1L, 2L, 3L), List.of(r1.run().id(), r2.run().id(), r3.run().id()));
+    assertEquals(2, r1.run().newFileCount());
+    assertEquals(150, r1.run().newRows());
     assertEquals(148, r1.scoredRows());
     assertEquals(2, r1.rejectedRows());
-    assertEquals("ok", run(r1).get("accounting_check"));
-    assertEquals(1, num(run(r2), "new_file_count"));
-    assertTrue(((List<?>) run(r2).get("new_files")).get(0).toString().endsWith("C.parquet"));
-    assertEquals(30, num(run(r2), "new_rows"));
+    assertEquals(1, r2.run().newFileCount());
+    assertTrue(r2.run().newFiles().get(0).endsWith("C.parquet"));
+    assertEquals(30, r2.run().newRows());
     assertEquals(29, r2.scoredRows());
     assertEquals(Map.of("TOKEN_OUT_OF_RANGE", 1L), r2.rejectsByReason());
-    assertEquals(0, num(run(r3), "new_rows"));
-    assertEquals(0, num(run(r3), "new_file_count"));
+    assertEquals(0, r3.run().newRows());
+    assertEquals(0, r3.run().newFileCount());
     assertEquals(0, r3.scoredRows() + r3.rejectedRows());
     assertEquals(outputFiles, countFiles(out), "a run with nothing new writes no data");
-    assertEquals(177, num(run(r3), "total_scored_rows"));
+    assertEquals(177, r3.run().totalScoredRows());
 
-    Map<String, Object> summaryFile = Json.parseObject(Files.readString(out.resolve(ScoreJob.SUMMARY_FILE)));
-    assertEquals(0L, ((Map<?, ?>) summaryFile.get("run")).get("new_rows"));
+    // the files the job wrote, read through the codec: the records run() returned
+    RunSummary last = RunSummary.read(out.resolve(RunSummary.FILE));
+    assertEquals(r3, last);
+    assertEquals(0, last.run().newRows());
+    assertNull(last.scoring(), "nothing new: no scoring part");
     for (int n = 1; n <= 3; n++) {
       assertTrue(Files.exists(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-" + n + ".json")));
     }
-    Map<String, Object> run2 = Json.parseObject(
-        Files.readString(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-2.json")));
-    assertEquals(29L, run2.get("scored_rows"));
+    Path history2 = out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-2.json");
+    assertTrue(Files.readString(history2).startsWith("{\n  \"summary_format\": 2,\n"));
+    RunSummary run2 = RunSummary.read(history2);
+    assertEquals(r2, run2);
+    assertEquals(30, run2.inputRows());
+    assertEquals(run2.inputRows(), run2.scoredRows() + run2.rejectedRows());
+    assertEquals(Map.of("TOKEN_OUT_OF_RANGE", 1L), run2.rejectsByReason());
+    assertEquals(2, run2.run().id());
+    assertEquals(List.of(148L + 29, 2L + 1), List.of(run2.run().totalScoredRows(), run2.run().totalRejectedRows()),
+        "runs 1 and 2 together");
     assertReportData(run2, 29);
 
     Map<Long, List<Object>> incremental = predictions(out.toString());
@@ -161,28 +163,27 @@ class IncrementalIT {
     assertTrue(Files.exists(out.resolve("_seqpack_report.html")), "HTML report written");
   }
 
-  @SuppressWarnings("unchecked")
-  private static void assertReportData(Map<String, Object> summary, long scored) {
-    Map<String, Object> lengths = (Map<String, Object>) summary.get("length_histogram");
-    List<Number> edges = (List<Number>) lengths.get("bin_edges");
-    List<Number> counts = (List<Number>) lengths.get("counts");
+  private static void assertReportData(RunSummary summary, long scored) {
+    RunSummary.Scoring scoring = summary.scoring();
+    List<Long> edges = scoring.lengthHistogram().binEdges();
+    List<Long> counts = scoring.lengthHistogram().counts();
     assertEquals(edges.size(), counts.size() + 1);
-    assertEquals(scored, counts.stream().mapToLong(Number::longValue).sum());
+    assertEquals(scored, counts.stream().mapToLong(Long::longValue).sum());
     assertEquals(List.of(1L, 2L, 3L, 4L, 6L, 8L), edges.subList(0, 6));
-    List<Map<String, Object>> buckets = (List<Map<String, Object>>) summary.get("buckets");
-    assertEquals(scored, buckets.stream().mapToLong(b -> num(b, "rows")).sum());
-    assertEquals(summary.get("batches"), buckets.stream().mapToLong(b -> num(b, "batches")).sum());
-    assertEquals(summary.get("tokens_scored"), buckets.stream().mapToLong(b -> num(b, "tokens")).sum());
-    List<Map<String, Object>> throughput = (List<Map<String, Object>>) summary.get("throughput");
+    List<RunSummary.Bucket> buckets = scoring.buckets();
+    assertEquals(scored, buckets.stream().mapToLong(RunSummary.Bucket::rows).sum());
+    assertEquals(summary.batches(), buckets.stream().mapToLong(RunSummary.Bucket::batches).sum());
+    assertEquals(summary.tokensScored(), buckets.stream().mapToLong(RunSummary.Bucket::tokens).sum());
+    List<RunSummary.ThroughputPoint> throughput = scoring.throughput();
     assertTrue(throughput.size() >= 2);
-    assertEquals(0L, num(throughput.get(0), "rows"));
-    assertEquals(scored, num(throughput.get(throughput.size() - 1), "rows"));
-    List<Map<String, Object>> scores = (List<Map<String, Object>>) summary.get("score_histograms");
+    assertEquals(0L, throughput.get(0).rows());
+    assertEquals(scored, throughput.get(throughput.size() - 1).rows());
+    List<RunSummary.ScoreHistogram> scores = scoring.scoreHistograms();
     assertEquals(1, scores.size()); // the model has one output
-    Map<String, Object> h = scores.get(0);
-    assertEquals(21, ((List<?>) h.get("bin_edges")).size());
-    assertEquals(scored, ((List<Number>) h.get("counts")).stream().mapToLong(Number::longValue).sum()
-        + num(h, "underflow") + num(h, "overflow") + num(h, "nan"));
+    RunSummary.ScoreHistogram h = scores.get(0);
+    assertEquals(21, h.binEdges().size());
+    assertEquals(scored, h.counts().stream().mapToLong(Long::longValue).sum() + h.underflow() + h.overflow()
+        + h.nan());
   }
 
   private static long countFiles(Path dir) throws IOException {
@@ -208,7 +209,7 @@ class IncrementalIT {
     Path out = tmp.resolve("scores");
     Path checkpoint = tmp.resolve("checkpoint");
     land(in, "A", rows(0, 40, 1));
-    ScoreJob.Summary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString());
+    RunSummary r1 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString());
     assertEquals(40, r1.scoredRows());
     land(in, "B", rows(1000, 60, 2));
     land(in, "C", rows(2000, 25, 0));
@@ -236,17 +237,16 @@ class IncrementalIT {
     Files.copy(committedFile, out.resolve("part-r00002-killed-mid-move.parquet"));
     assertEquals(80, rowsAnyReaderSees(out), "the half-moved run is visible until the next run");
 
-    ScoreJob.Summary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString());
-    System.out.printf("IncrementalIT rerun %s: new_files=%s new_rows=%s scored=%d rejected=%d check=%s removed=%s%n",
-        run(r3).get("id"), run(r3).get("new_file_count"), run(r3).get("new_rows"), r3.scoredRows(),
-        r3.rejectedRows(), run(r3).get("accounting_check"), run(r3).get("removed_uncommitted_files"));
-    assertEquals(3, num(run(r3), "id"));
-    assertEquals(1, num(run(r3), "removed_uncommitted_files"));
-    assertEquals(2, num(run(r3), "new_file_count"));
-    assertEquals(87, num(run(r3), "new_rows"));
+    RunSummary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString());
+    System.out.printf("IncrementalIT rerun %d: new_files=%d new_rows=%d scored=%d rejected=%d removed=%d%n",
+        r3.run().id(), r3.run().newFileCount(), r3.run().newRows(), r3.scoredRows(), r3.rejectedRows(),
+        r3.run().removedUncommittedFiles());
+    assertEquals(3, r3.run().id());
+    assertEquals(1, r3.run().removedUncommittedFiles());
+    assertEquals(2, r3.run().newFileCount());
+    assertEquals(87, r3.run().newRows());
     assertEquals(85, r3.scoredRows());
     assertEquals(2, r3.rejectedRows());
-    assertEquals("ok", run(r3).get("accounting_check"));
     Map<Long, List<Object>> all = predictions(out.toString()); // asserts no id twice
     assertEquals(125, all.size());
     assertEquals(125, rowsAnyReaderSees(out), "a reader that lists the folder sees each row once");
@@ -263,11 +263,11 @@ class IncrementalIT {
     rows(0, 60, 3).forEach(r -> regionOf.put(r.getLong(0), r.getString(2)));
 
     Path batchOut = tmp.resolve("batch");
-    ScoreJob.Summary batch = ScoreJob.run(spark, options(in, batchOut, List.of("region")));
+    RunSummary batch = ScoreJob.run(spark, options(in, batchOut, List.of("region")));
     Path incOut = tmp.resolve("incremental");
-    ScoreJob.Summary inc =
+    RunSummary inc =
         IncrementalScoreJob.run(spark, options(in, incOut, List.of("region")), tmp.resolve("cp").toString());
-    for (ScoreJob.Summary s : List.of(batch, inc)) {
+    for (RunSummary s : List.of(batch, inc)) {
       assertEquals(60, s.scoredRows());
       assertEquals(3, s.rejectedRows());
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.summary.RunSummary;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -110,7 +111,7 @@ class LongLivedSessionIT {
       switch (how) {
         case "job" -> {
           String out = tmp.resolve("out-job").toString();
-          ScoreJob.Summary summary = ScoreJob.run(spark, new ScoreJob.Options(input.toString(), model, out, null,
+          RunSummary summary = ScoreJob.run(spark, new ScoreJob.Options(input.toString(), model, out, null,
               "id", "seq", List.of(), false, 0, BatchPlan.defaults(), true, false, 1.0));
           assertEquals(VALID_ROWS + BAD_IDS.size(), summary.inputRows(), "job " + job + " input rows");
           assertEquals(VALID_ROWS, summary.scoredRows(), "job " + job + " scored rows");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -110,7 +111,7 @@ class NightFaultsIT {
     land(in, "A", rows(0, 20000, DataTypes.IntegerType, false), schema(DataTypes.IntegerType, false));
 
     // the night's run is still going when the next one starts
-    CompletableFuture<ScoreJob.Summary> first =
+    CompletableFuture<RunSummary> first =
         CompletableFuture.supplyAsync(() -> IncrementalScoreJob.run(spark, options(in, out, false, 0), cp.toString()));
     Path lock = cp.resolve(CheckpointLock.FILE);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -127,7 +128,7 @@ class NightFaultsIT {
         + ProcessHandle.current().pid() + ", started "), refused.getMessage());
     assertTrue(refused.getMessage().endsWith("; wait for it to finish, or pass --wait-for-lock SECONDS"));
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "refused at once");
-    ScoreJob.Summary r1 = first.get(120, TimeUnit.SECONDS);
+    RunSummary r1 = first.get(120, TimeUnit.SECONDS);
     assertEquals(20000, r1.scoredRows());
     assertFalse(Files.exists(lock), "released when the run ends");
 
@@ -145,7 +146,7 @@ class NightFaultsIT {
     Files.writeString(lock, Json.writePretty(Map.of("host", CheckpointLock.host(), "pid", gone.pid(),
         "started", "2026-12-01T02:15:00Z")));
     land(in, "B", rows(100000, 300, DataTypes.IntegerType, false), schema(DataTypes.IntegerType, false));
-    ScoreJob.Summary r2 = IncrementalScoreJob.run(spark, options(in, out, false, 0), cp.toString());
+    RunSummary r2 = IncrementalScoreJob.run(spark, options(in, out, false, 0), cp.toString());
     assertEquals(300, r2.scoredRows());
     assertEquals(20300, scores(out.toString()).size(), "every row once");
     assertFalse(Files.exists(lock));
@@ -170,21 +171,19 @@ class NightFaultsIT {
         + "files)"), e.getMessage());
     assertFalse(Files.exists(out), "nothing written");
 
-    ScoreJob.Summary s = ScoreJob.run(spark, options(in, out, true, 0));
+    RunSummary s = ScoreJob.run(spark, options(in, out, true, 0));
     assertEquals(500, s.inputRows());
     assertEquals(500, s.scoredRows());
-    @SuppressWarnings("unchecked")
-    List<Map<String, Object>> skipped = (List<Map<String, Object>>) s.fields().get("skipped_files");
     Map<String, String> reasons = new TreeMap<>();
-    skipped.forEach(f -> reasons.put(Path.of(java.net.URI.create((String) f.get("path"))).getFileName().toString(),
-        (String) f.get("reason")));
+    s.skippedFiles().forEach(f -> reasons.put(Path.of(java.net.URI.create(f.path())).getFileName().toString(),
+        f.reason()));
     assertEquals(List.of("empty.parquet", "notes.parquet", "truncated.parquet"), List.copyOf(reasons.keySet()));
     assertEquals("the file is empty (0 bytes)", reasons.get("empty.parquet"));
     assertTrue(reasons.get("notes.parquet").startsWith("not a readable Parquet file ("), reasons.toString());
     assertTrue(reasons.get("truncated.parquet").startsWith("not a readable Parquet file ("), reasons.toString());
-    skipped.forEach(f -> assertEquals("not read", f.get("rows")));
-    Map<String, Object> written = Json.parseObject(Files.readString(out.resolve(ScoreJob.SUMMARY_FILE)));
-    assertEquals(3, ((List<?>) written.get("skipped_files")).size(), "the summary file lists them");
+    String file = Files.readString(out.resolve(RunSummary.FILE));
+    assertEquals(s, RunSummary.read(out.resolve(RunSummary.FILE)), "the summary file lists them");
+    assertEquals(3, file.split("\"rows\": \"not read\"", -1).length - 1, file);
   }
 
   @Test
@@ -195,9 +194,8 @@ class NightFaultsIT {
     land(uniform, "b", rows(1000, 200, DataTypes.IntegerType, false), schema(DataTypes.IntegerType, false));
     land(drift, "a", rows(0, 300, DataTypes.IntegerType, false), schema(DataTypes.IntegerType, false));
     land(drift, "b", rows(1000, 200, DataTypes.LongType, true), schema(DataTypes.LongType, true));
-    Map<Long, Float> expected = scores(ScoreJob.run(spark, options(uniform, tmp.resolve("o1"), false, 0))
-        .fields().get("output").toString());
-    ScoreJob.Summary s = ScoreJob.run(spark, options(drift, tmp.resolve("o2"), false, 0));
+    Map<Long, Float> expected = scores(ScoreJob.run(spark, options(uniform, tmp.resolve("o1"), false, 0)).output());
+    RunSummary s = ScoreJob.run(spark, options(drift, tmp.resolve("o2"), false, 0));
     assertEquals(500, s.scoredRows());
     assertEquals(expected, scores(tmp.resolve("o2").toString()), "array<int> and array<bigint> files score alike");
 
@@ -246,7 +244,7 @@ class NightFaultsIT {
     assertFalse(Files.exists(out), "a killed batch run leaves no output folder");
     assertFalse(Files.exists(Path.of(out + "_rejects")), "nor a rejects folder");
 
-    ScoreJob.Summary rerun = ScoreJob.run(spark, options(in, out, false, 0));
+    RunSummary rerun = ScoreJob.run(spark, options(in, out, false, 0));
     assertEquals(160_000, rerun.scoredRows());
     assertEquals(160_000, scores(out.toString()).size());
     try (Stream<Path> s = Files.list(parent)) {

@@ -10,6 +10,7 @@ import io.seqpack.batching.BatchPlan;
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.nn.SequenceModel;
+import io.seqpack.summary.RunSummary;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,7 +73,7 @@ class ReliabilityIT {
     return rows;
   }
 
-  private ScoreJob.Summary score(String input, String output, boolean overwrite, double maxRejectFraction) {
+  private RunSummary score(String input, String output, boolean overwrite, double maxRejectFraction) {
     return ScoreJob.run(spark, new ScoreJob.Options(input, MODEL, output, null, "id", "seq", List.of(), false, 0,
         new BatchPlan(200, 8, 2), overwrite, false, maxRejectFraction));
   }
@@ -144,7 +145,7 @@ class ReliabilityIT {
     String output = tmp.resolve("rerun-out").toString();
     score(input, output, false, 1.0);
     Map<Long, List<Object>> first = predictions(output);
-    ScoreJob.Summary again = score(input, output, true, 1.0);
+    RunSummary again = score(input, output, true, 1.0);
     assertEquals(first, predictions(output));
     assertEquals(1, again.rejectedRows());
     assertEquals(1, spark.read().parquet(output + "_rejects").count());
@@ -153,17 +154,17 @@ class ReliabilityIT {
   @Test
   void emptyInputOnlyBadRowsAndOneRowPartitions() {
     String empty = writeInput("empty", List.of(), 1);
-    ScoreJob.Summary none = score(empty, tmp.resolve("empty-out").toString(), false, 1.0);
+    RunSummary none = score(empty, tmp.resolve("empty-out").toString(), false, 1.0);
     assertEquals(0, none.inputRows());
     assertEquals(0, none.scoredRows());
     assertTrue(Files.exists(tmp.resolve("empty-out/_SUCCESS")));
-    assertTrue(Files.exists(tmp.resolve("empty-out/_seqpack_summary.json")));
+    assertTrue(Files.exists(tmp.resolve("empty-out").resolve(RunSummary.FILE)));
 
     List<Row> bad = new ArrayList<>();
     bad.add(RowFactory.create(1L, null));
     bad.add(RowFactory.create(2L, List.of(99)));
     bad.add(RowFactory.create(null, List.of(1)));
-    ScoreJob.Summary allBad = score(writeInput("bad", bad, 2), tmp.resolve("bad-out").toString(), false, 1.0);
+    RunSummary allBad = score(writeInput("bad", bad, 2), tmp.resolve("bad-out").toString(), false, 1.0);
     assertEquals(0, allBad.scoredRows());
     assertEquals(Map.of("NULL_SEQUENCE", 1L, "TOKEN_OUT_OF_RANGE", 1L, "NULL_ID", 1L), allBad.rejectsByReason());
 
@@ -182,7 +183,7 @@ class ReliabilityIT {
     List<Row> rows = new ArrayList<>(goodRows(5, 0));
     rows.add(RowFactory.create(99L, seq));
     String output = tmp.resolve("long-out").toString();
-    ScoreJob.Summary summary = score(writeInput("long", rows, 2), output, false, 1.0);
+    RunSummary summary = score(writeInput("long", rows, 2), output, false, 1.0);
     assertEquals(6, summary.scoredRows());
     Row longRow = spark.read().parquet(output).filter("id = 99").first();
     assertEquals(30_000, longRow.getInt(1));
@@ -196,7 +197,7 @@ class ReliabilityIT {
     List<Row> rows = new ArrayList<>(goodRows(2, 7));
     rows.add(RowFactory.create(7L, List.of(3, 4, 5)));
     String output = tmp.resolve("dup-out").toString();
-    ScoreJob.Summary summary = score(writeInput("dup", rows, 1), output, false, 1.0);
+    RunSummary summary = score(writeInput("dup", rows, 1), output, false, 1.0);
     assertEquals(3, summary.scoredRows());
     assertEquals(2, spark.read().parquet(output).filter("id = 7").count());
   }
@@ -211,6 +212,6 @@ class ReliabilityIT {
         () -> score(input, tmp.resolve("t-fail").toString(), false, 0.05));
     assertTrue(e.getMessage().startsWith("Too many rejects: 1 of 10 input rows (0.1000) exceed --max-reject-fraction 0.05"),
         e.getMessage());
-    assertTrue(Files.exists(tmp.resolve("t-fail/_seqpack_summary.json")), "summary still written");
+    assertTrue(Files.exists(tmp.resolve("t-fail").resolve(RunSummary.FILE)), "summary still written");
   }
 }

@@ -1,6 +1,7 @@
 package io.seqpack.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +9,8 @@ import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.summary.RunSummary;
 import io.seqpack.testing.Golden;
-import io.seqpack.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ class ScoreJobIT {
     golden.dataset(spark, element, partitions).write().parquet(input);
     String output = tmp.resolve(name + "-" + plan.batchTokens() + "-out").toString();
 
-    ScoreJob.Summary summary = ScoreJob.run(spark, options(input, golden.dir, output, true, plan));
+    RunSummary summary = ScoreJob.run(spark, options(input, golden.dir, output, true, plan));
 
     float[][] expected = golden.rows("scores");
     float[][][] expectedSteps = golden.stepScores();
@@ -148,7 +149,7 @@ class ScoreJobIT {
 
     ScoreJob.Options opts = new ScoreJob.Options(input, golden.dir, output, null, "id", "seq", List.of(), false, 30,
         new BatchPlan(50, 4, 2), false, false, 1.0);
-    ScoreJob.Summary summary = ScoreJob.run(spark, opts);
+    RunSummary summary = ScoreJob.run(spark, opts);
 
     assertEquals(rows.size(), summary.inputRows());
     assertEquals(40, summary.scoredRows());
@@ -177,12 +178,35 @@ class ScoreJobIT {
     assertEquals("struct<id:string,length:int,scores:array<float>>", predictions.schema().simpleString());
     assertEquals(40, predictions.filter("id like 'good-%'").count());
 
-    Map<String, Object> summaryFile =
-        Json.parseObject(Files.readString(Path.of(output, ScoreJob.SUMMARY_FILE)));
-    assertEquals((long) rows.size(), summaryFile.get("input_rows"));
-    assertEquals(40L, summaryFile.get("scored_rows"));
-    assertEquals(ModelLoader.load(golden.dir).contentHash(), summaryFile.get("model_hash"));
-    assertTrue(((Number) summaryFile.get("tokens_scored")).longValue() > 0);
+    // the summary file the job wrote, read through the codec: the record run() returned, with this input's figures
+    Path summaryFile = Path.of(output, RunSummary.FILE);
+    assertTrue(Files.readString(summaryFile).startsWith("{\n  \"summary_format\": 2,\n"));
+    RunSummary written = RunSummary.read(summaryFile);
+    assertEquals(summary, written);
+    assertEquals(rows.size(), written.inputRows());
+    assertEquals(written.inputRows(), written.scoredRows() + written.rejectedRows());
+    assertEquals(Map.of("NULL_ID", 1L, "NULL_SEQUENCE", 1L, "EMPTY_SEQUENCE", 1L, "TOKEN_OUT_OF_RANGE", 4L,
+        "TOO_LONG", 1L), written.rejectsByReason());
+    long goodTokens = 0;
+    for (int i = 0; i < 40; i++) {
+      goodTokens += 1 + i % 25;
+    }
+    assertEquals(goodTokens, written.tokensScored());
+    assertNull(written.run(), "a batch run has no run part");
+    RunSummary.Scoring scoring = written.scoring();
+    assertEquals(ModelLoader.load(golden.dir).contentHash(), scoring.modelHash());
+    assertEquals(List.of(30, 50, 4, "local[2]"), List.of(scoring.settings().maxLength(),
+        scoring.settings().batchTokens(), scoring.settings().maxBatchRows(), scoring.settings().master()));
+    assertEquals(40, scoring.lengthHistogram().counts().stream().mapToLong(Long::longValue).sum());
+    assertEquals(40, scoring.buckets().stream().mapToLong(RunSummary.Bucket::rows).sum());
+    assertEquals(goodTokens, scoring.buckets().stream().mapToLong(RunSummary.Bucket::tokens).sum());
+    assertEquals(written.batches(), scoring.buckets().stream().mapToLong(RunSummary.Bucket::batches).sum());
+    assertEquals(40, scoring.throughput().get(scoring.throughput().size() - 1).rows());
+    assertTrue(written.batches() >= 40 / 4, "at most 4 rows a batch: " + written.batches());
+    for (RunSummary.ScoreHistogram h : scoring.scoreHistograms()) {
+      assertEquals(40, h.counts().stream().mapToLong(Long::longValue).sum() + h.underflow() + h.overflow() + h.nan(),
+          "every scored row in the histogram of feature " + h.feature());
+    }
   }
 
   @Test
@@ -208,7 +232,7 @@ class ScoreJobIT {
     spark.createDataFrame(rows, schema).write().parquet(input);
     String output = tmp.resolve("features-bad-out").toString();
 
-    ScoreJob.Summary summary = ScoreJob.run(spark, options(input, golden.dir, output, false, BatchPlan.defaults()));
+    RunSummary summary = ScoreJob.run(spark, options(input, golden.dir, output, false, BatchPlan.defaults()));
 
     assertEquals(2, summary.scoredRows());
     assertEquals(Map.of("BAD_FEATURES", 6L), summary.rejectsByReason());

@@ -1,7 +1,6 @@
-package io.seqpack.model;
+package io.seqpack.util;
 
-import io.seqpack.ModelFormatException;
-import io.seqpack.util.Json;
+import io.seqpack.SeqpackException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -10,25 +9,29 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Typed, path-aware reads from one parsed JSON object, shared by the strict readers of {@code model.json} and
- * the safetensors header. Every problem is worded {@code <path> is <actual>, expected <expected>} and turned into
- * an exception by one factory, so both files report errors the same way.
+ * Typed, path-aware reads from one parsed JSON object, shared by the strict readers of {@code model.json}, the
+ * safetensors header and the run summary. Every problem is worded {@code <path> is <actual>, expected <expected>}
+ * and turned into an exception by one factory, so all three files report errors the same way.
  *
  * <p>A key that is absent takes the caller's default (or is an error when there is none); a key that is present
  * must hold the right type — {@code null} never stands in for a default.
  */
-final class JsonFields {
+public final class JsonFields {
   private static final int MAX_SHOWN_CHARS = 60;
+  private static final String COUNT = "an integer >= 0";
 
   /** Names (keys, tensor names, dtype strings) from a file are cut to this many characters in messages. */
-  static final int MAX_NAME_CHARS = 200;
+  public static final int MAX_NAME_CHARS = 200;
 
   private final Map<String, Object> fields;
+  private final String name;
   private final String prefix;
-  private final Function<String, ModelFormatException> error;
+  private final Function<String, ? extends SeqpackException> error;
 
-  private JsonFields(Map<String, Object> fields, String prefix, Function<String, ModelFormatException> error) {
+  private JsonFields(Map<String, Object> fields, String name, String prefix,
+      Function<String, ? extends SeqpackException> error) {
     this.fields = fields;
+    this.name = name;
     this.prefix = prefix;
     this.error = error;
   }
@@ -40,30 +43,36 @@ final class JsonFields {
    * @param prefix prepended to each key to name it in messages, e.g. {@code ""} or {@code "tensor x: "}
    * @param error turns a message tail into the exception to throw (adds the "Cannot read ... in ...:" part)
    */
-  static JsonFields of(Object value, String what, String prefix, Function<String, ModelFormatException> error) {
+  public static JsonFields of(Object value, String what, String prefix,
+      Function<String, ? extends SeqpackException> error) {
     if (!(value instanceof Map)) {
       throw error.apply(what + " is " + show(value) + ", expected a JSON object");
     }
-    return new JsonFields(asMap(value), prefix, error);
+    return new JsonFields(asMap(value), what, prefix, error);
+  }
+
+  /** How messages name this object, e.g. {@code the header} or {@code buckets[2]}. */
+  public String name() {
+    return name;
   }
 
   /** The object's keys, in file order. */
-  Set<String> keys() {
+  public Set<String> keys() {
     return fields.keySet();
   }
 
   /** The raw parsed value of {@code key} (null when absent). */
-  Object value(String key) {
+  public Object value(String key) {
     return fields.get(key);
   }
 
   /** The name of {@code key} as messages show it, e.g. {@code rnn.hidden_size}. */
-  String path(String key) {
+  public String path(String key) {
     return prefix + shorten(key);
   }
 
   /** Fails on the first key not in {@code allowed}; the message lists the allowed keys. */
-  JsonFields only(String... allowed) {
+  public JsonFields only(String... allowed) {
     List<String> known = Arrays.asList(allowed);
     for (String key : fields.keySet()) {
       if (!known.contains(key)) {
@@ -74,21 +83,21 @@ final class JsonFields {
   }
 
   /** Whether {@code key} is present (even with a {@code null} value). */
-  boolean has(String key) {
+  public boolean has(String key) {
     return fields.containsKey(key);
   }
 
   /** A required nested object; its keys are named {@code <path>.<key>} in messages. */
-  JsonFields object(String key) {
+  public JsonFields object(String key) {
     Object value = required(key, "an object");
     if (!(value instanceof Map)) {
       throw invalid(key, "an object");
     }
-    return new JsonFields(asMap(value), path(key) + ".", error);
+    return new JsonFields(asMap(value), path(key), path(key) + ".", error);
   }
 
   /** A required string. */
-  String string(String key) {
+  public String string(String key) {
     Object value = required(key, "a string");
     if (!(value instanceof String s)) {
       throw invalid(key, "a string");
@@ -96,8 +105,23 @@ final class JsonFields {
     return s;
   }
 
+  /** A required boolean. */
+  public boolean bool(String key) {
+    required(key, "true or false");
+    return bool(key, false);
+  }
+
+  /** A string, or null when the key is absent or null. */
+  public String nullableString(String key) {
+    Object value = fields.get(key);
+    if (value != null && !(value instanceof String)) {
+      throw invalid(key, "null or a string");
+    }
+    return (String) value;
+  }
+
   /** A boolean, or {@code defaultValue} when absent. */
-  boolean bool(String key, boolean defaultValue) {
+  public boolean bool(String key, boolean defaultValue) {
     if (!has(key)) {
       return defaultValue;
     }
@@ -108,13 +132,13 @@ final class JsonFields {
   }
 
   /** A required integer in {@code [min, max]}; {@code 2.5}, {@code "3"} and out-of-range values are errors. */
-  int integer(String key, int min, int max) {
+  public int integer(String key, int min, int max) {
     required(key, rangeText(min, max));
     return integerOr(key, min, max, 0);
   }
 
   /** An integer in {@code [min, max]}, or {@code defaultValue} when absent. */
-  int integerOr(String key, int min, int max, int defaultValue) {
+  public int integerOr(String key, int min, int max, int defaultValue) {
     if (!has(key)) {
       return defaultValue;
     }
@@ -125,8 +149,52 @@ final class JsonFields {
     return value.intValue();
   }
 
+  /** A required integer {@code >= 0} that may need 64 bits (a count of rows, tokens, ...). */
+  public long count(String key) {
+    required(key, COUNT);
+    Long value = asLong(fields.get(key));
+    if (value == null || value < 0) {
+      throw invalid(key, COUNT);
+    }
+    return value;
+  }
+
+  /** A required array of integers {@code >= 0}; a bad item is named {@code <path>[i]}. */
+  public List<Long> counts(String key) {
+    return convertedItems(key, "an array of integers >= 0", COUNT, item -> {
+      Long value = asLong(item);
+      return value == null || value < 0 ? null : value;
+    });
+  }
+
+  /** A required array of strings; a bad item is named {@code <path>[i]}. */
+  public List<String> strings(String key) {
+    return convertedItems(key, "an array of strings", "a string", item -> item instanceof String s ? s : null);
+  }
+
+  /** A required array of finite numbers, as doubles; a bad item is named {@code <path>[i]}. */
+  public List<Double> numbers(String key) {
+    return convertedItems(key, "an array of numbers", "a finite number", JsonFields::asFinite);
+  }
+
+  private <T> List<T> convertedItems(String key, String expected, String expectedItem, Function<Object, T> convert) {
+    Object value = required(key, expected);
+    if (!(value instanceof List<?> list)) {
+      throw invalid(key, expected);
+    }
+    List<T> out = new java.util.ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      T item = convert.apply(list.get(i));
+      if (item == null) {
+        throw error.apply(path(key) + "[" + i + "] is " + show(list.get(i)) + ", expected " + expectedItem);
+      }
+      out.add(item);
+    }
+    return List.copyOf(out);
+  }
+
   /** An integer in {@code [min, max]}, or null when the key is absent or null. */
-  Integer nullableInteger(String key, int min, int max) {
+  public Integer nullableInteger(String key, int min, int max) {
     if (!has(key) || fields.get(key) == null) {
       return null;
     }
@@ -142,7 +210,7 @@ final class JsonFields {
    *
    * @param expected how the message describes a valid value, e.g. {@code "an array of two integers ..."}
    */
-  long[] integers(String key, int minCount, int maxCount, long min, long max, String expected) {
+  public long[] integers(String key, int minCount, int maxCount, long min, long max, String expected) {
     Object value = required(key, expected);
     if (!(value instanceof List<?> list) || list.size() < minCount || list.size() > maxCount) {
       throw invalid(key, expected);
@@ -159,7 +227,7 @@ final class JsonFields {
   }
 
   /** A required array with a length in {@code [minCount, maxCount]}, its items as parsed. */
-  List<Object> list(String key, int minCount, int maxCount) {
+  public List<Object> list(String key, int minCount, int maxCount) {
     String expected = "an array of " + minCount + " to " + maxCount + " items";
     Object value = required(key, expected);
     if (!(value instanceof List<?> list) || list.size() < minCount || list.size() > maxCount) {
@@ -169,8 +237,20 @@ final class JsonFields {
   }
 
   /** A required array of objects, each named {@code <path>[i].<key>} in messages. */
-  List<JsonFields> objects(String key, int minCount, int maxCount) {
-    List<Object> items = list(key, minCount, maxCount);
+  public List<JsonFields> objects(String key, int minCount, int maxCount) {
+    return objectItems(key, list(key, minCount, maxCount));
+  }
+
+  /** A required array of objects of any length, each named {@code <path>[i].<key>} in messages. */
+  public List<JsonFields> objects(String key) {
+    Object value = required(key, "an array of objects");
+    if (!(value instanceof List<?> list)) {
+      throw invalid(key, "an array of objects");
+    }
+    return objectItems(key, list);
+  }
+
+  private List<JsonFields> objectItems(String key, List<?> items) {
     List<JsonFields> out = new java.util.ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       String where = path(key) + "[" + i + "]";
@@ -179,8 +259,17 @@ final class JsonFields {
     return out;
   }
 
+  /** A required finite number (an integer literal too), as a double. */
+  public double number(String key) {
+    Double value = asFinite(required(key, "a finite number"));
+    if (value == null) {
+      throw invalid(key, "a finite number");
+    }
+    return value;
+  }
+
   /** A number in {@code [min, max]}, or {@code defaultValue} when absent. */
-  double number(String key, double defaultValue, double min, double max) {
+  public double number(String key, double defaultValue, double min, double max) {
     if (!has(key)) {
       return defaultValue;
     }
@@ -197,7 +286,7 @@ final class JsonFields {
    *
    * @param spelling how each constant is written in the file
    */
-  <E extends Enum<E>> E choice(String key, E[] values, Function<E, String> spelling) {
+  public <E extends Enum<E>> E choice(String key, E[] values, Function<E, String> spelling) {
     String allowed = Arrays.stream(values).map(spelling).collect(Collectors.joining(", "));
     Object value = required(key, "one of " + allowed);
     for (E candidate : values) {
@@ -209,17 +298,17 @@ final class JsonFields {
   }
 
   /** Like {@link #choice(String, Enum[], Function)} but {@code defaultValue} when absent. */
-  <E extends Enum<E>> E choiceOr(String key, E[] values, Function<E, String> spelling, E defaultValue) {
+  public <E extends Enum<E>> E choiceOr(String key, E[] values, Function<E, String> spelling, E defaultValue) {
     return has(key) ? choice(key, values, spelling) : defaultValue;
   }
 
   /** The error {@code <path> is <actual value>, expected <expected>} for a present key. */
-  ModelFormatException invalid(String key, String expected) {
+  public SeqpackException invalid(String key, String expected) {
     return error.apply(path(key) + " is " + show(fields.get(key)) + ", expected " + expected);
   }
 
   /** An error with a free-form message tail. */
-  ModelFormatException fail(String message) {
+  public SeqpackException fail(String message) {
     return error.apply(message);
   }
 
@@ -228,6 +317,11 @@ final class JsonFields {
       throw error.apply(path(key) + " is missing, expected " + expected);
     }
     return fields.get(key);
+  }
+
+  /** A JSON number as a finite double, or null for anything else (1e400 parses to infinity: not finite). */
+  private static Double asFinite(Object value) {
+    return value instanceof Number n && Double.isFinite(n.doubleValue()) ? n.doubleValue() : null;
   }
 
   private static String rangeText(int min, int max) {
@@ -243,12 +337,12 @@ final class JsonFields {
    * A name taken from a file, cut to {@link #MAX_NAME_CHARS} characters (plus "...") so that a hostile file
    * cannot make an error message arbitrarily long.
    */
-  static String shorten(String name) {
+  public static String shorten(String name) {
     return name.length() <= MAX_NAME_CHARS ? name : name.substring(0, MAX_NAME_CHARS) + "...";
   }
 
   /** A value as it appeared in the file (compact JSON), shortened for messages. */
-  static String show(Object value) {
+  public static String show(Object value) {
     // Numbers as parsed (Json.write would print an overflowed 1e400 as null); everything else as JSON, written
     // only as far as shown: the value can be a list of millions of items.
     StringBuilder sb = new StringBuilder();

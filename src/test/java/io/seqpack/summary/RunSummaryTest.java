@@ -1,0 +1,191 @@
+package io.seqpack.summary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpack.SeqpackException;
+import io.seqpack.util.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The summary's codec: exact round trips, the format check and one path-bearing line per bad value. */
+class RunSummaryTest {
+  private static final String SOURCE = "out/_seqpack_summary.json";
+
+  @TempDir Path tmp;
+
+  /** The example as the parsed JSON map, changed by {@code edit}, read back through the codec. */
+  private static SeqpackException refused(Consumer<Map<String, Object>> edit) {
+    Map<String, Object> json = Json.parseObject(ExampleSummary.build().toJson());
+    edit.accept(json);
+    return assertThrows(SeqpackException.class, () -> RunSummary.fromJson(Json.writePretty(json), SOURCE));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> object(Object value) {
+    return (Map<String, Object>) value;
+  }
+
+  private static Map<String, Object> item(Map<String, Object> json, String key, int index) {
+    return object(((List<?>) json.get(key)).get(index));
+  }
+
+  @Test
+  void writeThenReadGivesTheSameRecord() {
+    ExampleSummary batch = ExampleSummary.builder();
+    batch.run = null;
+    batch.skippedFiles = List.of(new RunSummary.SkippedFile("file:/in/x.parquet", "the file is empty (0 bytes)"));
+    // no --seq-col: the CLI's default, the model's input names pick the columns
+    batch.settings = new RunSummary.Settings("id", null, Map.of("event", "event_ids", "amount", "amounts"),
+        List.of("day"), List.of("day"), true, true, 0, 200, 8, "local[2]", 1.0, true);
+    for (RunSummary s : List.of(ExampleSummary.build(), ExampleSummary.nothingNew(), batch.summary())) {
+      String text = s.toJson();
+      RunSummary read = RunSummary.fromJson(text, SOURCE);
+      assertEquals(s, read);
+      assertEquals(text, read.toJson(), "and writes the same text again");
+    }
+  }
+
+  @Test
+  void theFileStartsWithItsFormatAndKeepsTheJobsKeyNames() {
+    String text = ExampleSummary.build().toJson();
+    assertTrue(text.startsWith("{\n  \"summary_format\": 2,\n  \"run\": {\n    \"id\": 412,\n"), text);
+    Map<String, Object> json = Json.parseObject(text);
+    assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "input", "output",
+        "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
+        "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
+        "executors", "kernels", "settings", "length_histogram", "buckets", "score_histograms", "throughput"),
+        List.copyOf(json.keySet()));
+    assertEquals(List.of("id", "incremental", "status", "checkpoint", "new_file_count", "new_files", "new_rows",
+        "accounting_check", "removed_uncommitted_files", "total_scored_rows", "total_rejected_rows"),
+        List.copyOf(object(json.get("run")).keySet()));
+    assertEquals("ok", object(json.get("run")).get("accounting_check"));
+    assertEquals(List.of("id_col", "seq_col", "columns", "keep_cols", "partition_by", "per_step", "emit_embedding",
+        "max_length", "batch_tokens", "max_batch_rows", "master", "max_reject_fraction", "skip_corrupt_files"),
+        List.copyOf(object(json.get("settings")).keySet()));
+    assertEquals(List.of("min_length", "max_length", "rows", "tokens", "batches", "padded_slots"),
+        List.copyOf(item(json, "buckets", 0).keySet()));
+    assertEquals(List.of("feature", "bin_edges", "counts", "underflow", "overflow", "nan"),
+        List.copyOf(item(json, "score_histograms", 0).keySet()));
+    assertEquals(List.of("seconds", "rows", "tokens"), List.copyOf(item(json, "throughput", 0).keySet()));
+    assertEquals(List.of(1L, 9L, 17L), ((List<?>) object(json.get("length_histogram")).get("bin_edges")).subList(0, 3));
+
+    ExampleSummary skipped = ExampleSummary.builder();
+    skipped.skippedFiles = List.of(new RunSummary.SkippedFile("file:/in/x.parquet", "the file is empty (0 bytes)"));
+    assertEquals(Map.of("path", "file:/in/x.parquet", "reason", "the file is empty (0 bytes)", "rows", "not read"),
+        item(Json.parseObject(skipped.summary().toJson()), "skipped_files", 0));
+  }
+
+  @Test
+  void aRunThatScoredNothingHasNoScoringKeys() {
+    RunSummary empty = ExampleSummary.nothingNew();
+    Map<String, Object> json = Json.parseObject(empty.toJson());
+    for (String key : RunSummary.Scoring.KEYS) {
+      assertTrue(!json.containsKey(key), key);
+    }
+    assertEquals(Map.of(), json.get("rejects_by_reason"));
+    assertNull(RunSummary.fromJson(empty.toJson(), SOURCE).scoring());
+  }
+
+  @Test
+  void unknownKeysAreIgnored() {
+    Map<String, Object> json = Json.parseObject(ExampleSummary.build().toJson());
+    json.put("written_by_a_later_version", List.of(1, 2));
+    object(json.get("run")).put("note", "x");
+    assertEquals(ExampleSummary.build(), RunSummary.fromJson(Json.writePretty(json), SOURCE));
+  }
+
+  @Test
+  void otherFormatsAreRefusedNamingTheFormatFound() {
+    SeqpackException e = refused(json -> json.remove("summary_format"));
+    assertEquals("Cannot read summary " + SOURCE + ": it has no summary_format (written by seqpack 0.1); this "
+        + "seqpack reads summary format 2: rerun the job, or use seqpack 0.1's 'seqpack report' to draw it",
+        e.getMessage());
+    e = refused(json -> json.put("summary_format", 1L));
+    assertEquals("Cannot read summary " + SOURCE + ": summary_format is 1 (written by seqpack 0.1); this seqpack "
+        + "reads summary format 2: rerun the job, or use seqpack 0.1's 'seqpack report' to draw it", e.getMessage());
+    e = refused(json -> json.put("summary_format", 3L));
+    assertEquals("Cannot read summary " + SOURCE + ": summary_format is 3; this seqpack reads summary format 2: "
+        + "rerun the job, or use the 'seqpack report' of the seqpack version that wrote it", e.getMessage());
+    e = refused(json -> json.put("summary_format", "2"));
+    assertEquals("Cannot read summary " + SOURCE + ": summary_format is \"2\", expected the integer 2",
+        e.getMessage());
+    // checked first: a seqpack 0.1 summary fails on its format, not on the first key that differs
+    e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson("{\"input_rows\": 12}", SOURCE));
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + SOURCE + ": it has no summary_format"));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aValueOfTheWrongTypeIsNamedByItsPath() {
+    String cannot = "Cannot read summary " + SOURCE + ": ";
+    assertEquals(cannot + "buckets is \"five\", expected an array of objects",
+        refused(json -> json.put("buckets", "five")).getMessage());
+    assertEquals(cannot + "buckets[2].max_length is \"many\", expected an integer >= 0",
+        refused(json -> item(json, "buckets", 2).put("max_length", "many")).getMessage());
+    assertEquals(cannot + "buckets[2].rows is -1, expected an integer >= 0",
+        refused(json -> item(json, "buckets", 2).put("rows", -1L)).getMessage());
+    assertEquals(cannot + "buckets[1] is 7, expected a JSON object",
+        refused(json -> ((List<Object>) json.get("buckets")).set(1, 7L)).getMessage());
+    assertEquals(cannot + "length_histogram has 32 bin_edges for 32 counts; expected one more edge than counts",
+        refused(json -> ((List<?>) object(json.get("length_histogram")).get("bin_edges")).remove(0)).getMessage());
+    assertEquals(cannot + "score_histograms[1] has bin_edges that do not increase at index 3",
+        refused(json -> ((List<Object>) item(json, "score_histograms", 1).get("bin_edges")).set(3, 0.0))
+            .getMessage());
+    assertEquals(cannot + "score_histograms[0].counts[4] is 2.5, expected an integer >= 0",
+        refused(json -> ((List<Object>) item(json, "score_histograms", 0).get("counts")).set(4, 2.5)).getMessage());
+    assertEquals(cannot + "wall_seconds is null, expected a finite number",
+        refused(json -> json.put("wall_seconds", null)).getMessage());
+    assertEquals(cannot + "throughput[0].tokens is missing, expected an integer >= 0",
+        refused(json -> item(json, "throughput", 0).remove("tokens")).getMessage());
+    assertEquals(cannot + "rejects_by_reason.TOO_LONG is \"120\", expected an integer >= 0",
+        refused(json -> object(json.get("rejects_by_reason")).put("TOO_LONG", "120")).getMessage());
+    assertEquals(cannot + "run.new_files[1] is 5, expected a string",
+        refused(json -> ((List<Object>) object(json.get("run")).get("new_files")).set(1, 5L)).getMessage());
+    assertEquals(cannot + "settings.seq_col is 3, expected null or a string",
+        refused(json -> object(json.get("settings")).put("seq_col", 3L)).getMessage());
+    assertEquals(cannot + "settings.per_step is \"no\", expected true or false",
+        refused(json -> object(json.get("settings")).put("per_step", "no")).getMessage());
+    assertEquals(cannot + "run is [], expected an object",
+        refused(json -> json.put("run", List.of())).getMessage());
+    // the scoring keys come together: one without the others is a missing key, not a run that scored nothing
+    assertEquals(cannot + "model_hash is missing, expected a string",
+        refused(json -> json.remove("model_hash")).getMessage());
+    // JSON has no infinity, but a number literal can overflow to it
+    SeqpackException e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson(
+        ExampleSummary.build().toJson().replace("\"wall_seconds\": 93.418", "\"wall_seconds\": 1e400"), SOURCE));
+    assertEquals(cannot + "wall_seconds is Infinity, expected a finite number", e.getMessage());
+  }
+
+  @Test
+  void readNamesTheFileInEveryError() throws Exception {
+    Path file = tmp.resolve(RunSummary.FILE);
+    Files.writeString(file, ExampleSummary.build().toJson().replace("\"summary_format\": 2", "\"summary_format\": 7"));
+    SeqpackException e = assertThrows(SeqpackException.class, () -> RunSummary.read(file));
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + file + ": summary_format is 7; "), e.getMessage());
+    Files.writeString(file, ExampleSummary.build().toJson());
+    assertEquals(ExampleSummary.build(), RunSummary.read(file));
+  }
+
+  @Test
+  void theRecordHoldsItsInvariants() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new RunSummary.LengthHistogram(List.of(1L, 2L), List.of(5L, 6L)));
+    assertEquals("length histogram has 2 bin_edges for 2 counts; expected one more edge than counts",
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new RunSummary.ScoreHistogram(3, List.of(0.0, 0.5, 0.5), List.of(1L, 2L), 0, 0, 0));
+    assertEquals("score histogram of feature 3 has bin_edges that do not increase at index 2", e.getMessage());
+    // maps are sorted copies: the file lists reasons in a stable order whatever map the job passed
+    ExampleSummary b = ExampleSummary.builder();
+    b.rejectsByReason = new java.util.LinkedHashMap<>(Map.of("TOO_LONG", 1L, "EMPTY_SEQUENCE", 2L));
+    assertEquals(List.of("EMPTY_SEQUENCE", "TOO_LONG"), List.copyOf(b.summary().rejectsByReason().keySet()));
+  }
+}
