@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -200,6 +201,13 @@ public final class RunReport {
     if (scoring != null) {
       textRow(sb, "Engine time (s)", "engine_seconds", scoring.engineSeconds());
       textRow(sb, "Executors", "executors", scoring.executors());
+      for (int i = 0; i < scoring.executorMemory().size(); i++) {
+        RunSummary.ExecutorMemory m = scoring.executorMemory().get(i);
+        textRow(sb, "Peak memory " + m.executor(), "executor_memory[" + i + "]", String.format(Locale.ROOT,
+            "heap %s of %s MiB, resident %s MiB, native buffers %s MiB", mib(m.heapPeakBytes()),
+            mib(m.heapMaxBytes()), m.residentPeakBytes() == 0 ? "?" : mib(m.residentPeakBytes()),
+            mib(m.nativeBuffersBytes())));
+      }
     }
     if (run != null && !run.newFiles().isEmpty()) {
       textRow(sb, "New files", "run.new_files", run.newFiles());
@@ -210,6 +218,10 @@ public final class RunReport {
       }
     }
     sb.append("</table></div>\n");
+  }
+
+  private static String mib(long bytes) {
+    return Html.number(Math.round(bytes / 1048576.0));
   }
 
   private static void figure(StringBuilder sb, String caption, String note, String svg) {

@@ -131,7 +131,7 @@ public final class IncrementalScoreJob {
       mkdirs(hadoop, new Path(options.output()));
       JobSummary.writeSummary(hadoop, historyFile(options.output(), runId), summary);
       if (outcome != null) {
-        JobSummary.writeSummaryAndReport(hadoop, options.output(), summary);
+        JobSummary.writeSummaryAndReport(hadoop, options.output(), options.output(), summary);
       } else { // the report of the last run that scored stays
         JobSummary.writeSummary(hadoop, new Path(options.output(), RunSummary.FILE), summary);
       }

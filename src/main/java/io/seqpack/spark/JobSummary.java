@@ -81,7 +81,7 @@ final class JobSummary {
         options.maxRejectFraction(), options.skipCorruptFiles());
     RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
         round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
-        m.executors(), m.kernels(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
+        m.executors(), m.kernels(), m.executorMemory(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
         outcome.throughput().points());
     if (!files.skipped().isEmpty()) {
       LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", files.skipped().size(),
@@ -139,21 +139,23 @@ final class JobSummary {
 
   /**
    * Writes {@code <output>/_seqpack_summary.json}, then the HTML run report next to it when the output is on
-   * the local file system (a report that cannot be written is logged, it does not fail the job).
+   * the local file system (a report that cannot be written is logged, it does not fail the job). Messages name
+   * {@code shownAs}, the folder the files end up in (a batch run writes them into its staging folder first).
    */
-  static void writeSummaryAndReport(Configuration hadoop, String output, RunSummary summary) {
+  static void writeSummaryAndReport(Configuration hadoop, String output, String shownAs, RunSummary summary) {
     writeSummary(hadoop, new Path(output, RunSummary.FILE), summary);
     try {
       Path dir = new Path(output);
       FileSystem fs = dir.getFileSystem(hadoop);
       if (!"file".equals(fs.getUri().getScheme())) {
-        LOG.info("seqpack: output {} is not on the local file system; run 'seqpack report' where it is", output);
+        LOG.info("seqpack: output {} is not on the local file system; run 'seqpack report' where it is", shownAs);
         return;
       }
       java.nio.file.Path local = java.nio.file.Path.of(fs.makeQualified(dir).toUri());
-      LOG.info("seqpack: run report {}", io.seqpack.report.RunReport.write(local));
+      io.seqpack.report.RunReport.write(local);
+      LOG.info("seqpack: run report {}", new Path(shownAs, io.seqpack.report.RunReport.REPORT_FILE));
     } catch (Exception | LinkageError e) {
-      LOG.warn("seqpack: cannot write the HTML report in {}: {}", output, e.toString());
+      LOG.warn("seqpack: cannot write the HTML report in {}: {}", shownAs, e.toString());
     }
   }
 }

@@ -108,7 +108,7 @@ public final class ScoreJob {
       outcome = ScoringRun.score(spark, options, files, stagedPredictions, stagedRejects, start, options.input());
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       RunSummary summary = JobSummary.summary(null, spark, options, outcome, files, wallSeconds);
-      JobSummary.writeSummaryAndReport(hadoop, stagedPredictions.toString(), summary);
+      JobSummary.writeSummaryAndReport(hadoop, stagedPredictions.toString(), options.output(), summary);
       OutputCommit.publish(hadoop, stagedRejects, options.rejectsPath(), options.overwrite());
       OutputCommit.publish(hadoop, stagedPredictions, options.output(), options.overwrite());
       JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());

@@ -27,7 +27,7 @@ public final class ScoreMetrics implements Serializable {
   /** {@link SequenceModel#kernels()} of every task: which matrix product and gate kernels scored. */
   final CollectionAccumulator<String> kernels;
   /** What each executor JVM had used at its peak, sampled as each scoring task ends. */
-  final CollectionAccumulator<ExecutorMemory> memory;
+  final CollectionAccumulator<RunSummary.ExecutorMemory> memory;
   /** Run report: scored rows per length class ({@link ReportBins}). */
   final BinCounts lengths;
   /** Run report: [rows, tokens, batches, paddedSlots] per length class of the batch's longest row. */
@@ -99,9 +99,9 @@ public final class ScoreMetrics implements Serializable {
     return rowsScored.value();
   }
 
-  /** Peak memory per executor JVM that scored ({@link ExecutorMemory#peaks}). */
-  public java.util.List<ExecutorMemory> executorMemory() {
-    return ExecutorMemory.peaks(memory.value());
+  /** Peak memory per executor JVM that scored ({@link ExecutorMemoryProbe#peaks}). */
+  public java.util.List<RunSummary.ExecutorMemory> executorMemory() {
+    return ExecutorMemoryProbe.peaks(memory.value());
   }
 
   public long tokens() {

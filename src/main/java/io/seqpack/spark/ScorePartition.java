@@ -127,7 +127,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       if (!memorySampled) { // the partition is done: its peaks are in
         memorySampled = true;
-        metrics.memory.add(ExecutorMemory.sample(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid()));
+        metrics.memory.add(ExecutorMemoryProbe.sample(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid()));
       }
       return false;
     }

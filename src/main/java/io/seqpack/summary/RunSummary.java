@@ -136,16 +136,18 @@ public record RunSummary(
    * @param engineSeconds time inside the engine, summed over tasks
    * @param executors {@code executorId@pid} of the JVMs that scored, sorted
    * @param kernels the matrix product and gate kernels the tasks scored with, distinct
+   * @param executorMemory each executor JVM's peak memory, as its scoring tasks ended, in executor order
    * @param buckets the batches grouped by the length class of their longest row, non-empty classes only
    * @param scoreHistograms one per output feature, the first 32 features
    * @param throughput cumulative rows and tokens sampled on the driver, in time order
    */
   public record Scoring(String modelHash, double meanBatchFill, double tokensPerSecond, double engineSeconds,
-      List<String> executors, List<String> kernels, Settings settings, LengthHistogram lengthHistogram,
-      List<Bucket> buckets, List<ScoreHistogram> scoreHistograms, List<ThroughputPoint> throughput) {
+      List<String> executors, List<String> kernels, List<ExecutorMemory> executorMemory, Settings settings,
+      LengthHistogram lengthHistogram, List<Bucket> buckets, List<ScoreHistogram> scoreHistograms,
+      List<ThroughputPoint> throughput) {
     /** The file's keys of this part; a summary has all of them or none. */
     static final List<String> KEYS = List.of("model_hash", "mean_batch_fill", "tokens_per_second",
-        "engine_seconds", "executors", "kernels", "settings", "length_histogram", "buckets", "score_histograms",
+        "engine_seconds", "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms",
         "throughput");
 
     public Scoring {
@@ -154,6 +156,7 @@ public record RunSummary(
       Objects.requireNonNull(lengthHistogram, "lengthHistogram");
       executors = List.copyOf(executors);
       kernels = List.copyOf(kernels);
+      executorMemory = List.copyOf(executorMemory);
       buckets = List.copyOf(buckets);
       scoreHistograms = List.copyOf(scoreHistograms);
       throughput = List.copyOf(throughput);
@@ -162,7 +165,7 @@ public record RunSummary(
     static Scoring fromJson(JsonFields f) {
       return new Scoring(f.string("model_hash"), f.number("mean_batch_fill"), f.number("tokens_per_second"),
           f.number("engine_seconds"), f.strings("executors"), f.strings("kernels"),
-          Settings.fromJson(f.object("settings")), LengthHistogram.fromJson(f.object("length_histogram")),
+          objects(f, "executor_memory", ExecutorMemory::fromJson), Settings.fromJson(f.object("settings")), LengthHistogram.fromJson(f.object("length_histogram")),
           objects(f, "buckets", Bucket::fromJson), objects(f, "score_histograms", ScoreHistogram::fromJson),
           objects(f, "throughput", ThroughputPoint::fromJson));
     }
@@ -294,6 +297,45 @@ public record RunSummary(
     }
   }
 
+  /**
+   * The memory an executor JVM had used at its peak, read as each of its scoring tasks ended: what a job needs of
+   * {@code spark.executor.memory} and {@code spark.executor.memoryOverhead}.
+   *
+   * @param executor {@code executorId@pid}, as in {@code executors}
+   * @param heapPeakBytes the sum of the heap pools' peaks since the JVM started (an upper bound: the pools peak
+   *     at different times, and it counts garbage not yet collected)
+   * @param heapMaxBytes the heap's limit ({@code -Xmx}, {@code spark.executor.memory})
+   * @param residentPeakBytes the process's peak resident memory (Linux {@code VmHWM}: heap, native buffers, code,
+   *     thread stacks), 0 where the system does not say
+   * @param nativeBuffersBytes the native buffers JavaCPP had allocated (the engine's BLAS scratch and weights)
+   */
+  public record ExecutorMemory(String executor, long heapPeakBytes, long heapMaxBytes, long residentPeakBytes,
+      long nativeBuffersBytes) implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The larger of each figure (samples of one executor). */
+    public ExecutorMemory max(ExecutorMemory other) {
+      return new ExecutorMemory(executor, Math.max(heapPeakBytes, other.heapPeakBytes),
+          Math.max(heapMaxBytes, other.heapMaxBytes), Math.max(residentPeakBytes, other.residentPeakBytes),
+          Math.max(nativeBuffersBytes, other.nativeBuffersBytes));
+    }
+
+    Map<String, Object> toJson() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("executor", executor);
+      m.put("heap_peak_bytes", heapPeakBytes);
+      m.put("heap_max_bytes", heapMaxBytes);
+      m.put("resident_peak_bytes", residentPeakBytes);
+      m.put("native_buffers_bytes", nativeBuffersBytes);
+      return m;
+    }
+
+    static ExecutorMemory fromJson(JsonFields f) {
+      return new ExecutorMemory(f.string("executor"), f.count("heap_peak_bytes"), f.count("heap_max_bytes"),
+          f.count("resident_peak_bytes"), f.count("native_buffers_bytes"));
+    }
+  }
+
   /** Rows and tokens scored so far, {@code seconds} after the run started. */
   public record ThroughputPoint(double seconds, long rows, long tokens) {
     Map<String, Object> toJson() {
@@ -343,6 +385,7 @@ public record RunSummary(
       m.put("engine_seconds", scoring.engineSeconds());
       m.put("executors", scoring.executors());
       m.put("kernels", scoring.kernels());
+      m.put("executor_memory", scoring.executorMemory().stream().map(ExecutorMemory::toJson).toList());
       m.put("settings", scoring.settings().toJson());
       m.put("length_histogram", scoring.lengthHistogram().toJson());
       m.put("buckets", scoring.buckets().stream().map(Bucket::toJson).toList());

@@ -218,6 +218,24 @@ class ClusterIT {
     System.out.println("ClusterIT: executors that scored rows: " + executorsField + "; driver pid " + driverPid
         + ", test JVM pid " + ProcessHandle.current().pid());
     assertTrue(executorIds.size() >= 2, "at least 2 executor ids scored rows: " + executorsField);
+    // Each of them reported its peak memory: a heap within the executor's 768m, the process larger than that
+    // peak heap's committed part, and the engine's native buffers.
+    List<?> memory = (List<?>) summary.get("executor_memory");
+    Set<String> measured = new TreeSet<>();
+    for (Object o : memory) {
+      Map<?, ?> m = (Map<?, ?>) o;
+      measured.add(String.valueOf(m.get("executor")));
+      long heapPeak = ((Number) m.get("heap_peak_bytes")).longValue();
+      long heapMax = ((Number) m.get("heap_max_bytes")).longValue();
+      long resident = ((Number) m.get("resident_peak_bytes")).longValue();
+      long nativeBuffers = ((Number) m.get("native_buffers_bytes")).longValue();
+      assertTrue(heapMax > 512L << 20 && heapMax <= 768L << 20, "heap limit of " + m);
+      assertTrue(heapPeak > 16L << 20, "peak heap of " + m);
+      assertTrue(resident > 128L << 20, "peak resident memory of " + m);
+      assertTrue(nativeBuffers > 0, "native buffers of " + m);
+    }
+    assertEquals(new TreeSet<>((List<?>) executorsField).toString(), measured.toString(),
+        "executor_memory has one entry per executor that scored");
     assertTrue(executorPids.size() >= 2, "at least 2 executor JVMs scored rows: " + executorsField);
     assertFalse(executorIds.contains("driver"), "no scoring on the driver: " + executorsField);
     assertFalse(executorPids.contains(ProcessHandle.current().pid()), "no scoring in the test JVM: " + executorsField);

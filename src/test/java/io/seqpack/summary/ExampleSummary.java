@@ -44,6 +44,9 @@ public final class ExampleSummary {
   public double engineSeconds = 151.207;
   public List<String> executors = List.of("0@4121", "1@4133");
   public List<String> kernels = List.of("gemm openblas SkylakeX, gates vector-api (16 floats)");
+  public List<RunSummary.ExecutorMemory> executorMemory = List.of(
+      new RunSummary.ExecutorMemory("0@4121", 703_594_496L, 1_073_741_824L, 1_193_279_488L, 45_088_768L),
+      new RunSummary.ExecutorMemory("1@4133", 812_646_400L, 1_073_741_824L, 1_216_348_160L, 45_088_768L));
   public RunSummary.Settings settings = new RunSummary.Settings("id", "tokens", Map.of(), List.of("customer", "day"),
       List.of(), false, false, 256, 16384, 1024, "spark://spark-master:7077", 0.01, false);
   public RunSummary.LengthHistogram lengthHistogram;
@@ -80,7 +83,7 @@ public final class ExampleSummary {
   /** The summary of these fields. */
   public RunSummary summary() {
     RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, meanBatchFill, tokensPerSecond,
-        engineSeconds, executors, kernels, settings, lengthHistogram, buckets, scoreHistograms, throughput) : null;
+        engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput) : null;
     return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
         scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring);
   }
