@@ -41,7 +41,7 @@ public final class Gemm {
 
   static {
     if (BLAS) {
-      OpenBlasCore.warnIfGeneric(CORE);
+      OpenBlasCore.warnIfSlow(CORE);
     }
   }
 

@@ -111,6 +111,19 @@ public final class OpenBlasCore {
     return cpu.hasAvx2() && PRE_AVX2_CORES.contains(core.toLowerCase(Locale.ROOT));
   }
 
+  /** Cores whose SGEMM kernels stop at AVX2 (OpenBLAS's Zen cores use the Haswell kernels). */
+  private static final Set<String> AVX2_CORES = Set.of("haswell", "zen", "skylake");
+
+  /**
+   * Whether {@code core} leaves AVX-512 unused on a CPU that has it: the AVX2 kernels (an {@code
+   * OPENBLAS_CORETYPE=Haswell} set for other software, or OpenBLAS's own choice on an AMD Zen 4/5) ran SGEMM at
+   * 106 GFLOP/s where SkylakeX's ran at 198 on an AVX-512 AMD EPYC (docs/performance.md).
+   */
+  public static boolean leavesAvx512Unused(String core, CpuInfo cpu) {
+    String c = core.toLowerCase(Locale.ROOT);
+    return cpu.hasAvx512() && (AVX2_CORES.contains(c) || PRE_AVX2_CORES.contains(c));
+  }
+
   /** How the core was chosen: by the user's environment, by seqpack, or left to OpenBLAS's own detection. */
   private static volatile String choice = "not prepared";
 
@@ -154,13 +167,20 @@ public final class OpenBlasCore {
     }
   }
 
-  /** Logs one warning line when the loaded core is a generic one on a CPU with AVX2 or AVX-512. */
-  static void warnIfGeneric(String core) {
+  /**
+   * Logs one warning line when the loaded core is slower than the CPU allows: a generic one on a CPU with AVX2 or
+   * AVX-512, or an AVX2 one on a CPU with AVX-512.
+   */
+  static void warnIfSlow(String core) {
     CpuInfo cpu = CpuInfo.current();
     if (isGenericFor(core, cpu)) {
       LOG.warning("OpenBLAS runs its generic " + core + " kernels on " + cpu.describe() + " (" + choice
           + "); matrix products are several times slower than they could be. Set " + ENV
           + "=" + coreFor(cpu).orElse("Haswell") + " in the environment of every driver and executor.");
+    } else if (leavesAvx512Unused(core, cpu)) {
+      LOG.warning("OpenBLAS runs its AVX2 " + core + " kernels on " + cpu.describe() + " (" + choice
+          + "), which has AVX-512; its SkylakeX kernels multiply up to 1.9x faster. Unset " + ENV + " or set "
+          + ENV + "=SkylakeX in the environment of every driver and executor.");
     }
   }
 

@@ -63,6 +63,11 @@ class OpenBlasCoreTest {
     assertFalse(OpenBlasCore.isGenericFor("SkylakeX", CpuInfo.parse(EMERALD_RAPIDS)));
     assertFalse(OpenBlasCore.isGenericFor("Haswell", CpuInfo.parse(EPYC_AVX2)));
     assertFalse(OpenBlasCore.isGenericFor("Prescott", CpuInfo.parse(OLD_XEON)), "nothing better exists there");
+    // AVX2 kernels on an AVX-512 CPU (an OPENBLAS_CORETYPE=Haswell meant for other software; Zen 4/5) are slow too
+    assertTrue(OpenBlasCore.leavesAvx512Unused("Haswell", CpuInfo.parse(EMERALD_RAPIDS)));
+    assertTrue(OpenBlasCore.leavesAvx512Unused("Zen", CpuInfo.parse(EMERALD_RAPIDS)));
+    assertFalse(OpenBlasCore.leavesAvx512Unused("SkylakeX", CpuInfo.parse(EMERALD_RAPIDS)));
+    assertFalse(OpenBlasCore.leavesAvx512Unused("Haswell", CpuInfo.parse(EPYC_AVX2)), "no AVX-512 there");
   }
 
   /** The point of the class: on the machine the tests run on, OpenBLAS is not on a generic fallback core. */
@@ -75,6 +80,7 @@ class OpenBlasCoreTest {
         + OpenBlasCore.choice() + ")");
     assertFalse(OpenBlasCore.isGenericFor(core, cpu), "OpenBLAS core " + core + " on " + cpu.describe());
     if (System.getenv(OpenBlasCore.ENV) == null) {
+      assertFalse(OpenBlasCore.leavesAvx512Unused(core, cpu), "OpenBLAS core " + core + " on " + cpu.describe());
       assertEquals(OpenBlasCore.coreFor(cpu).orElse(core).toLowerCase(), core.toLowerCase(),
           "the core seqpack asked for is the one OpenBLAS loaded");
     }
