@@ -112,7 +112,7 @@ public final class OpenBlasCore {
   }
 
   /** Cores whose SGEMM kernels stop at AVX2 (OpenBLAS's Zen cores use the Haswell kernels). */
-  private static final Set<String> AVX2_CORES = Set.of("haswell", "zen", "skylake");
+  private static final Set<String> AVX2_CORES = Set.of("haswell", "zen");
 
   /**
    * Whether {@code core} leaves AVX-512 unused on a CPU that has it: the AVX2 kernels (an {@code

@@ -1,5 +1,6 @@
 package io.seqpack.spark;
 
+import io.seqpack.summary.RunSummary;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -10,7 +11,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import io.seqpack.summary.RunSummary;
 import org.bytedeco.javacpp.Pointer;
 
 /** Reads this JVM's peak memory for the summary's {@code executor_memory} ({@link RunSummary.ExecutorMemory}). */

@@ -100,7 +100,7 @@ public final class ScoreMetrics implements Serializable {
   }
 
   /** Peak memory per executor JVM that scored ({@link ExecutorMemoryProbe#peaks}). */
-  public java.util.List<RunSummary.ExecutorMemory> executorMemory() {
+  public List<RunSummary.ExecutorMemory> executorMemory() {
     return ExecutorMemoryProbe.peaks(memory.value());
   }
 

@@ -36,14 +36,15 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
     SequenceModel engine = ExecutorModelCache.get(model, settings);
-    metrics.executors.add(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid());
+    String executor = SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid();
+    metrics.executors.add(executor);
     metrics.kernels.add(SequenceModel.kernels());
     Iterator<RowCodec.Decoded> decoded = new DecodedRows(input);
     // refused rows kept in the output ride along in the batches (length 1, never scored), so the window
     // bounds them too
     LengthBucketer<RowCodec.Decoded> batches = new LengthBucketer<>(decoded,
         d -> d instanceof RowCodec.Valid v ? v.length() : 1, settings.plan());
-    return new ScoredRows(engine, batches);
+    return new ScoredRows(engine, batches, executor);
   }
 
   /** Decodes rows; passes on the valid ones, and the refused ones when they are kept in the output. */
@@ -109,10 +110,12 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private final Iterator<List<RowCodec.Decoded>> batches;
     private List<Row> current = List.of();
     private int position;
+    private final String executor;
     private boolean memorySampled;
 
-    ScoredRows(SequenceModel engine, Iterator<List<RowCodec.Decoded>> batches) {
+    ScoredRows(SequenceModel engine, Iterator<List<RowCodec.Decoded>> batches, String executor) {
       this.engine = engine;
+      this.executor = executor;
       this.batches = batches;
     }
 
@@ -127,7 +130,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       if (!memorySampled) { // the partition is done: its peaks are in
         memorySampled = true;
-        metrics.memory.add(ExecutorMemoryProbe.sample(SparkEnv.get().executorId() + "@" + ProcessHandle.current().pid()));
+        metrics.memory.add(ExecutorMemoryProbe.sample(executor));
       }
       return false;
     }
