@@ -8,7 +8,8 @@ import java.util.logging.Logger;
  * time step costs one pass over the gates instead of a sum pass plus in-place nonlinearity passes.
  *
  * <p>Two implementations with the same arithmetic, operation for operation (adds and multiplies unfused, the
- * same grouping, {@link FastMath}'s tanh), so they give identical bits:
+ * same grouping, {@link FastMath}'s tanh, fused multiply-adds in its polynomials on both or on neither), so they
+ * give identical bits:
  * <ul>
  *   <li>{@link SimdGateMath}: the JDK's Vector API ({@code jdk.incubator.vector}), used when the JVM was started
  *       with {@code --add-modules=jdk.incubator.vector} (Spark 4 adds it to every driver and executor; {@code
@@ -43,9 +44,9 @@ final class GateMath {
     }
   }
 
-  /** {@code "vector-api (N floats)"} or {@code "scalar"}: how the gate math runs. */
+  /** {@code "vector-api (N floats[, fma])"} or {@code "scalar[ (fma)]"}: how the gate math runs. */
   static String backend() {
-    return SIMD ? SimdGateMath.describe() : "scalar";
+    return SIMD ? SimdGateMath.describe() : FastMath.FUSED ? "scalar (fma)" : "scalar";
   }
 
   /** How many rows ahead a cell touches the next rows' input projection ({@link #touch}). */

@@ -14,7 +14,7 @@ final class SimdGateMath {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
   static String describe() {
-    return "vector-api (" + S.length() + " floats)";
+    return "vector-api (" + S.length() + " floats" + (FastMath.FUSED ? ", fma" : "") + ")";
   }
 
   /** One vector's worth through every kernel, compared with the scalar formulas. */
@@ -39,9 +39,19 @@ final class SimdGateMath {
   private static FloatVector tanh(FloatVector v) {
     FloatVector x = v.min(FastMath.CLAMP).max(-FastMath.CLAMP);
     FloatVector x2 = x.mul(x);
-    FloatVector p = x2.mul(FastMath.A13).add(FastMath.A11).mul(x2).add(FastMath.A9).mul(x2).add(FastMath.A7)
-        .mul(x2).add(FastMath.A5).mul(x2).add(FastMath.A3).mul(x2).add(FastMath.A1).mul(x);
-    FloatVector q = x2.mul(FastMath.B6).add(FastMath.B4).mul(x2).add(FastMath.B2).mul(x2).add(FastMath.B0);
+    FloatVector p;
+    FloatVector q;
+    if (FastMath.FUSED) { // the same operations as FastMath's scalar form, lane for lane
+      p = x2.fma(FastMath.A13, FastMath.A11).fma(x2, FloatVector.broadcast(S, FastMath.A9))
+          .fma(x2, FloatVector.broadcast(S, FastMath.A7)).fma(x2, FloatVector.broadcast(S, FastMath.A5))
+          .fma(x2, FloatVector.broadcast(S, FastMath.A3)).fma(x2, FloatVector.broadcast(S, FastMath.A1)).mul(x);
+      q = x2.fma(FastMath.B6, FastMath.B4).fma(x2, FloatVector.broadcast(S, FastMath.B2))
+          .fma(x2, FloatVector.broadcast(S, FastMath.B0));
+    } else {
+      p = x2.mul(FastMath.A13).add(FastMath.A11).mul(x2).add(FastMath.A9).mul(x2).add(FastMath.A7)
+          .mul(x2).add(FastMath.A5).mul(x2).add(FastMath.A3).mul(x2).add(FastMath.A1).mul(x);
+      q = x2.mul(FastMath.B6).add(FastMath.B4).mul(x2).add(FastMath.B2).mul(x2).add(FastMath.B0);
+    }
     return p.div(q);
   }
 
