@@ -285,7 +285,7 @@ public final class SequenceModel {
   }
 
   /**
-   * The kernels this JVM scores with, e.g. {@code "gemm openblas SkylakeX, gates vector-api (16 floats)"}: {@link
+   * The kernels this JVM scores with, e.g. {@code "gemm openblas SkylakeX, gates vector-api (16 floats, fma)"}: {@link
    * Gemm}'s backend with its OpenBLAS core and {@link GateMath}'s.
    */
   public static String kernels() {

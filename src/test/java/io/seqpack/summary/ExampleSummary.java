@@ -43,7 +43,7 @@ public final class ExampleSummary {
   public double tokensPerSecond;
   public double engineSeconds = 151.207;
   public List<String> executors = List.of("0@4121", "1@4133");
-  public List<String> kernels = List.of("gemm openblas SkylakeX, gates vector-api (16 floats)");
+  public List<String> kernels = List.of("gemm openblas SkylakeX, gates vector-api (16 floats, fma)");
   public List<RunSummary.ExecutorMemory> executorMemory = List.of(
       new RunSummary.ExecutorMemory("0@4121", 703_594_496L, 1_073_741_824L, 1_193_279_488L, 45_088_768L),
       new RunSummary.ExecutorMemory("1@4133", 812_646_400L, 1_073_741_824L, 1_216_348_160L, 45_088_768L));
