@@ -11,15 +11,15 @@ package io.seqpack.nn;
  * Math.tanh}. {@code sigmoid(x) = 0.5·tanh(0.5·x) + 0.5}, so one kernel serves every gate.
  *
  * <p>On a CPU with FMA ({@link #FUSED}) the polynomials run as fused multiply-adds, here and in {@link
- * SimdGateMath} alike, so both paths keep giving the same bits: half the instructions, and LSTM scoring about 10%
- * faster (A/B on an AMD EPYC, {@code docs/performance.md}). Without FMA, {@link Math#fma} is a slow software
+ * SimdGateMath} alike, so both paths keep giving the same bits: half the polynomials' instructions, and LSTM scoring
+ * 13–17% faster (A/B on an AMD EPYC Zen 4, {@code docs/performance.md}). Without FMA, {@link Math#fma} is a slow software
  * routine, so the polynomials keep separate multiplies and adds.
  */
 public final class FastMath {
   private FastMath() {}
 
   /** Whether the polynomials use fused multiply-adds: the CPU has FMA (see the class comment). */
-  static final boolean FUSED = OpenBlasCore.CpuInfo.current().flags().contains("fma");
+  static final boolean FUSED = OpenBlasCore.CpuInfo.current().hasFma();
 
   static final float CLAMP = 9f;
   // numerator (odd polynomial, coefficients of x^1..x^13)

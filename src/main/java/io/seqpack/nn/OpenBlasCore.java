@@ -44,7 +44,12 @@ public final class OpenBlasCore {
     }
 
     public boolean hasAvx2() {
-      return flags.containsAll(List.of("avx2", "fma"));
+      return flags.contains("avx2") && hasFma();
+    }
+
+    /** Fused multiply-add ({@code fma}, FMA3): {@link FastMath}'s polynomials use it where it exists. */
+    public boolean hasFma() {
+      return flags.contains("fma");
     }
 
     /** {@code "Intel(R) Xeon(R) Processor (family 6, model 207; avx512)"}. */
@@ -82,12 +87,23 @@ public final class OpenBlasCore {
       return new CpuInfo(name, vendor, family, model, flags);
     }
 
-    /** This machine's CPU, or an empty description where {@code /proc/cpuinfo} cannot be read. */
+    /**
+     * This machine's CPU, or an empty description where {@code /proc/cpuinfo} cannot be read; read once per JVM
+     * (the core choice, FastMath, the warning and the kernels line all ask).
+     */
     public static CpuInfo current() {
-      try {
-        return parse(Files.readString(Path.of("/proc/cpuinfo")));
-      } catch (IOException | RuntimeException e) {
-        return new CpuInfo(System.getProperty("os.arch"), "unknown", "?", "?", Set.of());
+      return Current.CPU;
+    }
+
+    private static final class Current {
+      static final CpuInfo CPU = read();
+
+      private static CpuInfo read() {
+        try {
+          return parse(Files.readString(Path.of("/proc/cpuinfo")));
+        } catch (IOException | RuntimeException e) {
+          return new CpuInfo(System.getProperty("os.arch"), "unknown", "?", "?", Set.of());
+        }
       }
     }
   }

@@ -64,6 +64,8 @@ class OpenBlasCoreTest {
     assertFalse(OpenBlasCore.isGenericFor("Haswell", CpuInfo.parse(EPYC_AVX2)));
     assertFalse(OpenBlasCore.isGenericFor("Prescott", CpuInfo.parse(OLD_XEON)), "nothing better exists there");
     // AVX2 kernels on an AVX-512 CPU (an OPENBLAS_CORETYPE=Haswell meant for other software; Zen 4/5) are slow too
+    assertTrue(CpuInfo.parse(EPYC_AVX2).hasFma());
+    assertFalse(CpuInfo.parse(OLD_XEON).hasFma(), "no FMA before Haswell: FastMath keeps mul + add there");
     assertTrue(OpenBlasCore.leavesAvx512Unused("Haswell", CpuInfo.parse(EMERALD_RAPIDS)));
     assertTrue(OpenBlasCore.leavesAvx512Unused("Zen", CpuInfo.parse(EMERALD_RAPIDS)));
     assertFalse(OpenBlasCore.leavesAvx512Unused("SkylakeX", CpuInfo.parse(EMERALD_RAPIDS)));
