@@ -11,7 +11,7 @@ Usage (run from the repository root with Debian's python3-torch):
 
     # seqpack-model/2: YOUR OWN nn.Module class, its state_dict and a SPEC naming its submodules:
     /usr/bin/python3 scripts/export_pytorch.py --module FILE.py:CLASS [--init-args JSON] --state-dict FILE.pt \
-        --spec SPEC.json --out DIR [--dtype F32|F16|BF16|F64] [--verify]
+        --spec SPEC.json --out DIR [--dtype F32|F16|BF16|F64] [--activation [HEAD=]ACT] [--no-verify]
 
 SPEC.json (module paths as in named_modules(); `embs.1` is index 1 of a ModuleList/Sequential):
 
@@ -24,9 +24,12 @@ SPEC.json (module paths as in named_modules(); `embs.1` is index 1 of a ModuleLi
 
 Optional: static [], h0/c0 null, pooling ["last"], activation "none", norm null, join "after_pooling". Sizes,
 eps, modes, shapes are read from the modules. Anything that cannot be exported exactly is refused with one line
-`export_pytorch: error: <message>` on stderr and exit status 2 (ExportError in the API). --verify rebuilds the
-reference forward pass (seqpack_torch.GraphReference) from the written files and from the module's weights and
-compares them on seeded random ragged batches. The model.json format is described in golden/FORMAT.md.
+`export_pytorch: error: <message>` on stderr and exit status 2 (ExportError in the API). Every --module export is checked
+against the module's own forward on seeded random ragged batches (forward_check.py): when the written files
+disagree with it by more than 1e-5 nothing is written and the error names the part of the spec that would agree
+(--verify is accepted and is what every export does; --no-verify skips the check and marks the model as not
+verified; --activation names a sigmoid/softmax/log_softmax the caller applies after forward). The model.json
+format is described in golden/FORMAT.md.
 
 As a library:
 
@@ -46,14 +49,17 @@ import argparse
 import inspect
 import json
 import os
+import shutil
 import struct
 import sys
+import tempfile
 import warnings
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forward_check  # noqa: E402
 import seqpack_torch  # noqa: E402
 
 DTYPES = ("F32", "F64", "F16", "BF16")
@@ -534,20 +540,50 @@ def build_graph(module, spec):
     return mj, col.tensors
 
 
-def export_module(module, spec_dict, out_dir, dtype="F32"):
+def export_module(module, spec_dict, out_dir, dtype="F32", verify=True, post_activations=None, log=None):
     """Export a user's nn.Module described by spec_dict (module paths; see the module docstring) to
     out_dir/model.json (seqpack-model/2) + out_dir/model.safetensors (only the referenced tensors, by their
     state-dict names, stored as dtype). Returns the model.json dict. Raises ExportError if it cannot be exported
-    exactly. The module is read as in eval mode (BatchNorm running stats, dropout off); it is not modified."""
+    exactly. The module is read as in eval mode (BatchNorm running stats, dropout off); it is not modified.
+
+    Unless verify is False, the written files are checked against the module's own forward first
+    (forward_check.check_forward; post_activations: {head: activation the caller applies after forward}): when
+    they disagree, or forward cannot be called, ExportError says why and nothing is written to out_dir. The
+    model.json's "export" block records whether it was verified; log (a print-like function), if given, gets
+    one line with the measured difference."""
     if dtype not in DTYPES:
         _fail("unsupported dtype %r (use one of %s)" % (dtype, ", ".join(DTYPES)))
     mj, tensors = build_graph(module, spec_dict)
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:
-        json.dump(mj, f, indent=2)
-        f.write("\n")
-    write_safetensors(tensors, os.path.join(out_dir, "model.safetensors"), dtype=dtype)
-    return mj
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".seqpack-export-", dir=parent)
+    try:
+        write_safetensors(tensors, os.path.join(staging, "model.safetensors"), dtype=dtype)
+        if verify:
+            written = read_safetensors(os.path.join(staging, "model.safetensors"))[0]
+            exact = dtype in ("F32", "F64")
+            try:
+                verification = forward_check.check_forward(module, mj, written if exact else tensors,
+                                                           post_activations)
+            except forward_check.ForwardCheckError as e:
+                _fail("cannot export: %s" % e)
+            record = verification.record()
+            if log is not None:
+                log(verification.summary())
+            if not exact:
+                record["rounding_max_abs_diff"] = forward_check.rounding_difference(mj, tensors, written)
+            mj_out = dict(mj, export=record)
+        else:
+            mj_out = dict(mj, export=forward_check.unverified_record())
+        with open(os.path.join(staging, "model.json"), "w", encoding="utf-8") as f:
+            json.dump(mj_out, f, indent=2)
+            f.write("\n")
+        os.makedirs(out_dir, exist_ok=True)
+        for fn in ("model.safetensors", "model.json"):
+            os.replace(os.path.join(staging, fn), os.path.join(out_dir, fn))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return mj_out
 
 
 def read_safetensors(path):
@@ -584,64 +620,6 @@ def read_model_dir(model_dir):
         mj = json.load(f)
     tensors, _ = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     return mj, tensors
-
-
-def random_batch(mj, rng, lengths):
-    """A random ragged batch for a seqpack-model/2 dict (GraphReference.forward layout)."""
-    batch = {"inputs": {}, "static": {}}
-    for inp in mj["inputs"]:
-        if inp["kind"] == "tokens":
-            batch["inputs"][inp["name"]] = [torch.from_numpy(rng.randint(0, inp["vocab_size"], size=n).astype(np.int64))
-                                            for n in lengths]
-        else:
-            batch["inputs"][inp["name"]] = [torch.from_numpy(rng.standard_normal((n, inp["size"])).astype(np.float32))
-                                            for n in lengths]
-    for s in mj["static"]:
-        batch["static"][s["name"]] = torch.from_numpy(rng.standard_normal((len(lengths), s["size"])).astype(np.float32))
-    return batch
-
-
-def max_abs_diff(a, b):
-    """Max |a - b| over two GraphReference results (all outputs)."""
-    pairs = [(a["rnn_output"], b["rnn_output"]), (a["h_n"], b["h_n"]), (a["embedding"], b["embedding"])]
-    if a["c_n"] is not None:
-        pairs.append((a["c_n"], b["c_n"]))
-    pairs += [(a["heads"][k], b["heads"][k]) for k in a["heads"]]
-    if a["step_scores"] is not None:
-        pairs += list(zip(a["step_scores"], b["step_scores"]))
-    err = 0.0
-    for x, y in pairs:
-        if x.shape != y.shape:
-            return float("inf")
-        if x.numel():
-            err = max(err, float((x.double() - y.double()).abs().max()))
-    return err
-
-
-VERIFY_BATCHES = ([1], [1, 1, 1], [3, 1, 7, 4, 7, 2], [12, 5, 1, 9, 5, 5, 16, 2, 1])
-
-
-def verify_export(module, spec, out_dir, seed=0):
-    """(max abs error, rows): the reference implementation (seqpack_torch.GraphReference) built from the files
-    written to out_dir (read back with read_model_dir) vs built from the live module's weights, on seeded random
-    ragged batches (lengths 1..16, batches of 1 to 9 rows, ties). 0.0 at F32/F64; the rounding effect at F16/BF16."""
-    mj, tensors = build_graph(module, spec)
-    mj_w, tensors_w = read_model_dir(out_dir)
-    if mj_w != mj:
-        raise ExportError("verify: %s/model.json differs from the module's graph" % out_dir)
-    ref_w = seqpack_torch.GraphReference(mj_w, tensors_w)
-    ref_m = seqpack_torch.GraphReference(mj, tensors)
-    rng = np.random.RandomState(seed)
-    err, rows = 0.0, 0
-    with torch.no_grad():
-        for lengths in VERIFY_BATCHES:
-            batch = random_batch(mj, rng, lengths)
-            err = max(err, max_abs_diff(ref_w(batch), ref_m(batch)))
-            rows += len(lengths)
-    # TODO(java-verify): once the Java engine reads seqpack-model/2 (scripts/seqpack gains a way to score a
-    # model directory on a given batch and print the outputs), also run it on these batches and compare its
-    # outputs with ref_w's here. Not wired yet: the Java side is not ready, so nothing is compared against it.
-    return err, rows
 
 
 def load_module_class(spec_text):
@@ -694,26 +672,50 @@ def load_user_module(module_arg, init_args, state_dict_path):
     return model.eval()
 
 
+def parse_activations(values, heads=None):
+    """--activation values ("sigmoid", or "HEAD=softmax" for one of several heads) -> {head or None: activation}."""
+    out = {}
+    for v in values or []:
+        head, sep, act = v.rpartition("=")
+        if act not in forward_check.POST_ACTIVATIONS:
+            _fail("--activation %s: the activation must be one of %s" % (v, ", ".join(forward_check.POST_ACTIVATIONS)))
+        key = head if sep else None
+        if key in out:
+            _fail("--activation given twice for %s" % ("head '%s'" % key if key else "the head"))
+        out[key] = act
+    return out
+
+
+def _resolve_activations(parsed, mj_heads):
+    """{None: act} means the only head; refuse it when the model has several."""
+    if None in parsed:
+        if len(mj_heads) != 1:
+            _fail("--activation %s: the model has %d heads (%s); say which, as HEAD=%s"
+                  % (parsed[None], len(mj_heads), ", ".join(h["name"] for h in mj_heads), parsed[None]))
+        parsed = dict(parsed)
+        parsed[mj_heads[0]["name"]] = parsed.pop(None)
+    return parsed
+
+
 def main_module(args):
-    """--module FILE.py:CLASS --state-dict FILE.pt --spec SPEC.json --out DIR [--verify]"""
+    """--module FILE.py:CLASS --state-dict FILE.pt --spec SPEC.json --out DIR [--no-verify] [--activation ...]"""
     model = load_user_module(args.module, args.init_args, args.state_dict)
     try:
         with open(args.spec, encoding="utf-8") as f:
             spec = json.load(f)
     except (OSError, ValueError) as e:
         _fail("--spec %s: %s" % (args.spec, e))
+    activations = parse_activations(args.activation)
     with torch.no_grad():
-        export_module(model, spec, args.out, args.dtype)
-        print("wrote %s/model.json (%s) and %s/model.safetensors (%s)"
-              % (args.out, seqpack_torch.FORMAT2, args.out, args.dtype))
-        if args.verify:
-            err, rows = verify_export(model, spec, args.out)
-            print("verify: max abs error %.3g over %d rows (PyTorch reference from the written files vs the "
-                  "module's weights)" % (err, rows))
-            if args.dtype in ("F32", "F64") and err != 0.0:
-                print("export_pytorch: verify failed: the written files do not reproduce the module's weights "
-                      "exactly at %s" % args.dtype, file=sys.stderr)
-                return 1
+        heads = build_graph(model, spec)[0]["heads"]
+        mj = export_module(model, spec, args.out, args.dtype, verify=not args.no_verify,
+                           post_activations=_resolve_activations(activations, heads), log=print)
+    print("wrote %s/model.json (%s) and %s/model.safetensors (%s)%s"
+          % (args.out, seqpack_torch.FORMAT2, args.out, args.dtype,
+             "" if mj["export"]["verified"] else "; NOT verified against forward (--no-verify)"))
+    if "rounding_max_abs_diff" in mj["export"]:
+        print("stored as %s: scores move by up to %.3g from the float32 model"
+              % (args.dtype, mj["export"]["rounding_max_abs_diff"]))
     return 0
 
 
@@ -730,8 +732,14 @@ def main(argv=None):
                                                              "needs --state-dict and --spec)")
     p.add_argument("--init-args", metavar="JSON", help="keyword arguments for CLASS, a JSON object (default none)")
     p.add_argument("--spec", metavar="SPEC.json", help="which submodules are the inputs, rnn, pooling and heads")
-    p.add_argument("--verify", action="store_true", help="with --module: check that the written files reproduce "
-                                                         "the module's weights through the reference forward pass")
+    p.add_argument("--verify", action="store_true", help="accepted for old scripts: every --module export is "
+                                                         "checked against the module's own forward")
+    p.add_argument("--no-verify", action="store_true", help="with --module: do not call forward (for a forward that "
+                                                            "cannot take padded inputs and lengths); the model is "
+                                                            "marked as not verified")
+    p.add_argument("--activation", action="append", metavar="[HEAD=]ACT",
+                   help="an activation (sigmoid, softmax, log_softmax) your code applies after forward; repeat "
+                        "for several heads")
     p.add_argument("--out", required=True, metavar="DIR", help="output model directory")
     p.add_argument("--dtype", default="F32", choices=DTYPES, help="safetensors dtype (default F32)")
     args = p.parse_args(argv)
@@ -740,14 +748,16 @@ def main(argv=None):
             p.error("--module, --spec and --state-dict go together")
         if args.config is not None:
             p.error("--config is for seqpack-model/1 exports; with --module use --spec")
+        if args.verify and args.no_verify:
+            p.error("--verify and --no-verify contradict each other")
         torch.set_num_threads(1)
         try:
             return main_module(args)
         except ExportError as e:
             print("export_pytorch: error: %s" % e, file=sys.stderr)
             return 2
-    if args.init_args is not None or args.verify:
-        p.error("--init-args and --verify need --module")
+    if args.init_args is not None or args.verify or args.no_verify or args.activation:
+        p.error("--init-args, --verify, --no-verify and --activation need --module")
     if args.demo_tutorial:
         model, config = demo_tutorial_model()
         export_model(model, config, args.out, args.dtype)

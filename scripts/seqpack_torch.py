@@ -245,8 +245,12 @@ def validate_graph(mj):
         need(isinstance(n["module"], str), "%s.module string" % where)
         need(_is_num(n["eps"]) and n["eps"] > 0 and isinstance(n["affine"], bool), "%s eps > 0, affine bool" % where)
 
-    keys(mj, {"format", "inputs", "static", "rnn", "pooling", "heads"}, "model")
+    keys(mj, {"format", "inputs", "static", "rnn", "pooling", "heads"} | ({"export"} if "export" in mj else set()),
+         "model")
     need(mj["format"] == FORMAT2, "format must be %r" % FORMAT2)
+    if "export" in mj:
+        need(isinstance(mj["export"], dict) and isinstance(mj["export"].get("verified"), bool),
+             "export must be an object with a boolean 'verified'")
     need(isinstance(mj["inputs"], list) and mj["inputs"], "inputs must be a non-empty list")
     names = []
     for i, inp in enumerate(mj["inputs"]):

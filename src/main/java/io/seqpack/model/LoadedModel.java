@@ -7,11 +7,13 @@ import java.util.Map;
  * two files' bytes, which identifies the model in summaries and executor caches.
  *
  * @param spec the version-1 {@code model.json} the graph was read from, or null for a version-2 file
+ * @param verification whether the exporter checked the files against the module's own forward
  */
-public record LoadedModel(ModelGraph graph, ModelSpec spec, Map<String, Tensor> tensors, String contentHash) {
+public record LoadedModel(ModelGraph graph, ModelSpec spec, Map<String, Tensor> tensors, String contentHash,
+    Verification verification) {
   /** A model built from a version-1 spec (tests and tools that make models by hand). */
   public LoadedModel(ModelSpec spec, Map<String, Tensor> tensors, String contentHash) {
-    this(spec.toGraph(), spec, tensors, contentHash);
+    this(spec.toGraph(), spec, tensors, contentHash, Verification.UNKNOWN);
   }
 
   public Tensor tensor(String name) {

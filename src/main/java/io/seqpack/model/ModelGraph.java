@@ -345,7 +345,7 @@ public record ModelGraph(
    * @param error turns a message tail into the exception ({@code Cannot read model.json in <dir>: ...})
    */
   static ModelGraph parse(JsonFields root, Function<String, ModelFormatException> error) {
-    root.only("format", "inputs", "static", "rnn", "pooling", "heads");
+    root.only("format", "inputs", "static", "rnn", "pooling", "heads", "export");
     Set<String> names = new HashSet<>();
     List<StepInput> inputs = new ArrayList<>();
     for (JsonFields in : root.objects("inputs", 1, MAX_PARTS)) {

@@ -148,7 +148,8 @@ public final class ModelLoader {
       }
       tensors.put(e.name(), t);
     }
-    return new LoadedModel(parsed.graph(), parsed.v1(), Collections.unmodifiableMap(tensors), contentHash(bytes));
+    return new LoadedModel(parsed.graph(), parsed.v1(), Collections.unmodifiableMap(tensors), contentHash(bytes),
+        parsed.verification());
   }
 
   /**
@@ -234,6 +235,7 @@ public final class ModelLoader {
       sb.append("  ").append(h.name()).append(": ").append(headText(h, g.embeddingWidth())).append(" → ")
           .append(g.outFeatures(i)).append(" outputs\n");
     }
+    sb.append("verification: ").append(model.verification().description()).append('\n');
     sb.append("parameters:   ").append(String.format(Locale.ROOT, "%,d", parameters)).append('\n');
     sb.append("content hash: ").append(model.contentHash()).append('\n');
     sb.append("tensors:\n");

@@ -56,10 +56,10 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
   public static Parsed parseAny(String json, String source) {
     JsonFields root = root(json, source);
     if (ModelGraph.FORMAT.equals(root.value("format"))) {
-      return new Parsed(ModelGraph.parse(root, errors(source)), null);
+      return new Parsed(ModelGraph.parse(root, errors(source)), null, Verification.parse(root));
     }
     ModelSpec v1 = parseV1(root, '"' + FORMAT + "\" or \"" + ModelGraph.FORMAT + '"');
-    return new Parsed(v1.toGraph(), v1);
+    return new Parsed(v1.toGraph(), v1, Verification.UNKNOWN);
   }
 
   private static Function<String, ModelFormatException> errors(String source) {
@@ -78,8 +78,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     return JsonFields.of(value, "the top level", "", errors(source));
   }
 
-  /** A parsed {@code model.json}: the graph, and for a version-1 file the spec it was written as (else null). */
-  public record Parsed(ModelGraph graph, ModelSpec v1) {}
+  /**
+   * A parsed {@code model.json}: the graph, for a version-1 file the spec it was written as (else null), and
+   * whether the exporter checked it against the module's forward.
+   */
+  public record Parsed(ModelGraph graph, ModelSpec v1, Verification verification) {}
 
   private static ModelSpec parseV1(JsonFields root, String formats) {
     root.only("format", "input", "rnn", "head");

@@ -161,6 +161,8 @@ public final class RunReport {
     numberRow(sb, "Wall time", "wall_seconds", s.wallSeconds(), " s");
     numberRow(sb, "Tokens per second", "tokens_per_second", scoring == null ? null : scoring.tokensPerSecond(), "");
     textRow(sb, "Model hash", "model_hash", scoring == null ? null : scoring.modelHash());
+    textRow(sb, "Model verified against its forward", "model_verification",
+        scoring == null ? null : scoring.modelVerification());
     textRow(sb, "seqpack version", "seqpack_version", s.seqpackVersion());
     if (run != null) {
       textRow(sb, "Run id", "run.id", run.id());

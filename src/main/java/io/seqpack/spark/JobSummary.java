@@ -80,7 +80,7 @@ final class JobSummary {
         options.plan().batchTokens(), options.plan().maxBatchRows(), spark.sparkContext().master(),
         options.maxRejectFraction(), options.skipCorruptFiles());
     RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
-        round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
+        outcome.scorer().model().verification().spelling(), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
         m.executors(), m.kernels(), m.executorMemory(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
         outcome.throughput().points());
     if (!files.skipped().isEmpty()) {

@@ -132,6 +132,8 @@ public record RunSummary(
    * What only a run that scored has: the model it loaded, the settings it scored with and the measurements of the
    * pass. In the file these keys sit at the top level, next to the others.
    *
+   * @param modelVerification whether the model's exporter checked it against the module's own forward:
+   *     {@code verified}, {@code not_verified} (exported with --no-verify) or {@code unknown} (not recorded)
    * @param meanBatchFill real tokens / (rows × longest row) summed over batches; 1.0 means no padding
    * @param engineSeconds time inside the engine, summed over tasks
    * @param executors {@code executorId@pid} of the JVMs that scored, sorted
@@ -141,17 +143,18 @@ public record RunSummary(
    * @param scoreHistograms one per output feature, the first 32 features
    * @param throughput cumulative rows and tokens sampled on the driver, in time order
    */
-  public record Scoring(String modelHash, double meanBatchFill, double tokensPerSecond, double engineSeconds,
+  public record Scoring(String modelHash, String modelVerification, double meanBatchFill, double tokensPerSecond, double engineSeconds,
       List<String> executors, List<String> kernels, List<ExecutorMemory> executorMemory, Settings settings,
       LengthHistogram lengthHistogram, List<Bucket> buckets, List<ScoreHistogram> scoreHistograms,
       List<ThroughputPoint> throughput) {
     /** The file's keys of this part; a summary has all of them or none. */
-    static final List<String> KEYS = List.of("model_hash", "mean_batch_fill", "tokens_per_second",
+    static final List<String> KEYS = List.of("model_hash", "model_verification", "mean_batch_fill", "tokens_per_second",
         "engine_seconds", "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms",
         "throughput");
 
     public Scoring {
       Objects.requireNonNull(modelHash, "modelHash");
+      Objects.requireNonNull(modelVerification, "modelVerification");
       Objects.requireNonNull(settings, "settings");
       Objects.requireNonNull(lengthHistogram, "lengthHistogram");
       executors = List.copyOf(executors);
@@ -163,7 +166,9 @@ public record RunSummary(
     }
 
     static Scoring fromJson(JsonFields f) {
-      return new Scoring(f.string("model_hash"), f.number("mean_batch_fill"), f.number("tokens_per_second"),
+      // model_verification is newer than the other keys: a summary written before it reads as "unknown"
+      return new Scoring(f.string("model_hash"),
+          f.has("model_verification") ? f.string("model_verification") : "unknown", f.number("mean_batch_fill"), f.number("tokens_per_second"),
           f.number("engine_seconds"), f.strings("executors"), f.strings("kernels"),
           objects(f, "executor_memory", ExecutorMemory::fromJson), Settings.fromJson(f.object("settings")), LengthHistogram.fromJson(f.object("length_histogram")),
           objects(f, "buckets", Bucket::fromJson), objects(f, "score_histograms", ScoreHistogram::fromJson),
@@ -364,6 +369,7 @@ public record RunSummary(
     m.put("model_dir", modelDir);
     if (scoring != null) {
       m.put("model_hash", scoring.modelHash());
+      m.put("model_verification", scoring.modelVerification());
     }
     m.put("input", input);
     m.put("output", output);

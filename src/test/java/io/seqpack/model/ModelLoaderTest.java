@@ -300,9 +300,11 @@ class ModelLoaderTest {
     assertEquals(List.of("inputs (per step, in concat order):", "  seq: tokens(vocab=11, dim=100)", "heads:",
         "  scores: Linear(256→1) → none → 1 outputs"), lines.subList(2, 6));
     // 11*100 + 256*100 + 256*256 + 256 + 256 + 256 + 1
-    assertEquals("parameters:   93,005", lines.get(6));
-    assertEquals("content hash: " + model.contentHash(), lines.get(7));
-    assertEquals("tensors:", lines.get(8));
+    assertEquals("verification: not recorded (a model.json without an \"export\" block: an older export, or "
+        + "written by hand)", lines.get(6));
+    assertEquals("parameters:   93,005", lines.get(7));
+    assertEquals("content hash: " + model.contentHash(), lines.get(8));
+    assertEquals("tensors:", lines.get(9));
     assertEquals(List.of(
         "  embedding.weight  [11, 100]",
         "  rnn.weight_ih_l0  [256, 100]",
@@ -310,7 +312,7 @@ class ModelLoaderTest {
         "  rnn.bias_ih_l0    [256]",
         "  rnn.bias_hh_l0    [256]",
         "  fc.weight         [1, 256]",
-        "  fc.bias           [1]"), lines.subList(9, lines.size()));
+        "  fc.bias           [1]"), lines.subList(10, lines.size()));
   }
 
   @Test

@@ -39,6 +39,7 @@ public final class ExampleSummary {
   /** False leaves the scoring part out (the fields below are then unused). */
   public boolean scored = true;
   public String modelHash = "sha256:5f2c0a9e4b7d13c86e0f2a41b9d7c3e8a1f6b02d94c7e5a3b8d1f0c2e4a6b9d7";
+  public String modelVerification = "verified";
   public double meanBatchFill;
   public double tokensPerSecond;
   public double engineSeconds = 151.207;
@@ -82,7 +83,7 @@ public final class ExampleSummary {
 
   /** The summary of these fields. */
   public RunSummary summary() {
-    RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, meanBatchFill, tokensPerSecond,
+    RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond,
         engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput) : null;
     return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
         scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring);

@@ -58,8 +58,8 @@ class RunSummaryTest {
     String text = ExampleSummary.build().toJson();
     assertTrue(text.startsWith("{\n  \"summary_format\": 2,\n  \"run\": {\n    \"id\": 412,\n"), text);
     Map<String, Object> json = Json.parseObject(text);
-    assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "input", "output",
-        "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
+    assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "model_verification",
+        "input", "output", "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
         "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
         "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms", "throughput"),
         List.copyOf(json.keySet()));
@@ -158,6 +158,10 @@ class RunSummaryTest {
     // the scoring keys come together: one without the others is a missing key, not a run that scored nothing
     assertEquals(cannot + "model_hash is missing, expected a string",
         refused(json -> json.remove("model_hash")).getMessage());
+    // model_verification came later: a summary written before it reads as "unknown", not as a broken file
+    Map<String, Object> older = Json.parseObject(ExampleSummary.build().toJson());
+    older.remove("model_verification");
+    assertEquals("unknown", RunSummary.fromJson(Json.write(older), SOURCE).scoring().modelVerification());
     // JSON has no infinity, but a number literal can overflow to it
     SeqpackException e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson(
         ExampleSummary.build().toJson().replace("\"wall_seconds\": 93.418", "\"wall_seconds\": 1e400"), SOURCE));
