@@ -21,6 +21,8 @@ import picocli.CommandLine.Help;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.MissingParameterException;
+import picocli.CommandLine.OverwrittenOptionException;
+import picocli.CommandLine.UnmatchedArgumentException;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -125,7 +127,7 @@ final class Cli {
         .setInterpolateVariables(false) // ${...} in a value or a config file stays as written
         .setAllowOptionsAsOptionParameters(true) // --output --verbose: the output folder is named --verbose
         .setUnmatchedOptionsAllowedAsOptionParameters(true)
-        .setOverwrittenOptionsAllowed(true) // a repeated flag: the last one wins
+        .setOverwrittenOptionsAllowed(false) // a repeated single-valued flag is an error; list flags accumulate
         .setUnmatchedArgumentsAllowed(true) // reported by firstError, with seqpack's wording
         .registerConverter(Boolean.class, new TrueOrFalse())
         .registerConverter(boolean.class, new TrueOrFalse());
@@ -167,8 +169,10 @@ final class Cli {
       return new ConfigException("Unexpected argument '" + arg + "' (flags start with --)");
     }
     String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
-    return new ConfigException("Unknown flag " + name + " for seqpack " + command + " (see seqpack " + command
-        + " --help)");
+    List<String> near = new UnmatchedArgumentException(cl, List.of(name)).getSuggestions();
+    String suggestion = near.isEmpty() ? "" : "; did you mean " + near.get(0) + "?";
+    return new ConfigException("Unknown flag " + name + " for seqpack " + command + suggestion + " (see seqpack "
+        + command + " --help)");
   }
 
   private static ConfigException error(CommandLine cl, ParameterException e) {
@@ -178,6 +182,10 @@ final class Cli {
     }
     if (e.getCause() instanceof BadValue bad && e.getArgSpec() instanceof OptionSpec option) {
       return new ConfigException("Invalid " + option.longestName() + " " + bad.getMessage(), e);
+    }
+    if (e instanceof OverwrittenOptionException o && o.getOverwritten() instanceof OptionSpec option) {
+      return new ConfigException(option.longestName() + " is given more than once; it takes one value (the list "
+          + "flags --col, --keep-cols, --partition-by and --conf may repeat)" + see, e);
     }
     if (e instanceof MissingParameterException m && !m.getMissing().isEmpty()
         && m.getMissing().get(0) instanceof OptionSpec option) {

@@ -7,7 +7,7 @@ import io.seqpack.spark.ScoreJob;
 import io.seqpack.summary.RunSummary;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,18 +50,21 @@ final class ScoreCommand implements Cli.Command {
           + "array<array<float|double>> for features (default: the model input's name, seq for version-1 models)")
   String seqCol;
 
-  @Option(names = "--col", paramLabel = "IN=COL[,IN=COL]",
-      description = "read model input (or static feature) IN from column COL (default: each input reads the column "
-          + "of its own name; see inspect-model)")
-  String col;
+  // The list flags take comma-separated values and may repeat, each repetition adding to the list (as
+  // spark-submit's --conf does); a repeated single-valued flag is an error (Cli.parser).
+  @Option(names = "--col", paramLabel = "IN=COL[,IN=COL]", split = ",", splitSynopsisLabel = ",",
+      description = "read model input (or static feature) IN from column COL; repeatable (default: each input reads "
+          + "the column of its own name; see inspect-model)")
+  List<String> col = new ArrayList<>();
 
-  @Option(names = "--keep-cols", paramLabel = "A,B", description = "extra input columns copied to both outputs")
-  String keepCols;
+  @Option(names = "--keep-cols", paramLabel = "A,B", split = ",", splitSynopsisLabel = ",",
+      description = "extra input columns copied to both outputs; repeatable")
+  List<String> keepCols = new ArrayList<>();
 
-  @Option(names = "--partition-by", paramLabel = "A[,B]",
+  @Option(names = "--partition-by", paramLabel = "A[,B]", split = ",", splitSynopsisLabel = ",",
       description = "write both outputs partitioned by these input columns (folders A=value); they are carried like "
-          + "--keep-cols (added to them if missing)")
-  String partitionBy;
+          + "--keep-cols (added to them if missing); repeatable")
+  List<String> partitionBy = new ArrayList<>();
 
   @Option(names = "--incremental",
       description = "score only the input files that no earlier run with the same --checkpoint scored, append them "
@@ -219,9 +222,7 @@ final class ScoreCommand implements Cli.Command {
     return out;
   }
 
-  private static List<String> columns(String list) {
-    return list == null
-        ? List.of()
-        : Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
+  private static List<String> columns(List<String> values) {
+    return values.stream().map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
   }
 }

@@ -112,7 +112,7 @@ class CliTest {
     assertFalse(parsed.help());
     assertFalse(parsed.verbose());
     assertEquals("--help", c.rejects);
-    assertEquals("--verbose", c.keepCols);
+    assertEquals(List.of("--verbose"), c.keepCols);
     assertEquals("-h", c.seqCol);
     // through Main: no help, no stack trace, the job's own check of the flags
     Result r = main("score", "--output", "--verbose", "--rejects", "--help", "--model", "m");
@@ -171,12 +171,34 @@ class CliTest {
   }
 
   @Test
-  void switchesTakeTrueOrFalseAndRepeatedFlagsKeepTheLast() {
-    ScoreCommand c = score(with("--per-step=false", "--emit-embedding=true", "--id-col", "a", "--id-col", "b"));
+  void switchesTakeTrueOrFalseAndARepeatedSingleValuedFlagIsAnError() {
+    ScoreCommand c = score(with("--per-step=false", "--emit-embedding=true"));
     assertFalse(c.perStep);
     assertTrue(c.emitEmbedding);
-    assertEquals("b", c.idCol);
+    assertError("--id-col is given more than once; it takes one value (the list flags --col, --keep-cols, "
+        + "--partition-by and --conf may repeat) (see seqpack score --help)", scoreWith("--id-col", "a", "--id-col", "b"));
+    assertError("--max-length is given more than once; it takes one value (the list flags --col, --keep-cols, "
+        + "--partition-by and --conf may repeat) (see seqpack score --help)",
+        scoreWith("--max-length", "5", "--max-length=6"));
     assertEquals("@args.txt", score(with("--rejects", "@args.txt")).rejects); // not an @-file of arguments
+  }
+
+  @Test
+  void listFlagsAccumulateWhenRepeatedInOrder() {
+    ScoreJob.Options o = score(with("--col", "amt_delta=amount_change", "--col", "country=country_code,b=y",
+        "--keep-cols", "d", "--keep-cols=e,f", "--partition-by", "day", "--partition-by", "hour")).options();
+    assertEquals(Map.of("amt_delta", "amount_change", "country", "country_code", "b", "y"), o.columns());
+    assertEquals(List.of("d", "e", "f"), o.keepCols());
+    assertEquals(List.of("day", "hour"), o.partitionBy());
+    assertError("Invalid --col: input 'a' is mapped twice", scoreWith("--col", "a=x", "--col", "a=y"));
+  }
+
+  @Test
+  void anUnknownFlagGetsTheClosestOne() {
+    assertError("Unknown flag --max-lenght for seqpack score; did you mean --max-length? (see seqpack score --help)",
+        scoreWith("--max-lenght", "5"));
+    assertError("Unknown flag --emit-embeding for seqpack score; did you mean --emit-embedding? (see seqpack score "
+        + "--help)", scoreWith("--emit-embeding"));
   }
 
   @Test
