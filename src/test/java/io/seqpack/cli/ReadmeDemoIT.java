@@ -42,6 +42,8 @@ class ReadmeDemoIT {
     assertTrue(output.contains("<- padding, not the sequence"), output);
     // a clean first screen: no JVM warnings from recording the class-data archive, no escape codes, no progress bar
     assertFalse(output.contains("[warning]"), output);
+    // nor the JVM's "WARNING: Using incubator modules" (the launcher drops that one line) or any other WARNING
+    assertFalse(output.contains("WARNING:"), output);
     assertFalse(output.contains("\u001b"), "escape codes in:\n" + output);
     assertFalse(output.contains("[Stage "), "Spark's progress bar in:\n" + output);
     long lines = output.lines().count();
@@ -67,6 +69,7 @@ class ReadmeDemoIT {
     int last = screen.lastIndexOf("\rseqpack: 4 of 4 rows (100%)");
     assertTrue(screen.indexOf("\n", last) > last, "the progress line ends with a newline:\n" + screen);
     assertFalse(screen.contains("stage "), "per-stage log lines are for logs, not terminals:\n" + screen);
+    assertFalse(screen.contains("WARNING:"), "a JVM warning on the terminal:\n" + screen);
     assertTrue(Files.exists(tmp.resolve("scored/_SUCCESS")), "the scored output");
   }
 
