@@ -186,6 +186,11 @@ class _Collector:
             _fail("%s: tensor '%s' has shape %s, expected %s" % (what, name, list(t.shape), list(shape)))
         self.tensors[name] = t.detach().cpu().to(torch.float32).clone()
 
+    def fold(self, name, function):
+        """Replace a taken tensor by the value the model uses (`function` of it): it is stored, under its own
+        name, as that value."""
+        self.tensors[name] = function(self.tensors[name])
+
 
 def _prefix(path):
     return path + "." if path else ""
@@ -276,6 +281,43 @@ def _flatten_head(m, path):
     return [(path, m)]
 
 
+FOLDED_PREFIX = "tanh("
+FUNCTIONAL_LAYERS = {"relu": set(), "tanh": set(), "sigmoid": set(), "gelu": set(), "dropout": set(),
+                     "identity": set(), "leaky_relu": {"negative_slope"}, "elu": {"alpha"}}
+
+
+def _head_parts(module, h):
+    """(path, module) pairs of a head's layers, in order; (None, layer dict) for a function forward applies.
+    "module" is the path of an nn.Linear or nn.Sequential, or a list of such paths and functional layers
+    ({"type": "relu"}, {"type": "leaky_relu", "negative_slope": 0.2}, ...): heads written as separate attributes
+    called one after the other in forward."""
+    items = h["module"] if isinstance(h["module"], list) else [h["module"]]
+    if not items:
+        _fail("head '%s': module is an empty list" % h["name"])
+    flat = []
+    for item in items:
+        if isinstance(item, dict):
+            typ = item.get("type")
+            if typ not in FUNCTIONAL_LAYERS or set(item) != {"type"} | FUNCTIONAL_LAYERS[typ]:
+                _fail("head '%s': %s is not a functional layer; expected one of %s" % (
+                    h["name"], json.dumps(item), ", ".join(
+                        json.dumps(dict({"type": t}, **{k: 0.0 for k in ks})) for t, ks in FUNCTIONAL_LAYERS.items())))
+            flat.append((None, dict(item)))
+            continue
+        hm = _resolve_module(module, item, "head '%s'" % h["name"])
+        if type(hm) is torch.nn.Sequential:
+            sub = _flatten_head(hm, item)
+            if not sub:
+                _fail("head '%s' at %s is an empty Sequential" % (h["name"], _path_text(item)))
+            flat.extend(sub)
+        elif isinstance(h["module"], list) or type(hm) is torch.nn.Linear:
+            flat.append((item, hm))
+        else:
+            _fail("head '%s' at %s is %s; a head must be an nn.Linear or an nn.Sequential of %s"
+                  % (h["name"], _path_text(item), _a(hm), HEAD_LAYERS_TEXT))
+    return flat
+
+
 def build_graph(module, spec):
     """(seqpack-model/2 dict, {state-dict name: float32 tensor}) for `module` described by `spec`.
 
@@ -310,7 +352,7 @@ def build_graph(module, spec):
                 _fail("%s: a tokens input needs 'embedding' (the path of its nn.Embedding)" % where)
             path = inp["embedding"]
             emb = _resolve_module(module, path, where + " embedding")
-            if type(emb) is not torch.nn.Embedding:
+            if not isinstance(emb, torch.nn.Embedding):  # subclasses too: the check against forward decides
                 _fail("%s embedding '%s' is %s; it must be an nn.Embedding" % (where, path, _a(emb)))
             if emb.max_norm is not None:
                 _fail("%s embedding '%s' has max_norm=%s (it renormalises rows at lookup); not supported"
@@ -385,6 +427,9 @@ def build_graph(module, spec):
         if path is None:
             init[key] = None
             continue
+        through = None      # "tanh(PATH)": forward uses tanh of the parameter; the value it uses is stored
+        if isinstance(path, str) and path.startswith(FOLDED_PREFIX) and path.endswith(")"):
+            through, path = torch.tanh, path[len(FOLDED_PREFIX):-1]
         if key == "c0" and mode != "LSTM":
             _fail("spec c0 is given but rnn %s is %s; c0 is for an LSTM only" % (_path_text(rpath), _kind(rnn)))
         t = _resolve_tensor_path(module, path, "spec " + key)
@@ -392,6 +437,8 @@ def build_graph(module, spec):
             _fail("%s '%s' has shape %s; expected %s (num_layers*directions, 1, %s) broadcast over the batch"
                   % (key, path, list(t.shape), shape, "proj_size or hidden_size" if key == "h0" else "hidden_size"))
         col.take(path, shape, key)
+        if through is not None:
+            col.fold(path, through)
         init[key] = path
     rnn_entry = {"module": rpath, "mode": mode, "input_size": rnn.input_size, "hidden_size": hsz,
                  "num_layers": layers, "bidirectional": bool(rnn.bidirectional), "bias": bool(rnn.bias),
@@ -450,16 +497,13 @@ def build_graph(module, spec):
         if act not in reference.HEAD_ACTIVATIONS:
             _fail("head '%s': activation must be \"none\", \"sigmoid\" or \"softmax\", got %s"
                   % (h["name"], json.dumps(act)))
-        hm = _resolve_module(module, h["module"], "head '%s'" % h["name"])
-        if type(hm) not in (torch.nn.Linear, torch.nn.Sequential):
-            _fail("head '%s' at %s is %s; a head must be an nn.Linear or an nn.Sequential of %s"
-                  % (h["name"], _path_text(h["module"]), _a(hm), HEAD_LAYERS_TEXT))
-        flat = _flatten_head(hm, h["module"])
-        if not flat:
-            _fail("head '%s' at %s is an empty Sequential" % (h["name"], _path_text(h["module"])))
+        flat = _head_parts(module, h)
         width, layers_out = emb_width, []
         for path, layer in flat:
-            entry, width = _head_layer(module, col, path, layer, width)
+            if path is None:
+                entry = layer                                  # a function forward applies, e.g. {"type": "relu"}
+            else:
+                entry, width = _head_layer(module, col, path, layer, width)
             layers_out.append(entry)
         heads.append({"name": h["name"], "activation": act, "layers": layers_out})
 
