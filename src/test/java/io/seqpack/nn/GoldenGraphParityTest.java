@@ -23,7 +23,7 @@ import org.junit.jupiter.api.TestFactory;
  * Every {@code golden/graph/<case>/} fixture: a user-style PyTorch module with its own attribute names, exported
  * through {@code export_pytorch.py --module/--spec} (format 2), scored by the engine with the vocabulary tables on
  * and off. The expected values are what the user's own {@code forward} returned (see {@code
- * scripts/golden_models.py}): RNN output, h_n, the vector the heads see, every head, per-step scores, all within
+ * python/seqpack_torch/golden_models.py}): RNN output, h_n, the vector the heads see, every head, per-step scores, all within
  * {@value GoldenParityTest#TOLERANCE} absolute.
  */
 class GoldenGraphParityTest {

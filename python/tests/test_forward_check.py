@@ -1,7 +1,7 @@
-"""Every export is checked against the module's own forward (scripts/forward_check.py): a spec that disagrees
+"""Every export is checked against the module's own forward (python/seqpack_torch/forward_check.py): a spec that disagrees
 with forward is refused with the part it points to, and nothing is written.
 
-Run from anywhere:  /usr/bin/python3 scripts/test_forward_check.py   [-v]
+Run with all Python tests: scripts/test-python [-v]
 """
 
 import json
@@ -15,11 +15,11 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import export_pytorch as ep  # noqa: E402
-import golden_models as gm  # noqa: E402
-import make_golden_graph as mgg  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from seqpack_torch import export as ep  # noqa: E402
+from seqpack_torch import golden_graph as mgg  # noqa: E402
+from seqpack_torch import golden_models as gm  # noqa: E402
 
 PY = sys.executable or "/usr/bin/python3"
 
@@ -174,7 +174,7 @@ class Cli(unittest.TestCase):
             torch.save(seeded(BackwardFirstBiLSTM).state_dict(), os.path.join(tmp, "m.pt"))
             with open(os.path.join(tmp, "spec.json"), "w", encoding="utf-8") as f:
                 json.dump(BILSTM_SPEC, f)
-            args = [PY, os.path.join(HERE, "export_pytorch.py"), "--module",
+            args = [PY, os.path.join(ROOT, "scripts", "export_pytorch.py"), "--module",
                     os.path.abspath(__file__) + ":BackwardFirstBiLSTM", "--state-dict", os.path.join(tmp, "m.pt"),
                     "--spec", os.path.join(tmp, "spec.json"), "--out", os.path.join(tmp, "out")]
             r = subprocess.run(args, capture_output=True, text=True)

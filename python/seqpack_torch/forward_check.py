@@ -3,7 +3,7 @@
 A spec maps module *names* onto seqpack's parts; what the model means lives in its ``forward``. So every export
 calls ``module.forward`` on seeded random ragged batches (lengths 1 to 60 in no order, ties, batch sizes 1 and
 several) and compares what it returns with seqpack's PyTorch reference of the exported graph
-(``seqpack_torch.GraphReference``). Above ``TOLERANCE`` the export is refused, with the largest difference and,
+(``reference.GraphReference``). Above ``TOLERANCE`` the export is refused, with the largest difference and,
 where one exists, the single part of the spec whose change would make them agree (pooling kind, direction order,
 activation, norm, initial state).
 
@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pad_sequence
 
-import seqpack_torch
+from . import reference
 
 TOLERANCE = 1e-5
 MAX_LENGTH = 60
@@ -157,7 +157,7 @@ def verification_batches(seed, equal_lengths):
 
 
 def _random_batch(mj, rng, lengths):
-    batch = seqpack_torch_batch = {"inputs": {}, "static": {}}
+    batch = batch = {"inputs": {}, "static": {}}
     for inp in mj["inputs"]:
         if inp["kind"] == "tokens":
             batch["inputs"][inp["name"]] = [torch.from_numpy(rng.randint(0, inp["vocab_size"], size=n).astype(np.int64))
@@ -167,7 +167,7 @@ def _random_batch(mj, rng, lengths):
                                             for n in lengths]
     for s in mj["static"]:
         batch["static"][s["name"]] = torch.from_numpy(rng.standard_normal((len(lengths), s["size"])).astype(np.float32))
-    return seqpack_torch_batch
+    return batch
 
 
 def _tensors_of(result, prefix="output"):
@@ -232,7 +232,7 @@ class _Pairing:
                 raise ForwardCheckError("forward's %s has shape %s for head '%s' of width %d"
                                         % (label, _shape(t), name, _head_width(next(h for h in heads if h["name"] == name))))
             self.heads[name] = (label, t.reshape(b, -1))
-        if seqpack_torch.step_scores_apply(mj):
+        if reference.step_scores_apply(mj):
             width = _head_width(heads[0])
             for label, t in tensors:
                 if t.dim() == 3 and t.shape[-1] == width:
@@ -291,7 +291,7 @@ class _Run:
 
 
 def _reference_outputs(mj, tensors, batches):
-    ref = seqpack_torch.GraphReference(mj, tensors)
+    ref = reference.GraphReference(mj, tensors)
     with torch.no_grad():
         return [ref(batch) for batch, _ in batches]
 
@@ -423,7 +423,7 @@ def _explain(mj, tensors, batches, run):
         if transform is not None:
             for o in outs:
                 o["embedding"] = transform(o["embedding"])
-                o["heads"] = {h["name"]: seqpack_torch.head_apply(h, o["embedding"], seqpack_torch_tensors(alt_tensors))
+                o["heads"] = {h["name"]: reference.head_apply(h, o["embedding"], float32_tensors(alt_tensors))
                               for h in alt_mj["heads"]}
                 o["step_scores"] = None
         try:
@@ -436,5 +436,5 @@ def _explain(mj, tensors, batches, run):
            "compare the spec with forward, or export with --no-verify if forward is not what scores"
 
 
-def seqpack_torch_tensors(tensors):
+def float32_tensors(tensors):
     return {k: v.detach().to(torch.float32) for k, v in tensors.items()}

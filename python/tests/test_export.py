@@ -1,6 +1,6 @@
-"""Self-test of the seqpack-model/2 exporter (scripts/export_pytorch.py) and reference (scripts/seqpack_torch.py).
+"""Self-test of the seqpack-model/2 exporter (python/seqpack_torch/export.py) and reference (reference.py).
 
-Run from anywhere:  /usr/bin/python3 scripts/test_export_pytorch.py   [-v]
+Run with all Python tests: scripts/test-python [-v]
 
 Checks: the refusal messages (and that they match golden/graph/refusals.json), the CLI end to end
 (--module FILE.py:CLASS --init-args --state-dict --spec --out --verify) on a golden module class saved with
@@ -19,16 +19,16 @@ import unittest
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-import export_pytorch as ep  # noqa: E402
-import golden_models as gm  # noqa: E402
-import make_golden_graph as mgg  # noqa: E402
-import seqpack_torch as st  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from seqpack_torch import export as ep  # noqa: E402
+from seqpack_torch import golden_graph as mgg  # noqa: E402
+from seqpack_torch import golden_models as gm  # noqa: E402
+from seqpack_torch import reference as st  # noqa: E402
 
 GOLDEN = os.path.join(ROOT, "src", "test", "resources", "golden")
-EXPORTER = os.path.join(HERE, "export_pytorch.py")
+EXPORTER = os.path.join(ROOT, "scripts", "export_pytorch.py")
+GOLDEN_MODELS = gm.__file__
 PY = sys.executable or "/usr/bin/python3"
 
 
@@ -97,7 +97,7 @@ class Cli(unittest.TestCase):
         cls.tmp.cleanup()
 
     def export(self, *extra, out="out"):
-        return run_cli("--module", os.path.join(HERE, "golden_models.py") + ":SensorGRU", "--init-args",
+        return run_cli("--module", GOLDEN_MODELS + ":SensorGRU", "--init-args",
                        '{"hidden": 10}', "--state-dict", self.sd, "--spec", self.spec,
                        "--out", os.path.join(self.tmp.name, out), *extra)
 
@@ -136,18 +136,18 @@ class Cli(unittest.TestCase):
         bad = os.path.join(self.tmp.name, "bad_spec.json")
         with open(bad, "w", encoding="utf-8") as f:
             json.dump(dict(gm.SPECS["SensorGRU"], rnn="nope"), f)
-        r = run_cli("--module", os.path.join(HERE, "golden_models.py") + ":SensorGRU", "--init-args",
+        r = run_cli("--module", GOLDEN_MODELS + ":SensorGRU", "--init-args",
                     '{"hidden": 10}', "--state-dict", self.sd, "--spec", bad, "--out",
                     os.path.join(self.tmp.name, "bad"))
         self.assert_refused(r, "no module at path 'nope'")
 
     def test_cli_refusal_state_dict_mismatch(self):
-        r = run_cli("--module", os.path.join(HERE, "golden_models.py") + ":SensorGRU", "--state-dict", self.sd,
+        r = run_cli("--module", GOLDEN_MODELS + ":SensorGRU", "--state-dict", self.sd,
                     "--spec", self.spec, "--out", os.path.join(self.tmp.name, "bad2"))     # default hidden 12
         self.assert_refused(r, "--state-dict ")
 
     def test_cli_refusal_unknown_class(self):
-        r = run_cli("--module", os.path.join(HERE, "golden_models.py") + ":NoSuchModel", "--state-dict", self.sd,
+        r = run_cli("--module", GOLDEN_MODELS + ":NoSuchModel", "--state-dict", self.sd,
                     "--spec", self.spec, "--out", os.path.join(self.tmp.name, "bad3"))
         self.assert_refused(r, "--module: ")
 

@@ -1,4 +1,4 @@
-"""User-style PyTorch models for the seqpack-model/2 golden fixtures (scripts/make_golden_graph.py).
+"""User-style PyTorch models for the seqpack-model/2 golden fixtures (python/seqpack_torch/golden_graph.py).
 
 Written the way people write them: their own attribute names, their own forward(...) taking padded tensors and
 lengths, pack_padded_sequence(..., enforce_sorted=False). None of them knows about seqpack; they are exported
