@@ -102,6 +102,9 @@ public final class ModelJson {
     if (tree == null || tree.isMissingNode()) {
       throw new ModelFormatException(prefix(source) + "invalid JSON (no content)");
     }
+    if (!tree.isObject()) { // databind maps a top-level null to a null record
+      throw new ModelFormatException(prefix(source) + "the top level: " + text(tree) + ", expected an object");
+    }
     try {
       refuseNulls(tree, "");
       return build.apply(MAPPER.treeToValue(tree, type));
@@ -154,8 +157,11 @@ public final class ModelJson {
     if (e instanceof UnrecognizedPropertyException u) {
       return show(path) + ": unknown field, expected one of " + known(u.getKnownPropertyIds());
     }
-    String expected = e instanceof MismatchedInputException m && m.getTargetType() != null
-        ? expectedFor(m.getTargetType()) : "a valid value";
+    Class<?> target = e instanceof MismatchedInputException m ? m.getTargetType() : null;
+    if (target == null && e.getCause() instanceof com.fasterxml.jackson.core.exc.InputCoercionException c) {
+      target = c.getTargetType(); // a number too large for its field
+    }
+    String expected = target != null ? expectedFor(target) : "a valid value";
     if (e instanceof InvalidNullException) {
       return show(path) + ": null, expected " + expected;
     }
