@@ -19,7 +19,7 @@ SPEC.json (module paths as in named_modules(); `embs.1` is index 1 of a ModuleLi
                 {"name": "amount", "kind": "features", "size": 2, "norm": "amount_bn"}],   # norm: BatchNorm1d|LayerNorm
      "static": [{"name": "profile", "size": 3, "join": "after_pooling"}],                # or "every_step"
      "rnn": "encoder", "h0": null, "c0": null,
-     "pooling": ["last", {"attention": {"proj": "attn.proj", "context": "attn.v"}}],     # last|first|mean|max
+     "pooling": ["last", {"attention": {"proj": "attn.proj", "context": "attn.v"}}],     # last|first|mean|max|{"last_k_mean": {"k": 5}}
      "heads": [{"name": "fraud", "module": "head", "activation": "sigmoid"}]}            # none|sigmoid|softmax
 
 Optional: static [], h0/c0 null, pooling ["last"], activation "none", norm null, join "after_pooling". Sizes,
@@ -253,10 +253,9 @@ def _head_layer(root, col, path, m, width):
         return {"type": "elu", "alpha": float(m.alpha)}, width
     if t is torch.nn.GELU:
         approx = getattr(m, "approximate", "none")
-        if approx != "none":
-            _fail("%s is GELU(approximate='%s'); only the exact erf GELU (approximate='none') is supported"
-                  % (path, approx))
-        return {"type": "gelu"}, width
+        if approx not in ("none", "tanh"):
+            _fail("%s is GELU(approximate='%s'); GELU approximate is 'none' or 'tanh'" % (path, approx))
+        return ({"type": "gelu", "approximate": "tanh"} if approx == "tanh" else {"type": "gelu"}), width
     if t is torch.nn.Tanh:
         return {"type": "tanh"}, width
     if t is torch.nn.Sigmoid:
@@ -453,9 +452,18 @@ def build_graph(module, spec):
     for i, part in enumerate(pooling_spec):
         if isinstance(part, str):
             if part not in reference.POOLINGS2:
-                _fail("spec.pooling[%d] is %s; expected \"last\", \"first\", \"mean\", \"max\" or "
-                      "{\"attention\": {\"proj\": PATH, \"context\": PATH}}" % (i, json.dumps(part)))
+                _fail("spec.pooling[%d] is %s; expected \"last\", \"first\", \"mean\", \"max\", "
+                      "{\"last_k_mean\": {\"k\": K}} or {\"attention\": {\"proj\": PATH, \"context\": PATH}}"
+                      % (i, json.dumps(part)))
             pooling.append(part)
+            continue
+        if isinstance(part, dict) and "last_k_mean" in part:
+            _check_keys(part, {"last_k_mean"}, "spec.pooling[%d]" % i, required=("last_k_mean",))
+            _check_keys(part["last_k_mean"], {"k"}, "spec.pooling[%d].last_k_mean" % i, required=("k",))
+            k = part["last_k_mean"]["k"]
+            if not reference._is_int(k) or k < 1:
+                _fail("spec.pooling[%d].last_k_mean.k is %s; expected an integer >= 1" % (i, json.dumps(k)))
+            pooling.append({"last_k_mean": {"k": k}})
             continue
         _check_keys(part, {"attention"}, "spec.pooling[%d]" % i, required=("attention",))
         att = part["attention"]

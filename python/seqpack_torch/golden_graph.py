@@ -69,6 +69,10 @@ def call_g(m, p, s, n):
     return {"y": m(p["signal"], n)}
 
 
+def call_h(m, p, s, n):
+    return {"p": m(p["tokens"], p["feats"], n)}
+
+
 CASES = [
     C("a_bilstm_text", "text classifier: Embedding(50, 8, padding_idx=0) -> 2-layer bidirectional LSTM (dropout "
       "0.25, off in eval) -> cat(h_n[-2], h_n[-1]) -> Linear(20, 3) -> softmax; token 0 (padding_idx) occurs "
@@ -94,6 +98,9 @@ CASES = [
     C("g_rnn_relu_nobias_f16", "2-layer RNN_RELU with bias=False over features (size 4), pooling mean over valid "
       "steps, Linear(10, 2); stored as F16 (golden values computed with every weight rounded to float16 and "
       "back)", gm.ReluRNNMean, 207, [5, 2, 1, 8, 5], dtype="F16", call=call_g),
+    C("h_last_k_mean_gelu_tanh", "tokens + 3 features -> bidirectional LSTM -> last_k_mean k=5 (mean of each "
+      "row's last min(5, length) valid steps; rows of 1 to 9 steps) -> Sequential(Linear, GELU(approximate='tanh'), "
+      "Linear) -> sigmoid", gm.LastKMeanGeluTanh, 208, [1, 9, 5, 3, 6, 4, 7], call=call_h),
 ]
 
 
@@ -268,9 +275,6 @@ def refusal_cases():
     add("embedding_max_norm", "nn.Embedding(max_norm=1.0) renormalises at lookup", m, S["FraudLSTM"])
     add("unknown_spec_key", "a misspelt spec key", fraud, with_(S["FraudLSTM"], poolling=["last"]))
     sensor = gm.SensorGRU()
-    m = gm.SensorGRU()
-    m.head[1] = nn.GELU(approximate="tanh")
-    add("gelu_tanh", "GELU(approximate='tanh') in the head", m, S["SensorGRU"])
     add("norm_size_mismatch", "feature size 4 but the BatchNorm1d has 5 features", sensor,
         with_(S["SensorGRU"], inputs=[{"name": "vib", "kind": "features", "size": 4, "norm": "bn_in"},
                                       S["SensorGRU"]["inputs"][1]]))

@@ -160,6 +160,25 @@ class ReluRNNMean(nn.Module):
         return self.fc(pooled)
 
 
+class LastKMeanGeluTanh(nn.Module):
+    """(h) Tokens + features -> bidirectional LSTM -> mean of each row's last 5 valid steps (fewer when the row is
+    shorter) -> Sequential(Linear, GELU(approximate='tanh'), Linear) -> sigmoid."""
+
+    def __init__(self, vocab=30, embed_dim=5, n_feat=3, hidden=7, k=5):
+        super().__init__()
+        self.k = k
+        self.emb = nn.Embedding(vocab, embed_dim)
+        self.lstm = nn.LSTM(embed_dim + n_feat, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Sequential(nn.Linear(2 * hidden, 6), nn.GELU(approximate="tanh"), nn.Linear(6, 1))
+
+    def forward(self, tokens, feats, lengths):
+        x = torch.cat([self.emb(tokens), feats], dim=-1)
+        out, _ = self.lstm(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        pooled = torch.stack([out[i, max(0, n - self.k):n].mean(dim=0) for i, n in enumerate(lengths.tolist())])
+        return torch.sigmoid(self.head(pooled))                              # [B, 1]
+
+
 # The SPEC each model is exported with (export_pytorch.export_module / --spec).
 SPECS = {
     "BiLSTMTextClassifier": {
@@ -202,6 +221,12 @@ SPECS = {
         "h0": "h0",
         "c0": "c0",
         "heads": [{"name": "score", "module": "out"}]},
+    "LastKMeanGeluTanh": {
+        "inputs": [{"name": "tokens", "kind": "tokens", "embedding": "emb"},
+                   {"name": "feats", "kind": "features", "size": 3}],
+        "rnn": "lstm",
+        "pooling": [{"last_k_mean": {"k": 5}}],
+        "heads": [{"name": "p", "module": "head", "activation": "sigmoid"}]},
     "ReluRNNMean": {
         "inputs": [{"name": "signal", "kind": "features", "size": 4}],
         "rnn": "rnn",

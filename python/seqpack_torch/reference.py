@@ -294,6 +294,11 @@ def validate_graph(mj):
     for i, part in enumerate(mj["pooling"]):
         if isinstance(part, str):
             need(part in POOLINGS2, "pooling[%d] in %s or an attention object" % (i, POOLINGS2))
+        elif isinstance(part, dict) and "last_k_mean" in part:
+            keys(part, {"last_k_mean"}, "pooling[%d]" % i)
+            keys(part["last_k_mean"], {"k"}, "pooling[%d].last_k_mean" % i)
+            need(_is_int(part["last_k_mean"]["k"]) and part["last_k_mean"]["k"] >= 1,
+                 "pooling[%d].last_k_mean.k an integer >= 1" % i)
         else:
             keys(part, {"attention"}, "pooling[%d]" % i)
             keys(part["attention"], {"proj", "context", "size"}, "pooling[%d].attention" % i)
@@ -311,7 +316,9 @@ def validate_graph(mj):
         for j, layer in enumerate(h["layers"]):
             where = "heads[%d].layers[%d]" % (i, j)
             need(isinstance(layer, dict) and layer.get("type") in LAYER_KEYS, where + ".type")
-            keys(layer, LAYER_KEYS[layer["type"]], where)
+            gelu_tanh = layer["type"] == "gelu" and "approximate" in layer       # GELU(approximate='tanh')
+            keys(layer, LAYER_KEYS[layer["type"]] | ({"approximate"} if gelu_tanh else set()), where)
+            need(not gelu_tanh or layer["approximate"] in ("none", "tanh"), where + ".approximate none or tanh")
             t = layer["type"]
             if t == "linear":
                 need(layer["in_features"] == width and _is_int(layer["out_features"]) and layer["out_features"] > 0
@@ -370,7 +377,7 @@ def graph_tensor_names(mj):
         out[r["c0"]] = [r["num_layers"] * d, 1, r["hidden_size"]]
     _, o, _ = graph_widths(mj)
     for part in mj["pooling"]:
-        if isinstance(part, dict):
+        if isinstance(part, dict) and "attention" in part:
             a = part["attention"]
             out[a["proj"] + ".weight"] = [a["size"], o]
             out[a["proj"] + ".bias"] = [a["size"]]
@@ -412,7 +419,7 @@ def _layer_apply(layer, x, t):
     if typ == "elu":
         return F.elu(x, layer["alpha"])
     if typ == "gelu":
-        return F.gelu(x)
+        return F.gelu(x, approximate=layer.get("approximate", "none"))
     if typ == "tanh":
         return torch.tanh(x)
     if typ == "sigmoid":
@@ -527,6 +534,10 @@ class GraphReference(nn.Module):
             elif part in ("mean", "max"):
                 rows = [output[i, :n] for i, n in enumerate(lengths.tolist())]
                 parts.append(torch.stack([v.mean(dim=0) if part == "mean" else v.max(dim=0).values for v in rows]))
+            elif "last_k_mean" in part:                # mean of the last min(k, n) valid steps
+                k = part["last_k_mean"]["k"]
+                parts.append(torch.stack([output[i, max(0, n - k):n].mean(dim=0)
+                                          for i, n in enumerate(lengths.tolist())]))
             else:
                 a = part["attention"]
                 e = F.linear(torch.tanh(F.linear(output, t[a["proj"] + ".weight"], t[a["proj"] + ".bias"])),

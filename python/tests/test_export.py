@@ -62,10 +62,22 @@ class Refusals(unittest.TestCase):
         self.assertIn("'encoder'", got["missing_path"])
         self.assertIn("it must be an nn.RNN, nn.LSTM or nn.GRU", got["rnn_wrong_kind"])
         self.assertIn("input_size 18 but the inputs give 17", got["rnn_input_size_mismatch"])
-        self.assertIn("GELU(approximate='tanh')", got["gelu_tanh"])
+        self.assertNotIn("gelu_tanh", got)  # exported since GELU(approximate='tanh') is a head layer
         self.assertIn("track_running_stats=False", got["batch_norm_no_running_stats"])
         self.assertIn("more than the last dim", got["layer_norm_two_dims"])
         self.assertIn("BatchNorm1d(5) but its input has 4", got["norm_size_mismatch"])
+
+    def test_gelu_tanh_and_last_k_mean_export_verified(self):
+        m = gm.SensorGRU()
+        m.head[1] = torch.nn.GELU(approximate="tanh")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "m")
+            ep.export_module(m.eval(), dict(gm.SPECS["SensorGRU"], pooling=["last", {"last_k_mean": {"k": 3}},
+                                                                             "mean"]), out, verify=False)
+            with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
+                mj = json.load(f)
+        self.assertEqual(mj["heads"][0]["layers"][1], {"type": "gelu", "approximate": "tanh"})
+        self.assertEqual(mj["pooling"][1], {"last_k_mean": {"k": 3}})
 
     def test_refusal_writes_nothing(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,8 +1,6 @@
 package io.seqpack.model;
 
 import io.seqpack.ModelFormatException;
-import io.seqpack.model.ModelSpec.InputKind;
-import io.seqpack.model.ModelSpec.RnnSpec;
 import io.seqpack.util.JsonFields;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -223,7 +221,7 @@ public final class ModelLoader {
     sb.append("architecture: ").append(architecture(g)).append('\n');
     sb.append("inputs (per step, in concat order):\n");
     for (ModelGraph.StepInput in : g.inputs()) {
-      sb.append("  ").append(in.name()).append(": ").append(inputText(in)).append('\n');
+      sb.append("  ").append(in.name()).append(": ").append(in.description()).append('\n');
     }
     for (ModelGraph.StaticInput st : g.statics()) {
       sb.append("  ").append(st.name()).append(": static(size=").append(st.size()).append(", ")
@@ -232,7 +230,7 @@ public final class ModelLoader {
     sb.append("heads:\n");
     for (int i = 0; i < g.heads().size(); i++) {
       ModelGraph.Head h = g.heads().get(i);
-      sb.append("  ").append(h.name()).append(": ").append(headText(h, g.embeddingWidth())).append(" → ")
+      sb.append("  ").append(h.name()).append(": ").append(h.description()).append(" → ")
           .append(g.outFeatures(i)).append(" outputs\n");
     }
     sb.append("verification: ").append(model.verification().description()).append('\n');
@@ -246,33 +244,6 @@ public final class ModelLoader {
     return sb.toString();
   }
 
-  private static String inputText(ModelGraph.StepInput in) {
-    String text = in.kind() == InputKind.TOKENS
-        ? "tokens(vocab=" + in.vocabSize() + ", dim=" + in.embeddingDim()
-            + (in.paddingIdx() == null ? "" : ", padding_idx=" + in.paddingIdx()) + ")"
-        : "features(size=" + in.size() + ")";
-    return in.norm() == null ? text : text + " → " + normText(in.norm());
-  }
-
-  private static String normText(ModelGraph.Norm norm) {
-    return (norm.type() == ModelGraph.NormType.BATCH_NORM ? "BatchNorm1d(" : "LayerNorm(") + norm.size() + ")";
-  }
-
-  private static String headText(ModelGraph.Head h, int width) {
-    List<String> parts = new ArrayList<>();
-    for (ModelGraph.HeadLayer l : h.layers()) {
-      parts.add(switch (l.type()) {
-        case LINEAR -> "Linear(" + l.inFeatures() + "→" + l.outFeatures() + ")";
-        case LEAKY_RELU -> "LeakyReLU(" + l.parameter() + ")";
-        case ELU -> "ELU(" + l.parameter() + ")";
-        case LAYER_NORM, BATCH_NORM -> normText(l.norm());
-        default -> ModelSpec.spelling(l.type());
-      });
-    }
-    parts.add(ModelSpec.spelling(h.activation()));
-    return String.join(" → ", parts);
-  }
-
   /**
    * The architecture in one line, e.g. {@code tokens(vocab=11, dim=100) → RNN_TANH(hidden=256, layers=1,
    * unidirectional, bias) → last → Linear(256→1) → none}.
@@ -284,26 +255,17 @@ public final class ModelLoader {
   /** The graph in one line: inputs → recurrent stack → pooling → heads. */
   public static String architecture(ModelGraph g) {
     List<String> inputs = new ArrayList<>();
-    g.inputs().forEach(in -> inputs.add(inputText(in)));
+    g.inputs().forEach(in -> inputs.add(in.description()));
     g.statics().stream().filter(s -> s.join() == ModelGraph.Join.EVERY_STEP)
         .forEach(s -> inputs.add("static(size=" + s.size() + ")"));
-    ModelGraph.Recurrent rnn = g.rnn();
-    String recurrent = rnn.mode() + "(hidden=" + rnn.hiddenSize()
-        + (rnn.projSize() > 0 ? ", proj=" + rnn.projSize() : "")
-        + ", layers=" + rnn.numLayers()
-        + (rnn.bidirectional() ? ", bidirectional" : ", unidirectional")
-        + (rnn.bias() ? ", bias" : ", no bias") + (rnn.h0() != null ? ", trainable h0" : "") + ")";
     List<String> pools = new ArrayList<>();
-    for (ModelGraph.PoolingPart p : g.pooling()) {
-      pools.add(p.kind() == ModelGraph.PoolingKind.ATTENTION ? "attention(" + p.size() + ")"
-          : ModelSpec.spelling(p.kind()));
-    }
+    g.pooling().forEach(p -> pools.add(p.description()));
     g.statics().stream().filter(s -> s.join() == ModelGraph.Join.AFTER_POOLING)
         .forEach(s -> pools.add("static(size=" + s.size() + ")"));
     List<String> heads = new ArrayList<>();
-    g.heads().forEach(h -> heads.add(headText(h, g.embeddingWidth())));
+    g.heads().forEach(h -> heads.add(h.description()));
     return String.join(" → ", (inputs.size() == 1 ? inputs.get(0) : "[" + String.join(" + ", inputs) + "]"),
-        recurrent, (pools.size() == 1 ? pools.get(0) : "[" + String.join(" + ", pools) + "]"),
+        g.rnn().description(), (pools.size() == 1 ? pools.get(0) : "[" + String.join(" + ", pools) + "]"),
         (heads.size() == 1 ? heads.get(0) : "{" + String.join("; ", heads) + "}"));
   }
 }

@@ -1,13 +1,15 @@
 package io.seqpack.model;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.ModelFormatException;
+import io.seqpack.model.parts.PartRegistry;
 import io.seqpack.util.Json;
-import io.seqpack.util.JsonFields;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The architecture described by a model directory's {@code model.json} (format {@code seqpack-model/1}).
@@ -39,14 +41,14 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
   public static final int MAX_LAYERS = 1 << 10;
 
   /**
-   * Parses and validates the text of a {@code model.json}.
+   * Parses and validates the text of a version-1 {@code model.json}.
    *
    * @param source where the text came from (a directory), used in error messages only
-   * @throws ModelFormatException {@code Cannot read model.json in <source>: <path> is <actual>, expected <what>},
+   * @throws ModelFormatException {@code Cannot read model.json in <source>: <json path>: <actual>, expected <what>},
    *     or for malformed JSON {@code Cannot read model.json in <source>: invalid JSON (<detail>)}
    */
   public static ModelSpec parse(String json, String source) {
-    return parseV1(root(json, source), '"' + FORMAT + '"');
+    return ModelJson.bind(ModelJson.tree(json, source), FileV1.class, source, v1 -> v1.spec('"' + FORMAT + '"'));
   }
 
   /**
@@ -54,28 +56,15 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    * a null spec).
    */
   public static Parsed parseAny(String json, String source) {
-    JsonFields root = root(json, source);
-    if (ModelGraph.FORMAT.equals(root.value("format"))) {
-      return new Parsed(ModelGraph.parse(root, errors(source)), null, Verification.parse(root));
+    JsonNode tree = ModelJson.tree(json, source);
+    if (tree.isObject() && ModelGraph.FORMAT.equals(tree.path("format").textValue())) {
+      return ModelJson.bind(tree, ModelGraph.FileV2.class, source,
+          v2 -> new Parsed(v2.graph(), null, Verification.of(v2.export())));
     }
-    ModelSpec v1 = parseV1(root, '"' + FORMAT + "\" or \"" + ModelGraph.FORMAT + '"');
-    return new Parsed(v1.toGraph(), v1, Verification.UNKNOWN);
-  }
-
-  private static Function<String, ModelFormatException> errors(String source) {
-    return what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what);
-  }
-
-  /** The top-level object of a {@code model.json} text, or the one-line error for malformed JSON. */
-  private static JsonFields root(String json, String source) {
-    Object value;
-    try {
-      value = Json.parse(json);
-    } catch (Json.JsonException e) {
-      throw new ModelFormatException(
-          "Cannot read model.json in " + source + ": invalid JSON (" + e.getMessage() + ")", e);
-    }
-    return JsonFields.of(value, "the top level", "", errors(source));
+    return ModelJson.bind(tree, FileV1.class, source, file -> {
+      ModelSpec v1 = file.spec('"' + FORMAT + "\" or \"" + ModelGraph.FORMAT + '"');
+      return new Parsed(v1.toGraph(), v1, Verification.UNKNOWN);
+    });
   }
 
   /**
@@ -84,55 +73,39 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    */
   public record Parsed(ModelGraph graph, ModelSpec v1, Verification verification) {}
 
-  private static ModelSpec parseV1(JsonFields root, String formats) {
-    root.only("format", "input", "rnn", "head");
-    if (!FORMAT.equals(root.string("format"))) {
-      throw root.invalid("format", formats);
+  /** The version-1 file. */
+  private record FileV1(String format, InputSpec input, RnnSpec rnn, HeadSpec head) {
+    ModelSpec spec(String formats) {
+      if (!FORMAT.equals(format)) {
+        throw new ModelJson.Invalid("format", format == null ? "missing" : ModelJson.quote(format), formats);
+      }
+      return new ModelSpec(ModelJson.required("input", input, "an object"), ModelJson.required("rnn", rnn,
+          "an object"), ModelJson.required("head", head, "an object"));
     }
-    return new ModelSpec(
-        parseInput(root.object("input")), parseRnn(root.object("rnn")), parseHead(root.object("head")));
   }
 
-  private static InputSpec parseInput(JsonFields json) {
-    InputKind kind = json.choice("kind", InputKind.values(), ModelSpec::spelling);
-    if (kind == InputKind.FEATURES) {
-      json.only("kind", "input_size");
-      return InputSpec.features(json.integer("input_size", 1, MAX_DIM));
+  /** {@code padding_idx} as {@code nn.Embedding} normalizes it (negative counts from the end), or null. */
+  static Integer paddingIdx(Integer paddingIdx, int vocabSize) {
+    if (paddingIdx == null) {
+      return null;
     }
-    json.only("kind", "vocab_size", "embedding_dim", "padding_idx");
-    int vocabSize = json.integer("vocab_size", 1, MAX_VOCAB_SIZE);
-    int embeddingDim = json.integer("embedding_dim", 1, MAX_DIM);
-    Integer paddingIdx = json.nullableInteger("padding_idx", -vocabSize, vocabSize - 1);
-    if (paddingIdx != null && paddingIdx < 0) {
-      paddingIdx += vocabSize; // as nn.Embedding normalizes it
+    if (paddingIdx < -vocabSize || paddingIdx >= vocabSize) {
+      throw new ModelJson.Invalid("padding_idx", paddingIdx.toString(), "null or an integer in [" + -vocabSize
+          + ", " + (vocabSize - 1) + "]");
     }
-    return InputSpec.tokens(vocabSize, embeddingDim, paddingIdx);
+    return paddingIdx < 0 ? paddingIdx + vocabSize : paddingIdx;
   }
 
-  private static RnnSpec parseRnn(JsonFields json) {
-    json.only("mode", "hidden_size", "num_layers", "bidirectional", "bias", "proj_size");
-    RnnMode mode = json.choice("mode", RnnMode.values(), ModelSpec::spelling);
-    int hiddenSize = json.integer("hidden_size", 1, MAX_DIM);
-    int numLayers = json.integerOr("num_layers", 1, MAX_LAYERS, 1);
-    boolean bidirectional = json.bool("bidirectional", false);
-    boolean bias = json.bool("bias", true);
-    int projSize = json.integerOr("proj_size", 0, MAX_DIM, 0);
+  /** The checks JSON cannot express of a recurrent stack: projections only for LSTM, and narrower than hidden. */
+  static void checkRnn(RnnMode mode, int hiddenSize, int projSize) {
     if (projSize > 0 && mode != RnnMode.LSTM) {
-      throw json.invalid("proj_size", "0 for mode " + mode + " (only LSTM has projections)");
+      throw new ModelJson.Invalid("proj_size", Integer.toString(projSize), "0 for mode " + mode
+          + " (only LSTM has projections)");
     }
     if (projSize >= hiddenSize) {
-      throw json.invalid("proj_size", "an integer less than hidden_size (" + hiddenSize + ")");
+      throw new ModelJson.Invalid("proj_size", Integer.toString(projSize), "an integer less than hidden_size ("
+          + hiddenSize + ")");
     }
-    return new RnnSpec(mode, hiddenSize, numLayers, bidirectional, bias, projSize);
-  }
-
-  private static HeadSpec parseHead(JsonFields json) {
-    json.only("pooling", "out_features", "activation");
-    Pooling pooling = json.choice("pooling", Pooling.values(), ModelSpec::spelling);
-    int outFeatures = json.integer("out_features", 1, MAX_DIM);
-    Activation activation =
-        json.choiceOr("activation", Activation.values(), ModelSpec::spelling, Activation.NONE);
-    return new HeadSpec(pooling, outFeatures, activation);
   }
 
   /**
@@ -185,12 +158,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
         : new ModelGraph.StepInput(V1_INPUT, InputKind.FEATURES, 0, 0, null, null, input.inputSize(), null);
     ModelGraph.Recurrent recurrent = new ModelGraph.Recurrent(WeightNames.RNN_MODULE, rnn.mode(),
         input.rnnInputSize(), rnn.hiddenSize(), rnn.numLayers(), rnn.bidirectional(), rnn.bias(), rnn.projSize(), null, null);
-    ModelGraph.PoolingKind pooling = ModelGraph.PoolingKind.valueOf(head.pooling().name());
     ModelGraph.Head fc = new ModelGraph.Head(V1_HEAD,
-        List.of(ModelGraph.HeadLayer.linear(WeightNames.FC_MODULE, rnn.outputSize(), head.outFeatures(), true)),
-        head.activation());
-    return new ModelGraph(List.of(in), List.of(), recurrent, List.of(new ModelGraph.PoolingPart(pooling, null, null,
-        0)), List.of(fc));
+        List.of(new io.seqpack.model.parts.LinearLayer(WeightNames.FC_MODULE, rnn.outputSize(), head.outFeatures(),
+            true)), head.activation());
+    return new ModelGraph(List.of(in), List.of(), recurrent,
+        List.of(PartRegistry.POOLING.plain(spelling(head.pooling()))), List.of(fc));
   }
 
   /** How an enum constant is written in model.json: RNN modes as PyTorch names them, the rest in lower case. */
@@ -200,7 +172,12 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
 
   public enum InputKind {
     TOKENS,
-    FEATURES
+    FEATURES;
+
+    @JsonCreator
+    static InputKind of(JsonNode value) {
+      return ModelJson.choice(value, values(), ModelSpec::spelling);
+    }
   }
 
   /**
@@ -209,6 +186,25 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    * Fields that do not apply to the kind are 0 / null.
    */
   public record InputSpec(InputKind kind, int vocabSize, int embeddingDim, Integer paddingIdx, int inputSize) {
+    @JsonCreator
+    static InputSpec json(@JsonProperty("kind") InputKind kind, @JsonProperty("vocab_size") Integer vocabSize,
+        @JsonProperty("embedding_dim") Integer embeddingDim,
+        @JsonProperty("padding_idx") Integer paddingIdx,
+        @JsonProperty("input_size") Integer inputSize) {
+      ModelJson.required("kind", kind, "one of tokens, features");
+      if (kind == InputKind.FEATURES) {
+        String fields = "kind, input_size";
+        ModelGraph.StepInput.notFor(kind, "vocab_size", vocabSize, fields);
+        ModelGraph.StepInput.notFor(kind, "embedding_dim", embeddingDim, fields);
+        ModelGraph.StepInput.notFor(kind, "padding_idx", paddingIdx, fields);
+        return features(ModelJson.integer("input_size", inputSize, 1, MAX_DIM));
+      }
+      ModelGraph.StepInput.notFor(kind, "input_size", inputSize, "kind, vocab_size, embedding_dim, padding_idx");
+      int vocab = ModelJson.integer("vocab_size", vocabSize, 1, MAX_VOCAB_SIZE);
+      return tokens(vocab, ModelJson.integer("embedding_dim", embeddingDim, 1, MAX_DIM), ModelSpec.paddingIdx(paddingIdx,
+          vocab));
+    }
+
     public static InputSpec tokens(int vocabSize, int embeddingDim, Integer paddingIdx) {
       return new InputSpec(InputKind.TOKENS, vocabSize, embeddingDim, paddingIdx, 0);
     }
@@ -230,6 +226,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     LSTM(4),
     GRU(3);
 
+    @JsonCreator
+    static RnnMode of(JsonNode value) {
+      return ModelJson.choice(value, values(), ModelSpec::spelling);
+    }
+
     private final int gates;
 
     RnnMode(int gates) {
@@ -244,6 +245,21 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
 
   public record RnnSpec(
       RnnMode mode, int hiddenSize, int numLayers, boolean bidirectional, boolean bias, int projSize) {
+    public RnnSpec {
+      checkRnn(mode, hiddenSize, projSize);
+    }
+
+    @JsonCreator
+    static RnnSpec json(@JsonProperty("mode") RnnMode mode, @JsonProperty("hidden_size") Integer hiddenSize,
+        @JsonProperty("num_layers") Integer numLayers, @JsonProperty("bidirectional") Boolean bidirectional,
+        @JsonProperty("bias") Boolean bias, @JsonProperty("proj_size") Integer projSize) {
+      return new RnnSpec(ModelJson.required("mode", mode, "one of RNN_TANH, RNN_RELU, LSTM, GRU"),
+          ModelJson.integer("hidden_size", hiddenSize, 1, MAX_DIM),
+          ModelJson.integer("num_layers", numLayers, 1, MAX_LAYERS, 1),
+          ModelJson.bool("bidirectional", bidirectional, false), ModelJson.bool("bias", bias, true),
+          ModelJson.integer("proj_size", projSize, 0, MAX_DIM, 0));
+    }
+
     public int directions() {
       return bidirectional ? 2 : 1;
     }
@@ -259,17 +275,75 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     }
   }
 
+  /** The pooling kinds a version-1 file may name (parts of {@link PartRegistry#POOLING} by the same spelling). */
   public enum Pooling {
     LAST,
     MEAN,
-    MAX
+    MAX;
+
+    @JsonCreator
+    static Pooling of(JsonNode value) {
+      return ModelJson.choice(value, values(), ModelSpec::spelling);
+    }
   }
 
+  /** A head's output activation over its {@code outFeatures} floats per row. */
   public enum Activation {
-    NONE,
-    SIGMOID,
-    SOFTMAX
+    NONE {
+      @Override
+      void apply(float[] out, int off, int width) {}
+    },
+    SIGMOID {
+      @Override
+      void apply(float[] out, int off, int width) {
+        for (int j = 0; j < width; j++) {
+          out[off + j] = (float) (1.0 / (1.0 + Math.exp(-out[off + j])));
+        }
+      }
+    },
+    /** Max-subtracted, as {@code torch.softmax}. */
+    SOFTMAX {
+      @Override
+      void apply(float[] out, int off, int width) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < width; j++) {
+          max = Math.max(max, out[off + j]);
+        }
+        float sum = 0f;
+        for (int j = 0; j < width; j++) {
+          float e = (float) Math.exp(out[off + j] - max);
+          out[off + j] = e;
+          sum += e;
+        }
+        for (int j = 0; j < width; j++) {
+          out[off + j] /= sum;
+        }
+      }
+    };
+
+    /** Applies the activation to {@code out[off .. off+width)} in place. */
+    abstract void apply(float[] out, int off, int width);
+
+    /** Applies the activation to each of {@code count} rows of {@code out[count, width]} in place. */
+    public void applyToRows(float[] out, int count, int width) {
+      for (int r = 0; r < count; r++) {
+        apply(out, r * width, width);
+      }
+    }
+
+    @JsonCreator
+    static Activation of(JsonNode value) {
+      return ModelJson.choice(value, values(), ModelSpec::spelling);
+    }
   }
 
-  public record HeadSpec(Pooling pooling, int outFeatures, Activation activation) {}
+  public record HeadSpec(Pooling pooling, int outFeatures, Activation activation) {
+    @JsonCreator
+    static HeadSpec json(@JsonProperty("pooling") Pooling pooling, @JsonProperty("out_features") Integer outFeatures,
+        @JsonProperty("activation") Activation activation) {
+      return new HeadSpec(ModelJson.required("pooling", pooling, "one of last, mean, max"),
+          ModelJson.integer("out_features", outFeatures, 1, MAX_DIM), activation == null ? Activation.NONE
+              : activation);
+    }
+  }
 }

@@ -1,6 +1,5 @@
 package io.seqpack.model;
 
-import io.seqpack.util.JsonFields;
 
 /**
  * Whether the exporter compared the model with its PyTorch module's own {@code forward} on ragged batches before
@@ -31,14 +30,23 @@ public enum Verification {
     return description;
   }
 
-  /** The {@code "export"} block of a version-2 {@code model.json}; absent means {@link #UNKNOWN}. */
-  static Verification parse(JsonFields root) {
-    if (!root.has("export")) {
-      return UNKNOWN;
+  /**
+   * The {@code "export"} block of a version-2 {@code model.json}, as the exporter writes it: whether the module's
+   * forward was compared, and how (tolerance, rows and batches compared, layout, whether lengths were equal, and
+   * for a half-precision file how far rounding moved the scores).
+   */
+  record Export(Boolean verified, Double tolerance,
+      Integer rows, Integer batches,
+      String layout, Boolean equalLengths,
+      Double roundingMaxAbsDiff) {
+    Export {
+      ModelJson.required("verified", verified, "true or false");
     }
-    JsonFields export = root.object("export")
-        .only("verified", "tolerance", "rows", "batches", "layout", "equal_lengths", "rounding_max_abs_diff");
-    return export.bool("verified") ? VERIFIED : NOT_VERIFIED;
+  }
+
+  /** What an {@code "export"} block (null when absent) says. */
+  static Verification of(Export export) {
+    return export == null ? UNKNOWN : export.verified() ? VERIFIED : NOT_VERIFIED;
   }
 
   /** Parses a summary's {@code model_verification} value. */

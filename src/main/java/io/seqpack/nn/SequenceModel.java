@@ -5,13 +5,13 @@ import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelGraph.Join;
-import io.seqpack.model.ModelGraph.PoolingKind;
-import io.seqpack.model.ModelGraph.PoolingPart;
 import io.seqpack.model.ModelGraph.StaticInput;
 import io.seqpack.model.ModelGraph.StepInput;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.Tensor;
+import io.seqpack.model.parts.Norm;
+import io.seqpack.model.parts.PoolingPart;
 import io.seqpack.pack.PackedLayout;
 import io.seqpack.pack.PackedSequence;
 import java.util.ArrayList;
@@ -83,15 +83,13 @@ public final class SequenceModel {
   private final StepInput[] inputs;
   private final int[] inputColumn; // where input k starts in the step vector
   private final float[][] tokenVectors; // token input k: its embedding after its norm, [V, E]; else null
-  private final Layers.Norm[] featureNorms; // feature input k: its norm or null
+  private final Norm.NormOp[] featureNorms; // feature input k: its norm or null
   private final int[] staticOffset; // where static j starts in a row's static vector
   private final int numericWidth; // floats per step from feature inputs and every-step statics
   private final Layer0 layer0;
   private final Direction[][] layers; // [numLayers][D]
   private final Layers.Head[] heads;
-  private final Gemm.Weights[] attentionProj; // per pooling part: [A, O], or null
-  private final float[][] attentionBias;
-  private final float[][] attentionContext;
+  private final PoolingPart.Pooler[] poolers; // per pooling part, bound to its tensors
   /**
    * Scratch of the calling thread, shared by every model it scores with (a workspace holds nothing between calls):
    * one per task thread, not one per model per thread, so a long-lived executor that sees many models does not
@@ -116,7 +114,7 @@ public final class SequenceModel {
     this.inputs = graph.inputs().toArray(StepInput[]::new);
     this.inputColumn = new int[inputs.length];
     this.tokenVectors = new float[inputs.length][];
-    this.featureNorms = new Layers.Norm[inputs.length];
+    this.featureNorms = new Norm.NormOp[inputs.length];
     long tableFloats = 0;
     int column = 0;
     int numeric = 0;
@@ -128,12 +126,12 @@ public final class SequenceModel {
         float[] vectors = tensor(model, in.embeddingWeight(), in.vocabSize(), in.embeddingDim()).data();
         if (in.norm() != null) { // a function of the token alone: normalise the embedding rows once
           vectors = vectors.clone();
-          new Layers.Norm(in.norm(), model).apply(vectors, 0, in.embeddingDim(), in.vocabSize());
+          in.norm().bindNorm(model).apply(vectors, 0, in.embeddingDim(), in.vocabSize());
         }
         tokenVectors[k] = vectors;
         tableFloats += (long) in.vocabSize() * gateWidth * directions;
       } else {
-        featureNorms[k] = in.norm() == null ? null : new Layers.Norm(in.norm(), model);
+        featureNorms[k] = in.norm() == null ? null : in.norm().bindNorm(model);
         numeric += in.size();
       }
     }
@@ -157,19 +155,7 @@ public final class SequenceModel {
         layers[l][d] = loadDirection(model, l, d == 1);
       }
     }
-    int parts = graph.pooling().size();
-    this.attentionProj = new Gemm.Weights[parts];
-    this.attentionBias = new float[parts][];
-    this.attentionContext = new float[parts][];
-    for (int p = 0; p < parts; p++) {
-      PoolingPart part = graph.pooling().get(p);
-      if (part.kind() == PoolingKind.ATTENTION) {
-        attentionProj[p] = Gemm.prepare(tensor(model, part.projWeight(), part.size(), outputWidth).data(), 0,
-            part.size(), outputWidth);
-        attentionBias[p] = tensor(model, part.projBias(), part.size()).data();
-        attentionContext[p] = tensor(model, part.contextWeight(), 1, part.size()).data();
-      }
-    }
+    this.poolers = graph.pooling().stream().map(p -> p.bind(model, rnn)).toArray(PoolingPart.Pooler[]::new);
     this.heads = new Layers.Head[graph.heads().size()];
     for (int h = 0; h < heads.length; h++) {
       heads[h] = new Layers.Head(graph.heads().get(h), embeddingWidth, model);
@@ -687,65 +673,10 @@ public final class SequenceModel {
     int width = outputWidth;
     int ew = embeddingWidth;
     float[] pooled = ws.pooled;
-    for (int p = 0; p < attentionProj.length; p++) {
-      PoolingKind kind = graph.pooling().get(p).kind();
-      int col = p * width;
-      float[] energy = kind == PoolingKind.ATTENTION ? attentionEnergies(p, output, layout.totalRows(), ws) : null;
-      for (int s = 0; s < layout.batch(); s++) {
-        int length = layout.sortedLengths()[s];
-        int dst = layout.sortedIndices()[s] * ew + col;
-        switch (kind) {
-          case LAST -> { // = cat(h_n[-2], h_n[-1]): forward final at the last step, backward final at step 0
-            System.arraycopy(output, layout.packedRow(s, length - 1) * width, pooled, dst, stateSize);
-            if (directions == 2) {
-              System.arraycopy(output, s * width + stateSize, pooled, dst + stateSize, stateSize);
-            }
-          }
-          case FIRST -> System.arraycopy(output, s * width, pooled, dst, width); // output[:, 0, :]
-          case MEAN -> {
-            Arrays.fill(pooled, dst, dst + width, 0f);
-            for (int t = 0; t < length; t++) {
-              int src = layout.packedRow(s, t) * width;
-              for (int j = 0; j < width; j++) {
-                pooled[dst + j] += output[src + j];
-              }
-            }
-            for (int j = 0; j < width; j++) {
-              pooled[dst + j] /= length;
-            }
-          }
-          case MAX -> {
-            System.arraycopy(output, s * width, pooled, dst, width);
-            for (int t = 1; t < length; t++) {
-              int src = layout.packedRow(s, t) * width;
-              for (int j = 0; j < width; j++) {
-                pooled[dst + j] = Math.max(pooled[dst + j], output[src + j]);
-              }
-            }
-          }
-          case ATTENTION -> { // softmax of the energies over the row's valid steps, then Σ a_t h_t
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < length; t++) {
-              max = Math.max(max, energy[layout.packedRow(s, t)]);
-            }
-            float sum = 0f;
-            for (int t = 0; t < length; t++) {
-              sum += (float) Math.exp(energy[layout.packedRow(s, t)] - max);
-            }
-            Arrays.fill(pooled, dst, dst + width, 0f);
-            for (int t = 0; t < length; t++) {
-              int r = layout.packedRow(s, t);
-              float a = (float) Math.exp(energy[r] - max) / sum;
-              int src = r * width;
-              for (int j = 0; j < width; j++) {
-                pooled[dst + j] += a * output[src + j];
-              }
-            }
-          }
-        }
-      }
+    for (int p = 0; p < poolers.length; p++) {
+      poolers[p].pool(output, layout, pooled, ew, p * width, ws.parts);
     }
-    int col = attentionProj.length * width;
+    int col = poolers.length * width;
     for (int j = 0; j < staticOffset.length; j++) {
       StaticInput st = graph.statics().get(j);
       if (st.join() == Join.AFTER_POOLING) {
@@ -756,23 +687,5 @@ public final class SequenceModel {
         col += st.size();
       }
     }
-  }
-
-  /** {@code e[r] = context · tanh(proj · h_r + b)} for every packed row of the last layer's output. */
-  private float[] attentionEnergies(int part, float[] output, int rows, Workspace ws) {
-    int size = attentionProj[part].n();
-    ws.attention = Workspace.grow(ws.attention, (long) rows * size);
-    float[] hiddenUnits = ws.attention;
-    project(rows, output, attentionProj[part], attentionBias[part], hiddenUnits);
-    float[] context = attentionContext[part];
-    float[] energy = new float[rows];
-    for (int r = 0; r < rows; r++) {
-      float e = 0f;
-      for (int a = 0; a < size; a++) {
-        e += context[a] * (float) Math.tanh(hiddenUnits[r * size + a]);
-      }
-      energy[r] = e;
-    }
-    return energy;
   }
 }

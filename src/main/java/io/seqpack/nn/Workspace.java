@@ -21,8 +21,8 @@ final class Workspace {
   float[] cellState = new float[0];
   /** {@code [B, H]}: LSTM o⊙tanh(c) before the projection. */
   float[] cellTemp = new float[0];
-  /** {@code [N, A]}: the attention pooling's hidden units over packed rows. */
-  float[] attention = new float[0];
+  /** Scratch of the pooling parts (an attention's hidden units and energies). */
+  final io.seqpack.model.parts.Scratch parts = new io.seqpack.model.parts.Scratch();
   /** {@code [B, embeddingWidth]}: pooled vectors in original order. */
   float[] pooled = new float[0];
   /** Sink of {@link GateMath#touch} (never read). */

@@ -207,7 +207,7 @@ class ModelLoaderTest {
   void reportsSpecAndSafetensorsErrorsWithTheDirectory() throws IOException {
     Path dir = modelDir(EXAMPLE);
     Files.writeString(dir.resolve("model.json"), "{\"format\": \"seqpack-model/1\"}");
-    assertEquals("Cannot read model.json in " + dir + ": input is missing, expected an object", loadError(dir));
+    assertEquals("Cannot read model.json in " + dir + ": input: missing, expected an object", loadError(dir));
 
     Files.write(dir.resolve("model.json"), new byte[] {'{', (byte) 0xFF, '}'});
     assertEquals("Cannot read model.json in " + dir + ": the file is not valid UTF-8 at byte 1", loadError(dir));

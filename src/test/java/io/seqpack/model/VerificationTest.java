@@ -55,10 +55,10 @@ class VerificationTest {
     int at = json.indexOf(",\n  \"export\"");
     ModelFormatException e = assertThrows(ModelFormatException.class,
         () -> loadWithJson(json.substring(0, at) + ",\n  \"export\": {\"verified\": \"yes\"}\n}\n"));
-    assertEquals("Cannot read model.json in m: export.verified is \"yes\", expected true or false", e.getMessage());
+    assertEquals("Cannot read model.json in m: export.verified: \"yes\", expected true or false", e.getMessage());
     e = assertThrows(ModelFormatException.class,
         () -> loadWithJson(json.substring(0, at) + ",\n  \"export\": {\"verified\": true, \"checked\": 1}\n}\n"));
-    assertTrue(e.getMessage().startsWith("Cannot read model.json in m: export.checked is not a known field"),
+    assertTrue(e.getMessage().startsWith("Cannot read model.json in m: export.checked: unknown field"),
         e.getMessage());
   }
 }

@@ -1,0 +1,38 @@
+package io.seqpack.model.parts;
+
+import io.seqpack.model.LoadedModel;
+import io.seqpack.model.ModelGraph.Param;
+import java.util.List;
+
+/**
+ * One layer of a head's {@code nn.Sequential}: one record per layer type, spelled {@code {"type": "linear", ...}}
+ * and registered in {@link PartRegistry#HEAD_LAYERS}.
+ */
+public interface HeadLayer {
+  /**
+   * Width after this layer given the width reaching it.
+   *
+   * @throws io.seqpack.model.ModelJson.Invalid when the layer's declared width disagrees
+   */
+  default int outputWidth(int width) {
+    return width;
+  }
+
+  /** The tensors this layer reads; {@code where} names the layer in messages. */
+  default List<Param> params(String where) {
+    return List.of();
+  }
+
+  /** One line for {@code inspect-model}, e.g. {@code Linear(16→8)}. */
+  String description();
+
+  /** The forward over rows of {@code width} floats, bound to its tensors. */
+  Layer bind(LoadedModel model, int width);
+
+  /** A bound layer; immutable, shared by all threads. */
+  @FunctionalInterface
+  interface Layer {
+    /** Applies the layer to {@code x[count, width]}; returns the result (x itself, or a new array). */
+    float[] apply(float[] x, int count, int width);
+  }
+}

@@ -1,0 +1,35 @@
+package io.seqpack.model.parts;
+
+import io.seqpack.model.LoadedModel;
+import io.seqpack.model.ModelGraph.Param;
+import io.seqpack.model.ModelGraph.Recurrent;
+import io.seqpack.pack.PackedLayout;
+import java.util.List;
+
+/**
+ * A pooling kind: each row's valid steps of the last layer's output ({@code [T, O]}, {@code O =} {@link
+ * Recurrent#outputSize()}) to {@code O} floats. One record per kind, its JSON spelling registered in {@link
+ * PartRegistry#POOLING}: {@code "last"} or {@code {"attention": {...}}}.
+ */
+public interface PoolingPart {
+  /** The tensors this kind reads, given the recurrent stack it pools. */
+  default List<Param> params(Recurrent rnn) {
+    return List.of();
+  }
+
+  /** One line for {@code inspect-model}, e.g. {@code attention(10)}. */
+  String description();
+
+  /** The forward, bound to its tensors. */
+  Pooler bind(LoadedModel model, Recurrent rnn);
+
+  /** A bound pooling; immutable, shared by all threads. */
+  @FunctionalInterface
+  interface Pooler {
+    /**
+     * Pools {@code output[N, O]} (packed, time-major) of each row into {@code pooled[row * stride + column ..
+     * + O]}, rows in original order.
+     */
+    void pool(float[] output, PackedLayout layout, float[] pooled, int stride, int column, Scratch scratch);
+  }
+}
