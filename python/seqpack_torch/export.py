@@ -58,7 +58,7 @@ import warnings
 import numpy as np
 import torch
 
-from . import forward_check, reference
+from . import forward_check, infer, reference
 from .safetensors import DTYPES, read_model_dir, read_safetensors, round_to_dtype, write_safetensors  # noqa: F401
 
 def export_model(model_or_state_dict, config, out_dir, dtype="F32"):
@@ -523,8 +523,18 @@ def build_graph(module, spec):
     return mj, col.tensors
 
 
-def export_module(module, spec_dict, out_dir, dtype="F32", verify=True, post_activations=None, log=None):
-    """Export a user's nn.Module described by spec_dict (module paths; see the module docstring) to
+def infer_spec(module, input_sizes=None, post_activations=None):
+    """The spec module.forward amounts to (infer.infer_spec), or ExportError with every op it cannot map."""
+    try:
+        return infer.infer_spec(module, input_sizes, post_activations)
+    except infer.CannotInfer as e:
+        _fail("cannot export: %s" % e)
+
+
+def export_module(module, spec_dict, out_dir, dtype="F32", verify=True, post_activations=None, log=None,
+                  input_sizes=None):
+    """Export a user's nn.Module described by spec_dict (module paths; see the module docstring; None: read from
+    the module's forward, with input_sizes {input: width} where forward cannot tell them) to
     out_dir/model.json (seqpack-model/2) + out_dir/model.safetensors (only the referenced tensors, by their
     state-dict names, stored as dtype). Returns the model.json dict. Raises ExportError if it cannot be exported
     exactly. The module is read as in eval mode (BatchNorm running stats, dropout off); it is not modified.
@@ -536,7 +546,10 @@ def export_module(module, spec_dict, out_dir, dtype="F32", verify=True, post_act
     one line with the measured difference."""
     if dtype not in DTYPES:
         _fail("unsupported dtype %r (use one of %s)" % (dtype, ", ".join(DTYPES)))
+    if spec_dict is None:
+        spec_dict = infer_spec(module, input_sizes, post_activations)
     mj, tensors = build_graph(module, spec_dict)
+    post_activations = _resolve_activations(post_activations or {}, mj["heads"])
     parent = os.path.dirname(os.path.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".seqpack-export-", dir=parent)
@@ -644,19 +657,48 @@ def _resolve_activations(parsed, mj_heads):
     return parsed
 
 
+def parse_input_sizes(values):
+    """--input-size values ("numeric=4", "a=2,b=3", repeatable) -> {input: width}."""
+    out = {}
+    for v in values or []:
+        for item in v.split(","):
+            name, sep, n = item.strip().partition("=")
+            if not sep or not name or not n.strip().isdigit() or int(n) < 1:
+                _fail("--input-size %s: expected NAME=WIDTH with a positive width, e.g. --input-size numeric=4" % item)
+            if name in out:
+                _fail("--input-size names %s twice" % name)
+            out[name] = int(n)
+    return out
+
+
 def main_module(args):
-    """--module FILE.py:CLASS --state-dict FILE.pt --spec SPEC.json --out DIR [--no-verify] [--activation ...]"""
+    """--module FILE.py:CLASS --state-dict FILE.pt [--spec SPEC.json] [--out DIR] [--print-spec] [--no-verify]
+    [--activation ...] [--input-size ...]"""
     model = load_user_module(args.module, args.init_args, args.state_dict)
-    try:
-        with open(args.spec, encoding="utf-8") as f:
-            spec = json.load(f)
-    except (OSError, ValueError) as e:
-        _fail("--spec %s: %s" % (args.spec, e))
+    spec = None
+    if args.spec is not None:
+        try:
+            with open(args.spec, encoding="utf-8") as f:
+                spec = json.load(f)
+        except (OSError, ValueError) as e:
+            _fail("--spec %s: %s" % (args.spec, e))
     activations = parse_activations(args.activation)
     with torch.no_grad():
-        heads = build_graph(model, spec)[0]["heads"]
+        if spec is None:
+            spec = infer_spec(model, parse_input_sizes(args.input_size), activations)
+        if args.print_spec:
+            print(json.dumps(spec, indent=2))
+        if args.out is None:                     # --print-spec alone: the spec, checked against forward
+            mj, tensors = build_graph(model, spec)
+            if not args.no_verify:
+                try:
+                    print(forward_check.check_forward(model, mj, tensors, _resolve_activations(
+                        activations, mj["heads"])).summary(), file=sys.stderr)
+                except forward_check.ForwardCheckError as e:
+                    _fail("the spec disagrees with forward: %s" % e)
+            return 0
         mj = export_module(model, spec, args.out, args.dtype, verify=not args.no_verify,
-                           post_activations=_resolve_activations(activations, heads), log=print)
+                           post_activations=activations, log=print)
     print("wrote %s/model.json (%s) and %s/model.safetensors (%s)%s"
           % (args.out, reference.FORMAT2, args.out, args.dtype,
              "" if mj["export"]["verified"] else "; NOT verified against forward (--no-verify)"))
@@ -687,12 +729,22 @@ def main(argv=None):
     p.add_argument("--activation", action="append", metavar="[HEAD=]ACT",
                    help="an activation (sigmoid, softmax, log_softmax) your code applies after forward; repeat "
                         "for several heads")
-    p.add_argument("--out", required=True, metavar="DIR", help="output model directory")
+    p.add_argument("--print-spec", action="store_true", help="with --module: print the spec (the one given, or the "
+                                                             "one read from forward) as JSON; without --out, only "
+                                                             "print it (checked against forward)")
+    p.add_argument("--input-size", action="append", metavar="NAME=N",
+                   help="with --module and no --spec: the width of a features or static input forward cannot "
+                        "tell apart from another (repeatable, or NAME=N,NAME=N)")
+    p.add_argument("--out", metavar="DIR", help="output model directory")
     p.add_argument("--dtype", default="F32", choices=DTYPES, help="safetensors dtype (default F32)")
     args = p.parse_args(argv)
     if args.module is not None or args.spec is not None:
-        if args.module is None or args.spec is None or args.state_dict is None:
-            p.error("--module, --spec and --state-dict go together")
+        if args.module is None or args.state_dict is None:
+            p.error("--module and --state-dict go together (--spec is optional: without it forward is read)")
+        if args.out is None and not args.print_spec:
+            p.error("--out DIR is required (or --print-spec to only print the spec)")
+        if args.spec is not None and args.input_size:
+            p.error("--input-size is for exports without --spec (a spec gives each input's size)")
         if args.config is not None:
             p.error("--config is for seqpack-model/1 exports; with --module use --spec")
         if args.verify and args.no_verify:
@@ -703,8 +755,11 @@ def main(argv=None):
         except ExportError as e:
             print("export_pytorch: error: %s" % e, file=sys.stderr)
             return 2
-    if args.init_args is not None or args.verify or args.no_verify or args.activation:
-        p.error("--init-args, --verify, --no-verify and --activation need --module")
+    if args.init_args is not None or args.verify or args.no_verify or args.activation or args.print_spec \
+            or args.input_size:
+        p.error("--init-args, --verify, --no-verify, --activation, --print-spec and --input-size need --module")
+    if args.out is None:
+        p.error("--out DIR is required")
     if args.demo_tutorial:
         model, config = demo_tutorial_model()
         export_model(model, config, args.out, args.dtype)

@@ -27,7 +27,7 @@ from torch.nn.utils.rnn import pad_packed_sequence, pad_sequence
 
 from . import golden_models as gm
 from . import reference as st
-from .export import ExportError, _resolve_module, export_module
+from .export import ExportError, _resolve_module, export_module, infer_spec
 from .golden_io import dump, f32, ints
 from .safetensors import read_model_dir, read_safetensors, round_to_dtype
 
@@ -73,6 +73,10 @@ def call_h(m, p, s, n):
     return {"p": m(p["tokens"], p["feats"], n)}
 
 
+def call_i(m, p, s, n):                      # amounts go in feature-major: [B, F, T]
+    return {"score": m(p["event"], p["amount"].transpose(1, 2), n).unsqueeze(-1)}
+
+
 CASES = [
     C("a_bilstm_text", "text classifier: Embedding(50, 8, padding_idx=0) -> 2-layer bidirectional LSTM (dropout "
       "0.25, off in eval) -> cat(h_n[-2], h_n[-1]) -> Linear(20, 3) -> softmax; token 0 (padding_idx) occurs "
@@ -101,6 +105,10 @@ CASES = [
     C("h_last_k_mean_gelu_tanh", "tokens + 3 features -> bidirectional LSTM -> last_k_mean k=5 (mean of each "
       "row's last min(5, length) valid steps; rows of 1 to 9 steps) -> Sequential(Linear, GELU(approximate='tanh'), "
       "Linear) -> sigmoid", gm.LastKMeanGeluTanh, 208, [1, 9, 5, 3, 6, 4, 7], call=call_h),
+    C("i_forward_read", "exported without a spec (the exporter reads forward): an nn.Embedding subclass for event "
+      "ids, 2 amounts given [B, F, T] and permuted in forward, GRU(7, 9) from tanh(starter_h) (folded at export), "
+      "head fc1 -> torch.relu -> fc2 -> sigmoid written as separate attributes", gm.ForwardReadGRU, 209,
+      [4, 1, 8, 3, 8, 2], call=call_i),
 ]
 
 
@@ -166,7 +174,7 @@ def run_user_module(case, model, mj, spec, batch):
     for h in spec["heads"]:
         def pre(m, args, name=h["name"]):
             captured["heads"].setdefault(name, []).append(args[0])
-        hooks.append(_resolve_module(model, h["module"], "head").register_forward_pre_hook(pre))
+        hooks.append(_resolve_module(model, _first_module(h), "head").register_forward_pre_hook(pre))
     with torch.no_grad():
         result = case["call"](model, padded, batch["static"], lengths)
     for hk in hooks:
@@ -184,13 +192,24 @@ def run_user_module(case, model, mj, spec, batch):
     if st.step_scores_apply(mj):
         if steps is None:   # the module's own head submodule + activation on every valid step output
             h = spec["heads"][0]
-            head_mod = _resolve_module(model, h["module"], "head")
             act = {"none": lambda x: x, "sigmoid": torch.sigmoid,
                    "softmax": lambda x: torch.softmax(x, dim=-1)}[h.get("activation", "none")]
             with torch.no_grad():
-                steps = [act(head_mod(rnn_output[b, :k])) for b, k in enumerate(case["lengths"])]
+                steps = [act(_apply_head(model, h, rnn_output[b, :k])) for b, k in enumerate(case["lengths"])]
         out["step_scores"] = [s.detach() for s in steps]
     return out
+
+
+def _apply_head(model, head, x):
+    """The user's head modules (and the functions forward applies between them) on x."""
+    for item in head["module"] if isinstance(head["module"], list) else [head["module"]]:
+        x = st._layer_apply(item, x, {}) if isinstance(item, dict) else _resolve_module(model, item, "head")(x)
+    return x
+
+
+def _first_module(head):
+    """The path of a head's first module (a spec's head "module" may be a list of paths and functions)."""
+    return head["module"] if isinstance(head["module"], str) else head["module"][0]
 
 
 def max_err(user, ref):
@@ -340,6 +359,8 @@ def main(golden_root):
     for case in CASES:
         model = init_model(case)
         spec = gm.SPECS[case["cls"].__name__]
+        if spec is None:
+            spec = infer_spec(model)
         case_dir = os.path.join(out, case["name"])
         with torch.no_grad():
             mj = export_module(model, spec, case_dir, dtype=case["dtype"])

@@ -179,8 +179,43 @@ class LastKMeanGeluTanh(nn.Module):
         return torch.sigmoid(self.head(pooled))                              # [B, 1]
 
 
-# The SPEC each model is exported with (export_pytorch.export_module / --spec).
+class NoisyEmbedding(nn.Embedding):
+    """An nn.Embedding subclass that adds noise while training; in eval it is a plain lookup."""
+
+    def __init__(self, num_embeddings, embedding_dim, noise_scale=0.1):
+        super().__init__(num_embeddings, embedding_dim)
+        self.noise_scale = noise_scale
+
+    def forward(self, x):
+        out = super().forward(x)
+        if self.training and self.noise_scale > 0:
+            out = out + self.noise_scale * torch.randn_like(out)
+        return out
+
+
+class ForwardReadGRU(nn.Module):
+    """(i) Exported WITHOUT a spec (the exporter reads forward): an Embedding subclass for event ids, amounts
+    given feature-major [B, F, T] and permuted in forward, a GRU starting from tanh of a learned state, a head of
+    separate attributes (fc1 -> F.relu -> fc2) and a sigmoid in forward."""
+
+    def __init__(self, n_events=30, emb=5, n_amount=2, hidden=9):
+        super().__init__()
+        self.event_emb = NoisyEmbedding(n_events, emb)
+        self.gru = nn.GRU(emb + n_amount, hidden, batch_first=True)
+        self.starter_h = nn.Parameter(0.5 * torch.randn(1, 1, hidden))
+        self.fc1 = nn.Linear(hidden, 6)
+        self.fc2 = nn.Linear(6, 1)
+
+    def forward(self, event, amount, seq_lens):
+        x = torch.cat([self.event_emb(event), amount.permute(0, 2, 1)], dim=-1)
+        h0 = torch.tanh(self.starter_h).expand(-1, event.shape[0], -1).contiguous()
+        _, h = self.gru(pack_padded_sequence(x, seq_lens.cpu(), batch_first=True, enforce_sorted=False), h0)
+        return torch.sigmoid(self.fc2(torch.relu(self.fc1(h[-1])))).squeeze(-1)
+
+
+# The SPEC each model is exported with (export_pytorch.export_module / --spec); None: read from forward.
 SPECS = {
+    "ForwardReadGRU": None,
     "BiLSTMTextClassifier": {
         "inputs": [{"name": "text", "kind": "tokens", "embedding": "embed"}],
         "rnn": "lstm",

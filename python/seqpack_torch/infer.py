@@ -534,6 +534,9 @@ class _Mapper:
                       ("max", torch.stack([r.max(0).values for r in rows]))]
         for att in self.attention_candidates(padded, mask):
             candidates.append(att)
+        # the mean of each row's last k valid steps; k below the longest row (above it, it is the mean)
+        for k in range(2, max(lengths.tolist())):
+            candidates.append(({"last_k_mean": {"k": k}}, torch.stack([r[-k:].mean(0) for r in rows])))
         after = [(s, self.values[s]) for s, role in self.inputs.roles.items() if role == "static"]
         parts, statics_after, offset, w = [], [], 0, pooled.shape[1]
         while offset < w:
@@ -553,7 +556,8 @@ class _Mapper:
                 unmapped = self.unmapped_ops_after_rnn()
                 explained = self.swapped(h_n, d, pooled, offset)
                 self.problems.extend(unmapped or [explained or "columns %d..%d of the vector the head reads match "
-                                                  "no pooling seqpack knows (last, first, mean, max, attention)"
+                                                  "no pooling seqpack knows (last, first, mean, max, last_k_mean, "
+                                                  "attention)"
                                                   % (offset, w - 1)])
                 break
         return parts, statics_after
@@ -643,12 +647,19 @@ class _Mapper:
             self.fail_with_problems("cannot find the head from the pooled vector to forward's result")
         if len(heads) == 1 and heads[0]["name"] == "output":
             heads[0]["name"] = "score"
+        post = dict(self.post)
+        if None in post:                         # --activation ACT: the only head's
+            if len(heads) == 1:
+                post[heads[0]["name"]] = post.pop(None)
+            else:
+                self.problems.append("--activation %s: forward returns %d heads (%s); say which, as HEAD=%s" % (
+                    post[None], len(heads), ", ".join(h["name"] for h in heads), post[None]))
         for h in heads:
-            if h["name"] in self.post:
+            if h["name"] in post:
                 if h["activation"] != "none":
                     self.problems.append("--activation %s=%s: forward already applies %s" % (
-                        h["name"], self.post[h["name"]], h["activation"]))
-                h["activation"] = self.post[h["name"]]
+                        h["name"], post[h["name"]], h["activation"]))
+                h["activation"] = post[h["name"]]
             if h["activation"] == "log_softmax":
                 self.problems.append("head '%s' ends in log_softmax, which seqpack does not have yet (none, "
                                      "sigmoid, softmax)" % h["name"])
