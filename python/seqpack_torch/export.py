@@ -280,6 +280,16 @@ def _flatten_head(m, path):
     return [(path, m)]
 
 
+def _state_indices(value, states, where):
+    """A list of indices into h_n's `states` final states (negative counts from the end, as in Python)."""
+    if not isinstance(value, list) or not value or not all(reference._is_int(k) and -states <= k < states
+                                                           for k in value):
+        _fail("%s is %s; expected a non-empty list of indices into h_n's %d final states (-%d..%d; h_n is "
+              "layer-major: 2l forward, 2l+1 backward of layer l)" % (where, json.dumps(value), states, states,
+                                                                     states - 1))
+    return list(value)
+
+
 FOLDED_PREFIX = "tanh("
 FUNCTIONAL_LAYERS = {"relu": set(), "tanh": set(), "sigmoid": set(), "gelu": set(), "dropout": set(),
                      "identity": set(), "leaky_relu": {"negative_slope"}, "elu": {"alpha"}}
@@ -309,11 +319,8 @@ def _head_parts(module, h):
             if not sub:
                 _fail("head '%s' at %s is an empty Sequential" % (h["name"], _path_text(item)))
             flat.extend(sub)
-        elif isinstance(h["module"], list) or type(hm) is torch.nn.Linear:
+        else:                                        # one layer (an nn.Identity head: the pooled vector itself)
             flat.append((item, hm))
-        else:
-            _fail("head '%s' at %s is %s; a head must be an nn.Linear or an nn.Sequential of %s"
-                  % (h["name"], _path_text(item), _a(hm), HEAD_LAYERS_TEXT))
     return flat
 
 
@@ -457,6 +464,17 @@ def build_graph(module, spec):
                       % (i, json.dumps(part)))
             pooling.append(part)
             continue
+        if isinstance(part, dict) and ("hidden" in part or "dot_attention" in part):
+            kind, field = ("hidden", "indices") if "hidden" in part else ("dot_attention", "query")
+            where = "spec.pooling[%d].%s" % (i, kind)
+            _check_keys(part, {kind}, "spec.pooling[%d]" % i, required=(kind,))
+            _check_keys(part[kind], {field}, where, required=(field,))
+            idx = _state_indices(part[kind][field], layers * d, where + "." + field)
+            if kind == "dot_attention" and len(idx) * p != o:
+                _fail("%s.query takes %d final states (%d floats) but the RNN output has %d features; the query "
+                      "must be as wide as the output" % (where, len(idx), len(idx) * p, o))
+            pooling.append({kind: {field: idx}})
+            continue
         if isinstance(part, dict) and "last_k_mean" in part:
             _check_keys(part, {"last_k_mean"}, "spec.pooling[%d]" % i, required=("last_k_mean",))
             _check_keys(part["last_k_mean"], {"k"}, "spec.pooling[%d].last_k_mean" % i, required=("k",))
@@ -467,16 +485,21 @@ def build_graph(module, spec):
             continue
         _check_keys(part, {"attention"}, "spec.pooling[%d]" % i, required=("attention",))
         att = part["attention"]
-        _check_keys(att, {"proj", "context"}, "spec.pooling[%d].attention" % i, required=("proj", "context"))
+        _check_keys(att, {"proj", "context", "query"}, "spec.pooling[%d].attention" % i,
+                    required=("proj", "context"))
+        query = None if att.get("query") is None else _state_indices(att["query"], layers * d,
+                                                                    "spec.pooling[%d].attention.query" % i)
+        qw = 0 if query is None else len(query) * p
         proj_m = _resolve_module(module, att["proj"], "attention proj")
         ctx_m = _resolve_module(module, att["context"], "attention context")
         if type(proj_m) is not torch.nn.Linear or proj_m.bias is None:
             _fail("attention proj '%s' is %s; it must be an nn.Linear(%d, A) with bias"
                   % (att["proj"], repr(proj_m).split("\n")[0] if type(proj_m) is torch.nn.Linear else
                      _a(proj_m), o))
-        if proj_m.in_features != o:
-            _fail("attention proj '%s' is Linear(in_features=%d) but the RNN output has %d features"
-                  % (att["proj"], proj_m.in_features, o))
+        if proj_m.in_features != o + qw:
+            _fail("attention proj '%s' is Linear(in_features=%d) but the RNN output has %d features%s"
+                  % (att["proj"], proj_m.in_features, o, "" if query is None else
+                     " and the query %d more" % qw))
         a = proj_m.out_features
         if type(ctx_m) is not torch.nn.Linear:
             _fail("attention context '%s' is %s; it must be an nn.Linear(%d, 1, bias=False)"
@@ -485,11 +508,15 @@ def build_graph(module, spec):
             _fail("attention context '%s' is Linear(in_features=%d, out_features=%d, bias=%s); it must be "
                   "Linear(%d, 1, bias=False)" % (att["context"], ctx_m.in_features, ctx_m.out_features,
                                                  ctx_m.bias is not None, a))
-        col.take(_prefix(att["proj"]) + "weight", [a, o], "attention proj")
+        col.take(_prefix(att["proj"]) + "weight", [a, o + qw], "attention proj")
         col.take(_prefix(att["proj"]) + "bias", [a], "attention proj")
         col.take(_prefix(att["context"]) + "weight", [1, a], "attention context")
-        pooling.append({"attention": {"proj": att["proj"], "context": att["context"], "size": a}})
-    emb_width = len(pooling) * o + sum(s["size"] for s in static if s["join"] == "after_pooling")
+        entry = {"proj": att["proj"], "context": att["context"], "size": a}
+        if query is not None:
+            entry["query"] = query
+        pooling.append({"attention": entry})
+    emb_width = sum(reference.pooling_width(part, rnn_entry) for part in pooling)
+    emb_width += sum(s["size"] for s in static if s["join"] == "after_pooling")
 
     # ---- heads
     if not isinstance(spec["heads"], list) or not spec["heads"]:

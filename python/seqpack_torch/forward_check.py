@@ -213,7 +213,7 @@ class _Pairing:
             rows = [(label, t) for label, t in tensors if t.dim() >= 1 and t.shape[0] == b]
             used = set()
             for h in heads:
-                width = _head_width(h)
+                width = _head_width(h, mj)
                 pick = next((i for i, (_, t) in enumerate(rows) if i not in used and _row_width(t, b) == width), None)
                 if pick is None and len(heads) == 1 and len(rows) == 1:
                     pick = 0
@@ -222,18 +222,18 @@ class _Pairing:
                         "cannot pair forward's outputs (%s) with the head%s %s: name the outputs in a dict by head, or "
                         "return them in the heads' order" % (", ".join("%s %s" % (lbl, _shape(t)) for lbl, t in tensors)
                                                             or "no tensor", "s" if len(heads) > 1 else "",
-                                                            ", ".join("'%s' [B, %d]" % (x["name"], _head_width(x))
+                                                            ", ".join("'%s' [B, %d]" % (x["name"], _head_width(x, mj))
                                                                       for x in heads)))
                 used.add(pick)
                 self.heads[h["name"]] = rows[pick]
         for name, (label, t) in list(self.heads.items()):
             t = _post(post.get(name), t.detach().to(torch.float64))
-            if t.dim() == 3 and _row_width(t, b) != _head_width(next(h for h in heads if h["name"] == name)):
+            if t.dim() == 3 and _row_width(t, b) != _head_width(next(h for h in heads if h["name"] == name), mj):
                 raise ForwardCheckError("forward's %s has shape %s for head '%s' of width %d"
-                                        % (label, _shape(t), name, _head_width(next(h for h in heads if h["name"] == name))))
+                                        % (label, _shape(t), name, _head_width(next(h for h in heads if h["name"] == name), mj)))
             self.heads[name] = (label, t.reshape(b, -1))
         if reference.step_scores_apply(mj):
-            width = _head_width(heads[0])
+            width = _head_width(heads[0], mj)
             for label, t in tensors:
                 if t.dim() == 3 and t.shape[-1] == width:
                     if layout != "time_major" and t.shape[0] == b and t.shape[1] == steps:
@@ -242,9 +242,10 @@ class _Pairing:
                         self.steps = (label, t.detach().to(torch.float64).transpose(0, 1))
 
 
-def _head_width(h):
+def _head_width(h, mj):
+    """Output width of head h: its last Linear's, or the pooled vector's for a head without one (identity)."""
     linears = [layer for layer in h["layers"] if layer["type"] == "linear"]
-    return linears[-1]["out_features"]
+    return linears[-1]["out_features"] if linears else reference.graph_widths(mj)[2]
 
 
 def _row_width(t, b):
@@ -387,7 +388,8 @@ def _alternatives(mj, tensors):
                     e[:, start + half:start + 2 * half].clone(), e[:, start:start + half].clone())
                 return e
             yield ("pooling[%d]: forward concatenates hidden[-1], hidden[-2] (backward state first); the spec's "
-                   "'last' gives hidden[-2], hidden[-1] (forward state first)" % i, mj, tensors, swap)
+                   "'last' gives hidden[-2], hidden[-1] (forward state first): pool with {\"hidden\": {\"indices\": [-1, -2]}}"
+                   % i, mj, tensors, swap)
     for key in ("h0", "c0"):
         name = r.get(key)
         if name is not None:

@@ -77,6 +77,18 @@ def call_i(m, p, s, n):                      # amounts go in feature-major: [B, 
     return {"score": m(p["event"], p["amount"].transpose(1, 2), n).unsqueeze(-1)}
 
 
+def call_j(m, p, s, n):
+    return {"score": m(p["text"], n)}
+
+
+def call_k(m, p, s, n):
+    return {"score": m(p["tokens"], n)}
+
+
+def call_l(m, p, s, n):
+    return {"score": m(p["words"], n)}
+
+
 CASES = [
     C("a_bilstm_text", "text classifier: Embedding(50, 8, padding_idx=0) -> 2-layer bidirectional LSTM (dropout "
       "0.25, off in eval) -> cat(h_n[-2], h_n[-1]) -> Linear(20, 3) -> softmax; token 0 (padding_idx) occurs "
@@ -109,6 +121,14 @@ CASES = [
       "ids, 2 amounts given [B, F, T] and permuted in forward, GRU(7, 9) from tanh(starter_h) (folded at export), "
       "head fc1 -> torch.relu -> fc2 -> sigmoid written as separate attributes", gm.ForwardReadGRU, 209,
       [4, 1, 8, 3, 8, 2], call=call_i),
+    C("j_all_states", "read from forward: 2-layer bidirectional GRU, pooled h_n of every layer and direction "
+      "(h_n.permute(1, 0, 2).reshape(B, -1)) -> Linear(20, 3)", gm.AllStatesTextRNN, 210, [5, 2, 9, 1, 6, 3],
+      call=call_j),
+    C("k_query_attention", "read from forward: bidirectional LSTM; cat(hidden[-1], hidden[-2]) (backward first) "
+      "and dot-product attention queried by cat(hidden[-2], hidden[-1]), masked -> Linear(20, 2)",
+      gm.QueryAttentionLSTM, 211, [3, 7, 1, 7, 4, 2, 5], call=call_k),
+    C("l_concat_attention_encoder", "read from forward: GRU, additive attention over cat(o_t, h_n[-1]), identity "
+      "head (the pooled vector is the output)", gm.ConcatAttentionEncoder, 212, [2, 6, 4, 1, 8, 5], call=call_l),
 ]
 
 

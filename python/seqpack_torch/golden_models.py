@@ -213,9 +213,75 @@ class ForwardReadGRU(nn.Module):
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(h[-1])))).squeeze(-1)
 
 
+class AllStatesTextRNN(nn.Module):
+    """(j) Read from forward: a 2-layer bidirectional GRU text classifier whose pooled vector is h_n of every layer
+    and direction, h_n.permute(1, 0, 2).reshape(B, -1)."""
+
+    def __init__(self, vocab=40, emb=6, hidden=5, n_classes=3):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, emb, padding_idx=0)
+        self.rnn = nn.GRU(emb, hidden, num_layers=2, bidirectional=True, batch_first=True)
+        self.fc = nn.Linear(4 * hidden, n_classes)
+
+    def forward(self, text, lengths):
+        _, h_n = self.rnn(pack_padded_sequence(self.embedding(text), lengths, batch_first=True, enforce_sorted=False))
+        return self.fc(h_n.permute(1, 0, 2).reshape(text.shape[0], -1))
+
+
+class QueryAttentionLSTM(nn.Module):
+    """(k) Read from forward: a bidirectional LSTM; the final state (backward first, as the most-read packed-LSTM
+    tutorial writes it) and a dot-product attention whose query is the final state (forward first), masked over
+    the padding, feed a Linear head."""
+
+    def __init__(self, vocab=40, emb=6, hidden=5):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, emb)
+        self.lstm = nn.LSTM(emb, hidden, bidirectional=True, batch_first=True)
+        self.out = nn.Linear(4 * hidden, 2)
+
+    def forward(self, tokens, lengths):
+        packed = pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+        output, (hidden, _) = self.lstm(packed)
+        output, _ = pad_packed_sequence(output, batch_first=True)                 # [B, T, 2H]
+        final = torch.cat((hidden[-1], hidden[-2]), dim=1)                        # backward state first
+        query = torch.cat((hidden[-2], hidden[-1]), dim=1)
+        scores = torch.bmm(output, query.unsqueeze(2)).squeeze(2)                 # [B, T]
+        scores = scores.masked_fill(~valid_mask(lengths, output.shape[1]), float("-inf"))
+        weights = torch.softmax(scores, dim=1)
+        context = torch.bmm(output.transpose(1, 2), weights.unsqueeze(2)).squeeze(2)
+        return self.out(torch.cat([final, context], dim=1))
+
+
+class ConcatAttentionEncoder(nn.Module):
+    """(l) Read from forward: a GRU text encoder whose additive attention reads cat(o_t, h_n[-1]) at every step
+    (attention over the outputs concatenated with the final state) and whose head is nn.Identity(): the pooled
+    vector itself is the output (an encoder)."""
+
+    def __init__(self, vocab=40, emb=6, hidden=7, attn=5):
+        super().__init__()
+        self.word_embed = nn.Embedding(vocab, emb)
+        self.rnn = nn.GRU(emb, hidden, batch_first=True)
+        self.attn_proj = nn.Linear(2 * hidden, attn)
+        self.attn_v = nn.Linear(attn, 1, bias=False)
+        self.rnn_mlp = nn.Identity()
+
+    def forward(self, words, lengths):
+        packed = pack_padded_sequence(self.word_embed(words), lengths, batch_first=True, enforce_sorted=False)
+        out, h = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        last = h[-1].unsqueeze(1).expand(-1, out.shape[1], -1)
+        energy = self.attn_v(torch.tanh(self.attn_proj(torch.cat([out, last], dim=2)))).squeeze(-1)
+        energy = energy.masked_fill(~valid_mask(lengths, out.shape[1]), float("-inf"))
+        context = (torch.softmax(energy, dim=1).unsqueeze(-1) * out).sum(dim=1)
+        return self.rnn_mlp(context)
+
+
 # The SPEC each model is exported with (export_pytorch.export_module / --spec); None: read from forward.
 SPECS = {
     "ForwardReadGRU": None,
+    "AllStatesTextRNN": None,
+    "QueryAttentionLSTM": None,
+    "ConcatAttentionEncoder": None,
     "BiLSTMTextClassifier": {
         "inputs": [{"name": "text", "kind": "tokens", "embedding": "embed"}],
         "rnn": "lstm",

@@ -532,7 +532,16 @@ class _Mapper:
                       ("first", padded[:, 0, :]),
                       ("mean", torch.stack([r.mean(0) for r in rows])),
                       ("max", torch.stack([r.max(0).values for r in rows]))]
-        for att in self.attention_candidates(padded, mask):
+        states = h_n.shape[0]
+        queries = [[-1]] if d == 1 else [[-2, -1], [-1, -2]]
+        for k in range(states):                  # one final state; consecutive ones become one "hidden" part
+            candidates.append((("hidden", k - states), h_n[k]))
+        for q in queries:                        # e_t = o_t · q, softmax over valid steps
+            query = torch.cat([h_n[i] for i in q], dim=1)
+            e = torch.bmm(padded, query.unsqueeze(2)).squeeze(2).masked_fill(~mask.squeeze(-1), float("-inf"))
+            w = torch.softmax(e, dim=1)
+            candidates.append(({"dot_attention": {"query": q}}, (w.unsqueeze(-1) * padded).sum(1)))
+        for att in self.attention_candidates(padded, mask, h_n, queries):
             candidates.append(att)
         # the mean of each row's last k valid steps; k below the longest row (above it, it is the mean)
         for k in range(2, max(lengths.tolist())):
@@ -548,46 +557,66 @@ class _Mapper:
                     elif statics_after:
                         self.problems.append("the pooled vector puts static input %s before a pooling part; "
                                              "seqpack puts them after" % statics_after[0]["name"])
+                    elif isinstance(name, tuple):        # ("hidden", k): joins a "hidden" part just before it
+                        if parts and isinstance(parts[-1], dict) and "hidden" in parts[-1]:
+                            parts[-1]["hidden"]["indices"].append(name[1])
+                        else:
+                            parts.append({"hidden": {"indices": [name[1]]}})
                     else:
                         parts.append(name)
                     offset += width
                     break
             else:
                 unmapped = self.unmapped_ops_after_rnn()
-                explained = self.swapped(h_n, d, pooled, offset)
-                self.problems.extend(unmapped or [explained or "columns %d..%d of the vector the head reads match "
+                self.problems.extend(unmapped or ["columns %d..%d of the vector the head reads match "
                                                   "no pooling seqpack knows (last, first, mean, max, last_k_mean, "
                                                   "attention)"
                                                   % (offset, w - 1)])
                 break
-        return parts, statics_after
+        return self.merge_final_states(parts, d), statics_after
 
-    def swapped(self, h_n, d, pooled, offset):
-        if d == 2:
-            c = torch.cat((h_n[-1], h_n[-2]), 1)
-            if offset + c.shape[1] <= pooled.shape[1] and torch.allclose(
-                    pooled[:, offset:offset + c.shape[1]], c, atol=1e-5):
-                return ("forward concatenates hidden[-1], hidden[-2] (backward state first); seqpack's 'last' "
-                        "gives hidden[-2], hidden[-1] and has no backward-first pooling yet")
-        return None
-
-    def attention_candidates(self, padded, mask):
-        """Additive attention v·tanh(W o_t + b) of a (proj, context) Linear pair forward applies to the RNN
-        output, softmax over the valid steps."""
+    @staticmethod
+    def merge_final_states(parts, d):
+        """Next to a "hidden" part, "last" reads as its final states, and neighbouring "hidden" parts as one:
+        [{"hidden": [-4, -3]}, "last"] is {"hidden": [-4, -3, -2, -1]}, every layer's h_n."""
+        if not any(isinstance(p, dict) and "hidden" in p for p in parts):
+            return parts
         out = []
+        for p in parts:
+            if p == "last":
+                p = {"hidden": {"indices": [-2, -1] if d == 2 else [-1]}}
+            if out and isinstance(p, dict) and "hidden" in p and isinstance(out[-1], dict) and "hidden" in out[-1]:
+                out[-1]["hidden"]["indices"].extend(p["hidden"]["indices"])
+            else:
+                out.append(p)
+        return out
+
+    def attention_candidates(self, padded, mask, h_n, queries):
+        """Additive attention v·tanh(W x_t + b) of a (proj, context) Linear pair forward applies to the RNN
+        output (x_t = o_t), or to the output concatenated with a final state (x_t = cat(o_t, q)), softmax over
+        the valid steps."""
+        out = []
+        width = padded.shape[2]
         events = [e for e in self.rec.events if e.kind == "module" and isinstance(e.module, nn.Linear)]
         for e in events:
             x = e.inputs[0]
             if x.dim() != 3 or "rnn" not in self.rec.source_of(x) or e.module.bias is None:
                 continue
+            options = [None] if e.module.in_features == width else [
+                q for q in queries + [[-1]] if width + len(q) * h_n.shape[2] == e.module.in_features]
             for c in events:
                 cm = c.module
-                if cm.out_features == 1 and cm.bias is None and cm.in_features == e.module.out_features:
-                    a = torch.tanh(e.module(padded))
-                    scores = cm(a).squeeze(-1).masked_fill(~mask.squeeze(-1), float("-inf"))
+                if not (cm.out_features == 1 and cm.bias is None and cm.in_features == e.module.out_features):
+                    continue
+                for q in options:
+                    xs = padded if q is None else torch.cat(
+                        [padded, torch.cat([h_n[i] for i in q], 1).unsqueeze(1).expand(-1, padded.shape[1], -1)], 2)
+                    scores = cm(torch.tanh(e.module(xs))).squeeze(-1).masked_fill(~mask.squeeze(-1), float("-inf"))
                     w = torch.softmax(scores, dim=1)
-                    out.append(({"attention": {"proj": e.name, "context": c.name}},
-                                (w.unsqueeze(-1) * padded).sum(1)))
+                    att = {"proj": e.name, "context": c.name}
+                    if q is not None:
+                        att["query"] = q
+                    out.append(({"attention": att}, (w.unsqueeze(-1) * padded).sum(1)))
         return out
 
     def unmapped_ops_after_rnn(self):
@@ -638,9 +667,6 @@ class _Mapper:
                 nxt = self.consumers_of(t, e.index)
                 e = nxt[0] if nxt else None
             if t is None or id(t) not in outputs:
-                continue
-            if not any(isinstance(x, str) for x in layers):
-                self.problems.append("the head ending in forward's %s has no Linear" % outputs[id(t)])
                 continue
             heads.append({"name": outputs[id(t)], "module": layers, "activation": act or "none"})
         if not heads:

@@ -217,13 +217,37 @@ def _is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def state_size(r):
+    return r["proj_size"] if r["proj_size"] > 0 else r["hidden_size"]
+
+
+def pooling_width(part, r):
+    """Floats a pooling part adds: the output width O, or len(indices) final states for "hidden"."""
+    o = (2 if r["bidirectional"] else 1) * state_size(r)
+    if isinstance(part, dict) and "hidden" in part:
+        return len(part["hidden"]["indices"]) * state_size(r)
+    return o
+
+
+def query_width(part, r):
+    """Width of an attention's query (final states appended to each output step), 0 without one."""
+    q = part["attention"].get("query") if isinstance(part, dict) and "attention" in part else None
+    return 0 if q is None else len(q) * state_size(r)
+
+
+def final_states(h_n, indices):
+    """cat(h_n[i] for i in indices), [B, len(indices) * P] (negative indices count from the end)."""
+    return torch.cat([h_n[i] for i in indices], dim=1)
+
+
 def graph_widths(mj):
     """(rnn step-input width from the inputs + every_step statics, RNN output width O, embedding width W)."""
     step = sum(i["embedding_dim"] if i["kind"] == "tokens" else i["size"] for i in mj["inputs"])
     step += sum(s["size"] for s in mj["static"] if s["join"] == "every_step")
     r = mj["rnn"]
-    o = (2 if r["bidirectional"] else 1) * (r["proj_size"] if r["proj_size"] > 0 else r["hidden_size"])
-    w = len(mj["pooling"]) * o + sum(s["size"] for s in mj["static"] if s["join"] == "after_pooling")
+    o = (2 if r["bidirectional"] else 1) * state_size(r)
+    w = sum(pooling_width(p, r) for p in mj["pooling"])
+    w += sum(s["size"] for s in mj["static"] if s["join"] == "after_pooling")
     return step, o, w
 
 
@@ -299,12 +323,26 @@ def validate_graph(mj):
             keys(part["last_k_mean"], {"k"}, "pooling[%d].last_k_mean" % i)
             need(_is_int(part["last_k_mean"]["k"]) and part["last_k_mean"]["k"] >= 1,
                  "pooling[%d].last_k_mean.k an integer >= 1" % i)
+        elif isinstance(part, dict) and ("hidden" in part or "dot_attention" in part):
+            kind, field = ("hidden", "indices") if "hidden" in part else ("dot_attention", "query")
+            keys(part, {kind}, "pooling[%d]" % i)
+            keys(part[kind], {field}, "pooling[%d].%s" % (i, kind))
+            states = r["num_layers"] * (2 if r["bidirectional"] else 1)
+            idx = part[kind][field]
+            need(isinstance(idx, list) and idx and all(_is_int(k) and -states <= k < states for k in idx),
+                 "pooling[%d].%s.%s a non-empty list of indices into h_n's %d states" % (i, kind, field, states))
+            if kind == "dot_attention":
+                need(len(idx) * state_size(r) == o, "pooling[%d].dot_attention.query as wide as the output" % i)
         else:
             keys(part, {"attention"}, "pooling[%d]" % i)
-            keys(part["attention"], {"proj", "context", "size"}, "pooling[%d].attention" % i)
             a = part["attention"]
+            keys(a, {"proj", "context", "size"} | ({"query"} if "query" in a else set()), "pooling[%d].attention" % i)
             need(isinstance(a["proj"], str) and isinstance(a["context"], str) and _is_int(a["size"]) and a["size"] > 0,
                  "pooling[%d].attention proj, context paths, size > 0" % i)
+            states = r["num_layers"] * (2 if r["bidirectional"] else 1)
+            need("query" not in a or (isinstance(a["query"], list) and a["query"] and all(
+                _is_int(k) and -states <= k < states for k in a["query"])),
+                 "pooling[%d].attention.query a non-empty list of indices into h_n" % i)
     need(isinstance(mj["heads"], list) and mj["heads"], "heads must be a non-empty list")
     hnames = []
     for i, h in enumerate(mj["heads"]):
@@ -379,7 +417,7 @@ def graph_tensor_names(mj):
     for part in mj["pooling"]:
         if isinstance(part, dict) and "attention" in part:
             a = part["attention"]
-            out[a["proj"] + ".weight"] = [a["size"], o]
+            out[a["proj"] + ".weight"] = [a["size"], o + query_width(part, r)]
             out[a["proj"] + ".bias"] = [a["size"]]
             out[a["context"] + ".weight"] = [1, a["size"]]
     for h in mj["heads"]:
@@ -441,12 +479,10 @@ def head_apply(head, x, t):
 
 
 def step_scores_apply(mj):
-    """True when step_scores are defined: exactly one head, whose first linear layer takes the RNN output width O."""
-    _, o, _ = graph_widths(mj)
-    if len(mj["heads"]) != 1:
-        return False
-    linears = [layer for layer in mj["heads"][0]["layers"] if layer["type"] == "linear"]
-    return bool(linears) and linears[0]["in_features"] == o
+    """True when step_scores are defined (as the Java engine's supportsPerStep): exactly one head, reading a vector
+    as wide as the RNN output O, so it can read each step's output instead."""
+    _, o, w = graph_widths(mj)
+    return len(mj["heads"]) == 1 and w == o
 
 
 class GraphReference(nn.Module):
@@ -534,13 +570,24 @@ class GraphReference(nn.Module):
             elif part in ("mean", "max"):
                 rows = [output[i, :n] for i, n in enumerate(lengths.tolist())]
                 parts.append(torch.stack([v.mean(dim=0) if part == "mean" else v.max(dim=0).values for v in rows]))
+            elif "hidden" in part:                     # final states of any layers and directions, in order
+                parts.append(final_states(h_n, part["hidden"]["indices"]))
+            elif "dot_attention" in part:              # e_t = o_t · q, q = final states; softmax; Σ a_t o_t
+                q = final_states(h_n, part["dot_attention"]["query"])
+                e = torch.bmm(output, q.unsqueeze(2)).squeeze(2)
+                w = torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)
+                parts.append((w.unsqueeze(-1) * output).sum(dim=1))
             elif "last_k_mean" in part:                # mean of the last min(k, n) valid steps
                 k = part["last_k_mean"]["k"]
                 parts.append(torch.stack([output[i, max(0, n - k):n].mean(dim=0)
                                           for i, n in enumerate(lengths.tolist())]))
             else:
                 a = part["attention"]
-                e = F.linear(torch.tanh(F.linear(output, t[a["proj"] + ".weight"], t[a["proj"] + ".bias"])),
+                x = output
+                if a.get("query") is not None:          # cat(o_t, q) at every step
+                    q = final_states(h_n, a["query"])
+                    x = torch.cat([output, q.unsqueeze(1).expand(-1, output.shape[1], -1)], dim=2)
+                e = F.linear(torch.tanh(F.linear(x, t[a["proj"] + ".weight"], t[a["proj"] + ".bias"])),
                              t[a["context"] + ".weight"]).squeeze(-1)                # [B, T]
                 w = torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)
                 parts.append((w.unsqueeze(-1) * output).sum(dim=1))

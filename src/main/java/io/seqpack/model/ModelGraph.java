@@ -51,7 +51,7 @@ public record ModelGraph(
       throw new ModelJson.Invalid("rnn.input_size", Integer.toString(rnn.inputSize()), stepWidth
           + " (the widths of the inputs plus the every_step static features)");
     }
-    int embeddingWidth = pooling.size() * rnn.outputSize() + width(statics, Join.AFTER_POOLING);
+    int embeddingWidth = poolingWidth(pooling, rnn) + width(statics, Join.AFTER_POOLING);
     Set<String> headNames = new HashSet<>();
     for (int h = 0; h < heads.size(); h++) {
       ModelJson.name("heads[" + h + "].name", heads.get(h).name(), headNames, "head");
@@ -348,7 +348,19 @@ public record ModelGraph(
 
   /** Width of the vector the heads see: the pooling parts, then the after-pooling static features. */
   public int embeddingWidth() {
-    return pooling.size() * rnn.outputSize() + width(statics, Join.AFTER_POOLING);
+    return poolingWidth(pooling, rnn) + width(statics, Join.AFTER_POOLING);
+  }
+
+  private static int poolingWidth(List<PoolingPart> pooling, Recurrent rnn) {
+    int width = 0;
+    for (int i = 0; i < pooling.size(); i++) {
+      try {
+        width += pooling.get(i).width(rnn);
+      } catch (ModelJson.Invalid e) {
+        throw e.within("pooling[" + i + "]");
+      }
+    }
+    return width;
   }
 
   /** Output width of head {@code i}. */

@@ -90,6 +90,8 @@ public final class SequenceModel {
   private final Direction[][] layers; // [numLayers][D]
   private final Layers.Head[] heads;
   private final PoolingPart.Pooler[] poolers; // per pooling part, bound to its tensors
+  private final int[] poolingWidths; // the floats each pooling part adds to the pooled vector
+  private final boolean needsFinalStates; // whether a pooling part reads h_n (scoring then keeps it)
   /**
    * Scratch of the calling thread, shared by every model it scores with (a workspace holds nothing between calls):
    * one per task thread, not one per model per thread, so a long-lived executor that sees many models does not
@@ -156,6 +158,8 @@ public final class SequenceModel {
       }
     }
     this.poolers = graph.pooling().stream().map(p -> p.bind(model, rnn)).toArray(PoolingPart.Pooler[]::new);
+    this.poolingWidths = graph.pooling().stream().mapToInt(p -> p.width(rnn)).toArray();
+    this.needsFinalStates = graph.pooling().stream().anyMatch(PoolingPart::needsFinalStates);
     this.heads = new Layers.Head[graph.heads().size()];
     for (int h = 0; h < heads.length; h++) {
       heads[h] = new Layers.Head(graph.heads().get(h), embeddingWidth, model);
@@ -339,9 +343,13 @@ public final class SequenceModel {
     }
     PackedLayout layout = layoutOf(batch);
     Workspace ws = workspaces.get();
-    float[] output = forward(batch, layout, ws, null, null);
+    float[] hN = null;
+    if (needsFinalStates) { // a pooling part reads h_n of every layer, not only the last layer's output
+      hN = ws.finalStates = Workspace.grow(ws.finalStates, (long) layers.length * directions * batchSize * stateSize);
+    }
+    float[] output = forward(batch, layout, ws, hN, null);
     ws.pooled = Workspace.grow(ws.pooled, (long) batchSize * embeddingWidth);
-    pool(output, layout, batch, ws);
+    pool(output, hN, layout, batch, ws);
     List<float[]> headScores = new ArrayList<>(heads.length);
     for (Layers.Head head : heads) {
       headScores.add(head.apply(ws.pooled, batchSize, true));
@@ -373,7 +381,7 @@ public final class SequenceModel {
     PackedLayout layout = result.output().layout();
     Workspace ws = workspaces.get();
     ws.pooled = Workspace.grow(ws.pooled, (long) layout.batch() * embeddingWidth);
-    pool(result.output().data(), layout, batch, ws);
+    pool(result.output().data(), result.hN(), layout, batch, ws);
     return Arrays.copyOf(ws.pooled, layout.batch() * embeddingWidth);
   }
 
@@ -669,14 +677,14 @@ public final class SequenceModel {
    * Pools the last layer's packed output over each row's valid steps into {@code ws.pooled[B, embeddingWidth]},
    * original order: the pooling parts in order, then the after-pooling static features.
    */
-  private void pool(float[] output, PackedLayout layout, RaggedBatch batch, Workspace ws) {
-    int width = outputWidth;
+  private void pool(float[] output, float[] hN, PackedLayout layout, RaggedBatch batch, Workspace ws) {
     int ew = embeddingWidth;
     float[] pooled = ws.pooled;
+    int col = 0;
     for (int p = 0; p < poolers.length; p++) {
-      poolers[p].pool(output, layout, pooled, ew, p * width, ws.parts);
+      poolers[p].pool(output, hN, layout, pooled, ew, col, ws.parts);
+      col += poolingWidths[p];
     }
-    int col = poolers.length * width;
     for (int j = 0; j < staticOffset.length; j++) {
       StaticInput st = graph.statics().get(j);
       if (st.join() == Join.AFTER_POOLING) {

@@ -25,6 +25,8 @@ final class Workspace {
   final io.seqpack.model.parts.Scratch parts = new io.seqpack.model.parts.Scratch();
   /** {@code [B, embeddingWidth]}: pooled vectors in original order. */
   float[] pooled = new float[0];
+  /** h_n [layers*D, B, P] while scoring, for pooling parts that read the final states of every layer. */
+  float[] finalStates = new float[0];
   /** Sink of {@link GateMath#touch} (never read). */
   int touched;
 

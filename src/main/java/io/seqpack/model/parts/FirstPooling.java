@@ -13,7 +13,7 @@ public record FirstPooling() implements PoolingPart {
   @Override
   public Pooler bind(LoadedModel model, Recurrent rnn) {
     int width = rnn.outputSize();
-    return (output, layout, pooled, stride, column, scratch) -> {
+    return (output, hN, layout, pooled, stride, column, scratch) -> {
       for (int s = 0; s < layout.batch(); s++) {
         System.arraycopy(output, s * width, pooled, layout.sortedIndices()[s] * stride + column, width);
       }

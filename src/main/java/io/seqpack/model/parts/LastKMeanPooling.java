@@ -29,7 +29,7 @@ public record LastKMeanPooling(int k) implements PoolingPart {
   @Override
   public Pooler bind(LoadedModel model, Recurrent rnn) {
     int width = rnn.outputSize();
-    return (output, layout, pooled, stride, column, scratch) -> {
+    return (output, hN, layout, pooled, stride, column, scratch) -> {
       for (int s = 0; s < layout.batch(); s++) {
         int length = layout.sortedLengths()[s];
         MeanPooling.meanOfSteps(output, layout, s, Math.max(0, length - k), length, width, pooled,

@@ -18,7 +18,7 @@ public record LastPooling() implements PoolingPart {
     int width = rnn.outputSize();
     int state = rnn.stateSize();
     boolean backward = rnn.bidirectional();
-    return (output, layout, pooled, stride, column, scratch) -> {
+    return (output, hN, layout, pooled, stride, column, scratch) -> {
       for (int s = 0; s < layout.batch(); s++) {
         int dst = layout.sortedIndices()[s] * stride + column;
         System.arraycopy(output, layout.packedRow(s, layout.sortedLengths()[s] - 1) * width, pooled, dst, state);

@@ -26,7 +26,9 @@ public final class PartRegistry {
       .add("mean", MeanPooling.class)
       .add("max", MaxPooling.class)
       .add("attention", AttentionPooling.class)
-      .add("last_k_mean", LastKMeanPooling.class);
+      .add("last_k_mean", LastKMeanPooling.class)
+      .add("hidden", HiddenPooling.class)
+      .add("dot_attention", DotAttentionPooling.class);
 
   /** {@code {"type": "linear", ...}}. */
   public static final Family<HeadLayer> HEAD_LAYERS = new Family<>(HeadLayer.class, "type")

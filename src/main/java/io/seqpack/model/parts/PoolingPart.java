@@ -17,6 +17,16 @@ public interface PoolingPart {
     return List.of();
   }
 
+  /** How many floats this part adds to the pooled vector (the RNN's output width for most kinds). */
+  default int width(Recurrent rnn) {
+    return rnn.outputSize();
+  }
+
+  /** Whether the part reads the final states of every layer and direction ({@code h_n}), not only the output. */
+  default boolean needsFinalStates() {
+    return false;
+  }
+
   /** One line for {@code inspect-model}, e.g. {@code attention(10)}. */
   String description();
 
@@ -28,8 +38,10 @@ public interface PoolingPart {
   interface Pooler {
     /**
      * Pools {@code output[N, O]} (packed, time-major) of each row into {@code pooled[row * stride + column ..
-     * + O]}, rows in original order.
+     * + width]}, rows in original order. {@code hN} is {@code h_n [layers*D, B, P]} (original order) for a part
+     * that {@link #needsFinalStates()}, else null.
      */
-    void pool(float[] output, PackedLayout layout, float[] pooled, int stride, int column, Scratch scratch);
+    void pool(float[] output, float[] hN, PackedLayout layout, float[] pooled, int stride, int column,
+        Scratch scratch);
   }
 }

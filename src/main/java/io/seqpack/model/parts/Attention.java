@@ -1,0 +1,30 @@
+package io.seqpack.model.parts;
+
+import io.seqpack.pack.PackedLayout;
+import java.util.Arrays;
+
+/** The softmax over a row's valid steps and the weighted sum of its outputs, shared by the attention kinds. */
+final class Attention {
+  private Attention() {}
+
+  /**
+   * {@code pooled[dst .. + width] = Σ_t softmax(energy)_t · output[t]} over sorted row {@code s}'s first
+   * {@code length} steps; {@code max} is the largest energy (subtracted before exp, as torch.softmax does).
+   */
+  static void weightedSum(float[] output, PackedLayout layout, int s, int length, float[] energy, float max,
+      int width, float[] pooled, int dst) {
+    float sum = 0f;
+    for (int t = 0; t < length; t++) {
+      sum += (float) Math.exp(energy[layout.packedRow(s, t)] - max);
+    }
+    Arrays.fill(pooled, dst, dst + width, 0f);
+    for (int t = 0; t < length; t++) {
+      int r = layout.packedRow(s, t);
+      float a = (float) Math.exp(energy[r] - max) / sum;
+      int src = r * width;
+      for (int j = 0; j < width; j++) {
+        pooled[dst + j] += a * output[src + j];
+      }
+    }
+  }
+}
