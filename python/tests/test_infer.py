@@ -133,24 +133,33 @@ class Infer(unittest.TestCase):
             spec = infer.infer_spec(model, sizes.get(name))
             self.assertEqual(without_names(spec), without_names(gm.SPECS[name]), name)
 
-    def test_the_forward_read_golden_module(self):
-        spec = infer.infer_spec(mgg.init_model(mgg.CASES[-1]))
+    def test_the_forward_read_golden_modules(self):
+        cases = {c["name"]: c for c in mgg.CASES}
+        spec = infer.infer_spec(mgg.init_model(cases["i_forward_read"]))
         self.assertEqual(spec, {
             "inputs": [{"name": "event", "kind": "tokens", "embedding": "event_emb"},
                        {"name": "amount", "kind": "features", "size": 2}],
             "rnn": "gru", "h0": "tanh(starter_h)", "pooling": ["last"],
             "heads": [{"name": "score", "module": ["fc1", {"type": "relu"}, "fc2"], "activation": "sigmoid"}]})
-        mj = ep.export_module(mgg.init_model(mgg.CASES[-1]), None, self.out)
+        mj = ep.export_module(mgg.init_model(cases["i_forward_read"]), None, self.out)
         self.assertEqual(mj["export"]["layout"], "feature_major")
+        self.assertEqual(infer.infer_spec(mgg.init_model(cases["j_all_states"]))["pooling"],
+                         [{"hidden": {"indices": [-4, -3, -2, -1]}}])
+        self.assertEqual(infer.infer_spec(mgg.init_model(cases["k_query_attention"]))["pooling"],
+                         [{"hidden": {"indices": [-1, -2]}}, {"dot_attention": {"query": [-2, -1]}}])
+        spec = infer.infer_spec(mgg.init_model(cases["l_concat_attention_encoder"]))
+        self.assertEqual(spec["pooling"], [{"attention": {"proj": "attn_proj", "context": "attn_v", "query": [-1]}}])
+        self.assertEqual(spec["heads"], [{"name": "score", "module": "rnn_mlp", "activation": "none"}])
 
     def test_forward_first_directions_export(self):
         mj = ep.export_module(seeded(SentimentBiLSTM, order=(-2, -1)), None, self.out)
         self.assertEqual(mj["pooling"], ["last"])
         self.assertTrue(mj["export"]["verified"])
 
-    def test_backward_first_directions_are_refused_not_scored_wrong(self):
-        msg = self.refused(seeded(SentimentBiLSTM, order=(-1, -2)))
-        self.assertIn("forward concatenates hidden[-1], hidden[-2] (backward state first)", msg)
+    def test_backward_first_directions_export_as_hidden_states_in_that_order(self):
+        mj = ep.export_module(seeded(SentimentBiLSTM, order=(-1, -2)), None, self.out)
+        self.assertEqual(mj["pooling"], [{"hidden": {"indices": [-1, -2]}}])
+        self.assertTrue(mj["export"]["verified"])
 
     def test_head_of_separate_attributes_with_sigmoid_in_forward(self):
         spec = infer.infer_spec(seeded(FraudHandbookLSTM))
