@@ -8,7 +8,7 @@ import io.seqpack.nn.RnnResult;
 import io.seqpack.nn.SequenceModel;
 import io.seqpack.pack.Packing;
 import io.seqpack.pack.PaddedTensor;
-import io.seqpack.spark.ScoreJob;
+import io.seqpack.job.ScoreJob;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;

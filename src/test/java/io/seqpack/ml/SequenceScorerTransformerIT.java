@@ -9,7 +9,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.spark.LocalSpark;
-import io.seqpack.spark.ScoreJob;
+import io.seqpack.job.ScoreJob;
 import io.seqpack.testing.Golden;
 import java.io.File;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.seqpack.spark;
 
+import io.seqpack.job.ScoreJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

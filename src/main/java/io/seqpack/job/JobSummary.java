@@ -1,5 +1,8 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.Schemas;
+import io.seqpack.spark.ScoreMetrics;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;

@@ -1,8 +1,10 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
-import static io.seqpack.spark.StandaloneCluster.await;
-import static io.seqpack.spark.StandaloneCluster.read;
-import static io.seqpack.spark.StandaloneCluster.tail;
+import io.seqpack.spark.LocalSpark;
+import io.seqpack.spark.SyntheticInputs;
+import static io.seqpack.job.StandaloneCluster.await;
+import static io.seqpack.job.StandaloneCluster.read;
+import static io.seqpack.job.StandaloneCluster.tail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.LocalSpark;
+import io.seqpack.spark.Schemas;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

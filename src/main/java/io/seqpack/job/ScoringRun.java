@@ -1,5 +1,8 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.ScoreMetrics;
+import io.seqpack.spark.ScoreResult;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.InputSchemaException;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.LocalSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

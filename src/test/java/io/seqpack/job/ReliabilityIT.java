@@ -1,5 +1,7 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.ScoreResult;
+import io.seqpack.spark.SequenceScorer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
