@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * with the same checkpoint committed, appends their predictions and rejects to the outputs, then stops.
  *
  * <p>It runs the batch job's pipeline ({@link ScoringRun}) on the new files and publishes by appending ({@link
- * OutputCommit#appendRun}): the run's files are staged under the checkpoint, checked (every new input row in
+ * ParquetFolderSink#appending}): the run's files are staged under the checkpoint, checked (every new input row in
  * exactly one output), moved into the output folders under names that carry the run ({@code part-r00003-...}),
  * and then the run's manifest ({@code DIR/manifest/run-<n>.json}: the input files, with size and modification
  * time, and the rows each output got) is written atomically. Only runs with a manifest count: the next run deletes
@@ -85,8 +85,8 @@ public final class IncrementalScoreJob {
       scoredBefore += m.scoredRows();
       rejectedBefore += m.rejectedRows();
     }
-    int removed = OutputCommit.removeUncommittedRuns(hadoop, options.output(), committedRuns)
-        + OutputCommit.removeUncommittedRuns(hadoop, options.rejectsPath(), committedRuns);
+    int removed = ParquetFolderSink.removeUncommittedRuns(hadoop, options.output(), committedRuns)
+        + ParquetFolderSink.removeUncommittedRuns(hadoop, options.rejectsPath(), committedRuns);
     if (removed > 0) {
       LOG.warn("seqpack: incremental run {}: removed {} file(s) of an earlier run that did not commit", runId,
           removed);
@@ -103,17 +103,20 @@ public final class IncrementalScoreJob {
       }
     }
     Path staging = new Path(new Path(cp, "staging"), "run-" + runId);
-    Path stagedPredictions = new Path(staging, "predictions");
-    Path stagedRejects = new Path(staging, "rejects");
     try {
       ScoringRun.Outcome outcome = null;
       InputFiles news = listing.only(fresh);
       if (!fresh.isEmpty()) {
-        outcome = ScoringRun.score(spark, options, news, stagedPredictions, stagedRejects, start,
-            "incremental run " + runId + " of " + options.input());
-        OutputCommit.appendRun(hadoop, stagedRejects, options.rejectsPath(), runId);
-        OutputCommit.appendRun(hadoop, stagedPredictions, options.output(), runId);
-        writeManifest(hadoop, cp, runId, news, outcome);
+        try (OutputSink predictions = ParquetFolderSink.appending(hadoop, options.output(), options.partitionBy(),
+                new Path(staging, "predictions"), runId);
+            OutputSink rejects = ParquetFolderSink.appending(hadoop, options.rejectsPath(), options.partitionBy(),
+                new Path(staging, "rejects"), runId)) {
+          outcome = ScoringRun.score(spark, options, news, predictions, rejects, start,
+              "incremental run " + runId + " of " + options.input());
+          rejects.commit();
+          predictions.commit();
+          writeManifest(hadoop, cp, runId, news, outcome);
+        }
       }
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       long scored = outcome == null ? 0 : outcome.scoredRows();
@@ -150,7 +153,7 @@ public final class IncrementalScoreJob {
       }
       throw new JobFailedException("incremental run " + runId + " failed: " + message, e);
     } finally {
-      OutputCommit.discard(hadoop, staging);
+      ParquetFolderSink.discard(hadoop, staging);
     }
   }
 
