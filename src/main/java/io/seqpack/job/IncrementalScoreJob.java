@@ -2,14 +2,10 @@ package io.seqpack.job;
 
 import io.seqpack.ConfigException;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,8 +46,19 @@ public final class IncrementalScoreJob {
 
   private IncrementalScoreJob() {}
 
-  /** A committed run's manifest: its input files (path, size, modified) and the rows it added to each output. */
-  private record Manifest(long run, Map<String, List<Long>> files, long scoredRows, long rejectedRows) {}
+  /** {@code DIR/seqpack-checkpoint.json}: the folders the checkpoint belongs to and the number of runs started. */
+  private record Checkpoint(String format, String input, String output, String rejects, long runs) {}
+
+  /** A committed run's manifest: its input files and the rows it read and added to each output. */
+  private record Manifest(long run, List<ManifestFile> files, long inputRows, long scoredRows, long rejectedRows) {}
+
+  /** An input file as the run that scored it saw it; {@code modified} in milliseconds since 1970. */
+  private record ManifestFile(String path, long size, long modified, long rows) {}
+
+  /** {@code _seqpack_runs/run-<n>.json} of a run that failed. */
+  private record FailedRun(Failure run) {}
+
+  private record Failure(long id, boolean incremental, String status, String error) {}
 
   public static RunSummary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
     long start = System.nanoTime();
@@ -69,19 +76,19 @@ public final class IncrementalScoreJob {
 
   private static RunSummary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
       Configuration hadoop, long start) {
-    Map<String, Object> meta = readMeta(hadoop, cp);
+    Checkpoint meta = readMeta(hadoop, cp);
     checkCheckpointMatches(hadoop, options, checkpoint, meta);
-    long runId = meta == null ? 1 : ((Number) meta.get("runs")).longValue() + 1;
+    long runId = meta == null ? 1 : meta.runs() + 1;
     writeMeta(hadoop, cp, options, runId);
 
     List<Manifest> committed = readManifests(hadoop, cp);
     Set<Long> committedRuns = new HashSet<>();
-    Map<String, List<Long>> committedFiles = new HashMap<>();
+    Map<String, ManifestFile> committedFiles = new HashMap<>();
     long scoredBefore = 0;
     long rejectedBefore = 0;
     for (Manifest m : committed) {
       committedRuns.add(m.run());
-      committedFiles.putAll(m.files());
+      m.files().forEach(f -> committedFiles.put(f.path(), f));
       scoredBefore += m.scoredRows();
       rejectedBefore += m.rejectedRows();
     }
@@ -95,10 +102,10 @@ public final class IncrementalScoreJob {
     InputFiles listing = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), true);
     Set<String> fresh = new TreeSet<>();
     for (InputFiles.DataFile f : listing.files()) {
-      List<Long> seen = committedFiles.get(f.path());
+      ManifestFile seen = committedFiles.get(f.path());
       if (seen == null) {
         fresh.add(f.path());
-      } else if (seen.get(0) != f.size() || seen.get(1) != f.modified()) {
+      } else if (seen.size() != f.size() || seen.modified() != f.modified()) {
         LOG.warn("seqpack: {} changed since run that scored it (size or time); it is not scored again", f.path());
       }
     }
@@ -189,20 +196,9 @@ public final class IncrementalScoreJob {
         if (!f.getPath().getName().matches("run-\\d+\\.json")) {
           continue; // a manifest being written (.tmp) by a killed run
         }
-        Map<String, Object> m;
-        try (InputStream in = fs.open(f.getPath())) {
-          m = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        }
-        Map<String, List<Long>> files = new HashMap<>();
-        for (Object o : (List<?>) m.get("files")) {
-          Map<?, ?> file = (Map<?, ?>) o;
-          files.put((String) file.get("path"), List.of(((Number) file.get("size")).longValue(),
-              ((Number) file.get("modified")).longValue()));
-        }
-        out.add(new Manifest(((Number) m.get("run")).longValue(), files,
-            ((Number) m.get("scored_rows")).longValue(), ((Number) m.get("rejected_rows")).longValue()));
+        out.add(JobSummary.readJson(hadoop, f.getPath(), Manifest.class, "manifest"));
       }
-    } catch (IOException | ClassCastException | NullPointerException e) {
+    } catch (IOException e) {
       throw new ConfigException("Cannot read the manifests of --checkpoint " + cp + ": " + e, e);
     }
     return out;
@@ -211,21 +207,9 @@ public final class IncrementalScoreJob {
   /** Written last, atomically (a temporary file renamed into place): the run counts from here on. */
   private static void writeManifest(Configuration hadoop, Path cp, long runId, InputFiles news,
       ScoringRun.Outcome outcome) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("run", runId);
-    List<Map<String, Object>> files = new ArrayList<>();
-    for (InputFiles.DataFile f : news.files()) {
-      Map<String, Object> file = new LinkedHashMap<>();
-      file.put("path", f.path());
-      file.put("size", f.size());
-      file.put("modified", f.modified());
-      file.put("rows", f.rows());
-      files.add(file);
-    }
-    m.put("files", files);
-    m.put("input_rows", outcome.inputRows());
-    m.put("scored_rows", outcome.scoredRows());
-    m.put("rejected_rows", outcome.rejectedRows());
+    Manifest m = new Manifest(runId, news.files().stream()
+        .map(f -> new ManifestFile(f.path(), f.size(), f.modified(), f.rows())).toList(), outcome.inputRows(),
+        outcome.scoredRows(), outcome.rejectedRows());
     Path dir = new Path(cp, MANIFEST_DIR);
     Path tmp = new Path(dir, "run-" + runId + ".json.tmp");
     Path done = new Path(dir, "run-" + runId + ".json");
@@ -244,43 +228,22 @@ public final class IncrementalScoreJob {
   }
 
   private static void writeFailure(Configuration hadoop, ScoreJob.Options options, long runId, String error) {
-    Map<String, Object> run = new LinkedHashMap<>();
-    run.put("id", runId);
-    run.put("incremental", true);
-    run.put("status", "failed");
-    run.put("error", error);
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("run", run);
     try {
-      JobSummary.writeJson(hadoop, historyFile(options.output(), runId), fields);
+      JobSummary.writeJson(hadoop, historyFile(options.output(), runId),
+          new FailedRun(new Failure(runId, true, "failed", error)));
     } catch (RuntimeException e) {
       LOG.warn("seqpack: cannot record the failure of run {}: {}", runId, e.toString());
     }
   }
 
-  private static Map<String, Object> readMeta(Configuration hadoop, Path checkpoint) {
+  private static Checkpoint readMeta(Configuration hadoop, Path checkpoint) {
     Path file = new Path(checkpoint, META_FILE);
-    try {
-      FileSystem fs = file.getFileSystem(hadoop);
-      if (!fs.exists(file)) {
-        return null;
-      }
-      try (InputStream in = fs.open(file)) {
-        return Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
-    } catch (IOException | RuntimeException e) {
-      throw new ConfigException("Cannot read --checkpoint " + file + ": " + e.getMessage(), e);
-    }
+    return exists(hadoop, file) ? JobSummary.readJson(hadoop, file, Checkpoint.class, "--checkpoint") : null;
   }
 
   private static void writeMeta(Configuration hadoop, Path checkpoint, ScoreJob.Options options, long runs) {
-    Map<String, Object> meta = new LinkedHashMap<>();
-    meta.put("format", CHECKPOINT_FORMAT);
-    meta.put("input", options.input());
-    meta.put("output", options.output());
-    meta.put("rejects", options.rejectsPath());
-    meta.put("runs", runs);
-    JobSummary.writeJson(hadoop, new Path(checkpoint, META_FILE), meta);
+    JobSummary.writeJson(hadoop, new Path(checkpoint, META_FILE), new Checkpoint(CHECKPOINT_FORMAT, options.input(),
+        options.output(), options.rejectsPath(), runs));
   }
 
   /**
@@ -288,7 +251,7 @@ public final class IncrementalScoreJob {
    * run wrote.
    */
   private static void checkCheckpointMatches(Configuration hadoop, ScoreJob.Options options, String checkpoint,
-      Map<String, Object> meta) {
+      Checkpoint meta) {
     if (meta == null) {
       for (String[] out : new String[][] {{"--output", options.output()}, {"--rejects", options.rejectsPath()}}) {
         if (exists(hadoop, new Path(out[1]))) {
@@ -298,11 +261,11 @@ public final class IncrementalScoreJob {
       }
       return;
     }
-    for (String[] key : new String[][] {{"input", "--input", options.input()}, {"output", "--output",
-        options.output()}, {"rejects", "--rejects", options.rejectsPath()}}) {
-      if (!key[2].equals(meta.get(key[0]))) {
+    for (String[] key : new String[][] {{meta.input(), "--input", options.input()}, {meta.output(), "--output",
+        options.output()}, {meta.rejects(), "--rejects", options.rejectsPath()}}) {
+      if (!key[2].equals(key[0])) {
         throw new ConfigException("Cannot use --checkpoint " + checkpoint + " with " + key[1] + " " + key[2]
-            + ": it records the runs with " + key[1] + " " + meta.get(key[0]) + "; use a new checkpoint for new "
+            + ": it records the runs with " + key[1] + " " + key[0] + "; use a new checkpoint for new "
             + "folders");
       }
     }

@@ -32,7 +32,7 @@ import java.io.UncheckedIOException;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -111,19 +111,19 @@ public final class JsonRecords {
 
   /** Reads {@code text} as a {@code type}; {@code what} names it in messages ({@code "summary out/x.json"}). */
   public static <T> T read(String text, Class<T> type, String what,
-      BiFunction<String, Throwable, ? extends SeqpackException> error) {
+      Function<String, ? extends SeqpackException> error) {
     return map(() -> MAPPER.readValue(text, type), what, error);
   }
 
   /** Reads {@code text} as a JSON object, strictly, for checks before {@link #bind} (e.g. of a format key). */
   public static ObjectNode readObject(String text, String what,
-      BiFunction<String, Throwable, ? extends SeqpackException> error) {
+      Function<String, ? extends SeqpackException> error) {
     return read(text, ObjectNode.class, what, error);
   }
 
   /** Maps a tree read by {@link #readObject} to a {@code type}. */
   public static <T> T bind(JsonNode tree, Class<T> type, String what,
-      BiFunction<String, Throwable, ? extends SeqpackException> error) {
+      Function<String, ? extends SeqpackException> error) {
     return map(() -> MAPPER.treeToValue(tree, type), what, error);
   }
 
@@ -160,16 +160,16 @@ public final class JsonRecords {
   }
 
   private static <T> T map(Mapping<T> mapping, String what,
-      BiFunction<String, Throwable, ? extends SeqpackException> error) {
+      Function<String, ? extends SeqpackException> error) {
     try {
       return mapping.run();
-    } catch (JsonMappingException e) {
-      throw error.apply("Cannot read " + what + ": " + path(e) + reason(e), e);
+    } catch (JsonMappingException e) { // no cause: Jackson's messages span lines, ours says it all in one
+      throw error.apply("Cannot read " + what + ": " + path(e) + reason(e));
     } catch (IOException e) { // malformed: no path, the position instead
       String message = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();
       String at = e instanceof JsonProcessingException p && p.getLocation() != null
           ? " (line " + p.getLocation().getLineNr() + ", column " + p.getLocation().getColumnNr() + ")" : "";
-      throw error.apply("Cannot read " + what + ": malformed JSON" + at + ": " + firstLine(message), e);
+      throw error.apply("Cannot read " + what + ": malformed JSON" + at + ": " + firstLine(message));
     }
   }
 
