@@ -1,11 +1,11 @@
 package io.seqpack.job;
 
-import io.seqpack.spark.Schemas;
-import io.seqpack.spark.ScoreMetrics;
-import io.seqpack.spark.SequenceScorer;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
+import io.seqpack.spark.Schemas;
+import io.seqpack.spark.ScoreMetrics;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.JsonRecords;
 import java.io.IOException;

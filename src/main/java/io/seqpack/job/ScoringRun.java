@@ -1,9 +1,9 @@
 package io.seqpack.job;
 
+import io.seqpack.InputSchemaException;
 import io.seqpack.spark.ScoreMetrics;
 import io.seqpack.spark.ScoreResult;
 import io.seqpack.spark.SequenceScorer;
-import io.seqpack.InputSchemaException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;

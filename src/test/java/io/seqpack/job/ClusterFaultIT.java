@@ -1,7 +1,5 @@
 package io.seqpack.job;
 
-import io.seqpack.spark.LocalSpark;
-import io.seqpack.spark.SyntheticInputs;
 import static io.seqpack.job.StandaloneCluster.await;
 import static io.seqpack.job.StandaloneCluster.read;
 import static io.seqpack.job.StandaloneCluster.tail;
@@ -11,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.seqpack.cli.Main;
+import io.seqpack.spark.LocalSpark;
+import io.seqpack.spark.SyntheticInputs;
 import io.seqpack.util.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

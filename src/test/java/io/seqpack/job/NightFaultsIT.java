@@ -1,6 +1,5 @@
 package io.seqpack.job;
 
-import io.seqpack.spark.LocalSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.spark.LocalSpark;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;

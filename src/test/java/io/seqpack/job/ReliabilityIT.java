@@ -1,7 +1,5 @@
 package io.seqpack.job;
 
-import io.seqpack.spark.ScoreResult;
-import io.seqpack.spark.SequenceScorer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +10,8 @@ import io.seqpack.batching.BatchPlan;
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.nn.SequenceModel;
+import io.seqpack.spark.ScoreResult;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
 import java.nio.file.Files;
 import java.nio.file.Path;

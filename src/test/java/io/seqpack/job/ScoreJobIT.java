@@ -1,6 +1,5 @@
 package io.seqpack.job;
 
-import io.seqpack.spark.LocalSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +9,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.spark.LocalSpark;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.testing.Golden;
 import java.nio.file.Files;
