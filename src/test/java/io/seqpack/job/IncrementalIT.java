@@ -264,11 +264,12 @@ class IncrementalIT {
     land(in, "A", rows(0, 5, 0));
     assertEquals(5, IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString()).scoredRows());
     Path manifest = checkpoint.resolve("manifest").resolve("run-1.json");
+    Files.deleteIfExists(manifest.resolveSibling(".run-1.json.crc")); // else Hadoop's checksum refuses it first
     Files.writeString(manifest, Files.readString(manifest).replaceFirst("\"size\": \\d+", "\"size\": \"big\""));
     ConfigException e = assertThrows(ConfigException.class,
         () -> IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString()));
     assertTrue(e.getMessage().startsWith("Cannot read manifest file:"), e.getMessage());
-    assertTrue(e.getMessage().endsWith(manifest + ": files[0].size: expected an integer >= 0, found \"big\""),
+    assertTrue(e.getMessage().endsWith(manifest + ": files[0].size: expected an integer >= 0"),
         e.getMessage());
   }
 
