@@ -2,7 +2,7 @@ package io.seqpack.bench;
 
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.cli.Sessions;
-import io.seqpack.spark.ScoreJob;
+import io.seqpack.job.ScoreJob;
 import io.seqpack.summary.RunSummary;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -3,14 +3,14 @@ package io.seqpack.cli;
 import io.seqpack.SeqpackException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.data.RaggedBatch;
+import io.seqpack.job.ScoreJob;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.nn.RnnResult;
 import io.seqpack.nn.SequenceModel;
 import io.seqpack.pack.Packing;
 import io.seqpack.pack.PaddedTensor;
-import io.seqpack.spark.ScoreJob;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
+import io.seqpack.util.JsonRecords;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -82,7 +82,7 @@ final class DemoCommand implements Cli.Command {
       session.stop();
     }
     float[] pitfall = tutorialLastColumn(modelDir);
-    Map<String, Object> pytorch = pytorchExpected();
+    PytorchExpected pytorch = pytorchExpected();
     printTable(out, seqpackScores, pitfall, pytorch);
   }
 
@@ -101,8 +101,7 @@ final class DemoCommand implements Cli.Command {
     return model.applyHead(lastColumn, padded.batch());
   }
 
-  private static void printTable(PrintStream out, float[][] scores, float[] pitfall, Map<String, Object> pytorch) {
-    List<?> torchScores = (List<?>) pytorch.get("scores");
+  private static void printTable(PrintStream out, float[][] scores, float[] pitfall, PytorchExpected pytorch) {
     int maxLength = 0;
     for (int[] s : SEQUENCES) {
       maxLength = Math.max(maxLength, s.length);
@@ -112,7 +111,7 @@ final class DemoCommand implements Cli.Command {
     out.printf("%-4s %-14s %-7s %-16s %-16s %-22s%n", "id", "sequence", "length", "seqpack", "PyTorch h_n",
         "tutorial output[:,-1]");
     for (int i = 0; i < SEQUENCES.length; i++) {
-      double torch = ((Number) ((List<?>) torchScores.get(i)).get(0)).doubleValue();
+      double torch = pytorch.scores().get(i).get(0);
       boolean wrong = SEQUENCES[i].length < maxLength;
       out.printf("%-4d %-14s %-7d %-16.7f %-16.7f %-10.7f %s%n", i, java.util.Arrays.toString(SEQUENCES[i]),
           SEQUENCES[i].length, scores[i][0], torch, pitfall[i], wrong ? "<- padding, not the sequence" : "ok");
@@ -143,9 +142,14 @@ final class DemoCommand implements Cli.Command {
     }
   }
 
-  private static Map<String, Object> pytorchExpected() {
+  /** {@code pytorch_expected.json}, written by {@code scripts/make_golden.py} (case 'tutorial'). */
+  private record PytorchExpected(String source, List<List<Integer>> inputs, List<List<Double>> scores,
+      List<List<Double>> tutorialLastColumn) {}
+
+  private static PytorchExpected pytorchExpected() {
     try (InputStream in = DemoCommand.class.getResourceAsStream("/io/seqpack/demo/pytorch_expected.json")) {
-      return Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return JsonRecords.read(new String(in.readAllBytes(), StandardCharsets.UTF_8), PytorchExpected.class,
+          "the demo's PyTorch reference values", SeqpackException::new);
     } catch (IOException | NullPointerException e) {
       throw new SeqpackException("Cannot read the demo's PyTorch reference values from the seqpack jar", e);
     }

@@ -3,7 +3,7 @@ package io.seqpack.cli;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
-import io.seqpack.spark.JobFailedException;
+import io.seqpack.job.JobFailedException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

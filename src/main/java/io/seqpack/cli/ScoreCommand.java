@@ -2,8 +2,8 @@ package io.seqpack.cli;
 
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
-import io.seqpack.spark.IncrementalScoreJob;
-import io.seqpack.spark.ScoreJob;
+import io.seqpack.job.IncrementalScoreJob;
+import io.seqpack.job.ScoreJob;
 import io.seqpack.summary.RunSummary;
 import java.io.PrintStream;
 import java.nio.file.Path;

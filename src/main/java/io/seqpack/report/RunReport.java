@@ -4,7 +4,7 @@ import static io.seqpack.report.Html.esc;
 
 import io.seqpack.SeqpackException;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
+import io.seqpack.util.JsonRecords;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -408,6 +408,6 @@ public final class RunReport {
       }
       return sb.toString();
     }
-    return Json.write(v);
+    return JsonRecords.write(v);
   }
 }

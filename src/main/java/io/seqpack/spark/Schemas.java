@@ -26,7 +26,7 @@ public final class Schemas {
   public static final String DETAIL = "detail";
 
   /** Position of a column, or a one-line error listing the columns that exist. */
-  static int columnIndex(StructType schema, String column, String flag) {
+  public static int columnIndex(StructType schema, String column, String flag) {
     List<String> names = Arrays.asList(schema.fieldNames());
     int index = names.indexOf(column);
     if (index < 0) {

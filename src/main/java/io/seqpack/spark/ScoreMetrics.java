@@ -95,6 +95,11 @@ public final class ScoreMetrics implements Serializable {
     return bins.scoreHistograms(scoreBins.value());
   }
 
+  /** Rows the scoring tasks have read so far (a retried task counts twice: for progress, not accounting). */
+  public long rowsSeen() {
+    return rowsSeen.value();
+  }
+
   public long rowsScored() {
     return rowsScored.value();
   }

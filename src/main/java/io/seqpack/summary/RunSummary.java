@@ -1,30 +1,35 @@
 package io.seqpack.summary;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqpack.SeqpackException;
-import io.seqpack.util.Json;
-import io.seqpack.util.JsonFields;
+import io.seqpack.util.JsonRecords;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.function.Function;
 
 /**
  * What one {@code seqpack score} run did: the figures a run writes into its output folder as {@value #FILE},
  * after both outputs are committed and every input row was found in exactly one of them.
  *
  * <p>The file is this record as JSON, {@code "summary_format": 2} first, then one snake_case key per component
- * ({@code scoredRows} is {@code scored_rows}). {@link #toJson} writes it and {@link #fromJson} / {@link #read} read
- * it back, so {@code fromJson(s.toJson(), f).equals(s)}. Reading checks the type of every key and names the bad one
- * in one line ({@code Cannot read summary F: buckets[2].max_length is "x", expected an integer >= 0}); keys this
- * version does not know are ignored.
+ * ({@code scoredRows} is {@code scored_rows}), mapped by {@link JsonRecords}. {@link #toJson} writes it and {@link
+ * #fromJson} / {@link #read} read it back, so {@code fromJson(s.toJson(), f).equals(s)}. Reading is strict (every
+ * key known, present and of its type) and names the bad one in one line ({@code Cannot read summary F:
+ * buckets[2].max_length: expected an integer >= 0, found "x"}).
  *
  * <p>Two parts are optional, {@code null} when absent: {@link #run} (only incremental runs have one) and {@link
  * #scoring} (absent when an incremental run found no new files and so scored nothing). Everything else is always
@@ -78,6 +83,9 @@ public record RunSummary(
    * @param removedUncommittedFiles files of an earlier run that did not commit, deleted by this one
    * @param totalScoredRows scored rows of all committed runs of the checkpoint, this one included
    */
+  @JsonPropertyOrder({"id", "incremental", "status", "checkpoint", "new_file_count", "new_files", "new_rows",
+      "accounting_check"})
+  @JsonIgnoreProperties(value = {"incremental", "status", "accounting_check"}, allowGetters = true)
   public record Run(long id, String checkpoint, int newFileCount, List<String> newFiles, long newRows,
       int removedUncommittedFiles, long totalScoredRows, long totalRejectedRows) {
     public Run {
@@ -85,46 +93,33 @@ public record RunSummary(
       newFiles = List.copyOf(newFiles);
     }
 
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("id", id);
-      m.put("incremental", true);
-      m.put("status", "ok");
-      m.put("checkpoint", checkpoint);
-      m.put("new_file_count", newFileCount);
-      m.put("new_files", newFiles);
-      m.put("new_rows", newRows);
-      m.put("accounting_check", "ok");
-      m.put("removed_uncommitted_files", removedUncommittedFiles);
-      m.put("total_scored_rows", totalScoredRows);
-      m.put("total_rejected_rows", totalRejectedRows);
-      return m;
+    @JsonProperty
+    boolean incremental() {
+      return true;
     }
 
-    static Run fromJson(JsonFields f) {
-      return new Run(f.count("id"), f.string("checkpoint"), f.integer("new_file_count", 0, Integer.MAX_VALUE),
-          f.strings("new_files"), f.count("new_rows"), f.integer("removed_uncommitted_files", 0, Integer.MAX_VALUE),
-          f.count("total_scored_rows"), f.count("total_rejected_rows"));
+    @JsonProperty
+    String status() {
+      return "ok";
+    }
+
+    @JsonProperty
+    String accountingCheck() {
+      return "ok";
     }
   }
 
   /** An input file that could not be read; its rows were not read (the file says {@code "rows": "not read"}). */
+  @JsonIgnoreProperties(value = "rows", allowGetters = true)
   public record SkippedFile(String path, String reason) {
     public SkippedFile {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(reason, "reason");
     }
 
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("path", path);
-      m.put("reason", reason);
-      m.put("rows", "not read");
-      return m;
-    }
-
-    static SkippedFile fromJson(JsonFields f) {
-      return new SkippedFile(f.string("path"), f.string("reason"));
+    @JsonProperty
+    String rows() {
+      return "not read";
     }
   }
 
@@ -165,15 +160,6 @@ public record RunSummary(
       throughput = List.copyOf(throughput);
     }
 
-    static Scoring fromJson(JsonFields f) {
-      // model_verification is newer than the other keys: a summary written before it reads as "unknown"
-      return new Scoring(f.string("model_hash"),
-          f.has("model_verification") ? f.string("model_verification") : "unknown", f.number("mean_batch_fill"), f.number("tokens_per_second"),
-          f.number("engine_seconds"), f.strings("executors"), f.strings("kernels"),
-          objects(f, "executor_memory", ExecutorMemory::fromJson), Settings.fromJson(f.object("settings")), LengthHistogram.fromJson(f.object("length_histogram")),
-          objects(f, "buckets", Bucket::fromJson), objects(f, "score_histograms", ScoreHistogram::fromJson),
-          objects(f, "throughput", ThroughputPoint::fromJson));
-    }
   }
 
   /**
@@ -181,7 +167,7 @@ public record RunSummary(
    *
    * @param seqCol {@code --seq-col}, or null when not given (the model's input names pick the columns)
    */
-  public record Settings(String idCol, String seqCol, Map<String, String> columns, List<String> keepCols,
+  public record Settings(String idCol, @JsonSetter(nulls = Nulls.SET) String seqCol, Map<String, String> columns, List<String> keepCols,
       List<String> partitionBy, boolean perStep, boolean emitEmbedding, int maxLength, int batchTokens,
       int maxBatchRows, String master, double maxRejectFraction, boolean skipCorruptFiles) {
     public Settings {
@@ -194,34 +180,7 @@ public record RunSummary(
 
     /** The settings as the file has them, key by key in file order (the report lists them this way). */
     public Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("id_col", idCol);
-      m.put("seq_col", seqCol);
-      m.put("columns", columns);
-      m.put("keep_cols", keepCols);
-      m.put("partition_by", partitionBy);
-      m.put("per_step", perStep);
-      m.put("emit_embedding", emitEmbedding);
-      m.put("max_length", maxLength);
-      m.put("batch_tokens", batchTokens);
-      m.put("max_batch_rows", maxBatchRows);
-      m.put("master", master);
-      m.put("max_reject_fraction", maxRejectFraction);
-      m.put("skip_corrupt_files", skipCorruptFiles);
-      return m;
-    }
-
-    static Settings fromJson(JsonFields f) {
-      JsonFields c = f.object("columns");
-      Map<String, String> columns = new TreeMap<>();
-      for (String key : c.keys()) {
-        columns.put(key, c.string(key));
-      }
-      return new Settings(f.string("id_col"), f.nullableString("seq_col"), columns, f.strings("keep_cols"),
-          f.strings("partition_by"), f.bool("per_step"), f.bool("emit_embedding"),
-          f.integer("max_length", 0, Integer.MAX_VALUE), f.integer("batch_tokens", 0, Integer.MAX_VALUE),
-          f.integer("max_batch_rows", 0, Integer.MAX_VALUE), f.string("master"),
-          f.number("max_reject_fraction"), f.bool("skip_corrupt_files"));
+      return JsonRecords.fields(this);
     }
   }
 
@@ -233,41 +192,15 @@ public record RunSummary(
     public LengthHistogram {
       binEdges = List.copyOf(binEdges);
       counts = List.copyOf(counts);
-      checkBins("length histogram", binEdges, counts, IllegalArgumentException::new);
+      checkBins(binEdges, counts);
     }
 
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("bin_edges", binEdges);
-      m.put("counts", counts);
-      return m;
-    }
 
-    static LengthHistogram fromJson(JsonFields f) {
-      List<Long> edges = f.counts("bin_edges");
-      List<Long> counts = f.counts("counts");
-      checkBins(f.name(), edges, counts, f::fail);
-      return new LengthHistogram(edges, counts);
-    }
   }
 
   /** The batches whose longest row falls in {@code [minLength, maxLength]}. */
   public record Bucket(long minLength, long maxLength, long rows, long tokens, long batches, long paddedSlots) {
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("min_length", minLength);
-      m.put("max_length", maxLength);
-      m.put("rows", rows);
-      m.put("tokens", tokens);
-      m.put("batches", batches);
-      m.put("padded_slots", paddedSlots);
-      return m;
-    }
 
-    static Bucket fromJson(JsonFields f) {
-      return new Bucket(f.count("min_length"), f.count("max_length"), f.count("rows"), f.count("tokens"),
-          f.count("batches"), f.count("padded_slots"));
-    }
   }
 
   /**
@@ -279,27 +212,10 @@ public record RunSummary(
     public ScoreHistogram {
       binEdges = List.copyOf(binEdges);
       counts = List.copyOf(counts);
-      checkBins("score histogram of feature " + feature, binEdges, counts, IllegalArgumentException::new);
+      checkBins(binEdges, counts);
     }
 
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("feature", feature);
-      m.put("bin_edges", binEdges);
-      m.put("counts", counts);
-      m.put("underflow", underflow);
-      m.put("overflow", overflow);
-      m.put("nan", nan);
-      return m;
-    }
 
-    static ScoreHistogram fromJson(JsonFields f) {
-      List<Double> edges = f.numbers("bin_edges");
-      List<Long> counts = f.counts("counts");
-      checkBins(f.name(), edges, counts, f::fail);
-      return new ScoreHistogram(f.integer("feature", 0, Integer.MAX_VALUE), edges, counts, f.count("underflow"),
-          f.count("overflow"), f.count("nan"));
-    }
   }
 
   /**
@@ -325,83 +241,43 @@ public record RunSummary(
           Math.max(nativeBuffersBytes, other.nativeBuffersBytes));
     }
 
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("executor", executor);
-      m.put("heap_peak_bytes", heapPeakBytes);
-      m.put("heap_max_bytes", heapMaxBytes);
-      m.put("resident_peak_bytes", residentPeakBytes);
-      m.put("native_buffers_bytes", nativeBuffersBytes);
-      return m;
-    }
 
-    static ExecutorMemory fromJson(JsonFields f) {
-      return new ExecutorMemory(f.string("executor"), f.count("heap_peak_bytes"), f.count("heap_max_bytes"),
-          f.count("resident_peak_bytes"), f.count("native_buffers_bytes"));
-    }
   }
 
   /** Rows and tokens scored so far, {@code seconds} after the run started. */
   public record ThroughputPoint(double seconds, long rows, long tokens) {
-    Map<String, Object> toJson() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("seconds", seconds);
-      m.put("rows", rows);
-      m.put("tokens", tokens);
-      return m;
-    }
 
-    static ThroughputPoint fromJson(JsonFields f) {
-      return new ThroughputPoint(f.number("seconds"), f.count("rows"), f.count("tokens"));
-    }
   }
 
-  // ------------------------------------------------------------------------------------------------ writing
+  // ------------------------------------------------------------------------------------------------ the file
+
+  /** The file's keys other than {@link Scoring}'s, in file order. */
+  private record Head(int summaryFormat, @JsonInclude(JsonInclude.Include.NON_NULL)
+      @JsonSetter(nulls = Nulls.SET) Run run, String seqpackVersion, String modelDir, String input, String output,
+      String rejects, int inputFiles, List<SkippedFile> skippedFiles, long inputRows, long scoredRows,
+      long rejectedRows, Map<String, Long> rejectsByReason, long tokensScored, long batches, double wallSeconds) {}
+
+  /** Where {@link Scoring}'s keys sit among the others: the model's after model_dir, the pass's after those. */
+  private static final Map<String, List<String>> SCORING_KEYS_AFTER = Map.of(
+      "model_dir", Scoring.KEYS.subList(0, 2), "batches", Scoring.KEYS.subList(2, 3),
+      "wall_seconds", Scoring.KEYS.subList(3, Scoring.KEYS.size()));
 
   /** The summary file's text: two-space indented JSON, {@code summary_format} first, ending in a newline. */
   public String toJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("summary_format", FORMAT);
-    if (run != null) {
-      m.put("run", run.toJson());
+    ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, modelDir, input, output, rejects,
+        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, tokensScored, batches,
+        wallSeconds));
+    if (scoring == null) {
+      return JsonRecords.writePretty(head);
     }
-    m.put("seqpack_version", seqpackVersion);
-    m.put("model_dir", modelDir);
-    if (scoring != null) {
-      m.put("model_hash", scoring.modelHash());
-      m.put("model_verification", scoring.modelVerification());
-    }
-    m.put("input", input);
-    m.put("output", output);
-    m.put("rejects", rejects);
-    m.put("input_files", inputFiles);
-    m.put("skipped_files", skippedFiles.stream().map(SkippedFile::toJson).toList());
-    m.put("input_rows", inputRows);
-    m.put("scored_rows", scoredRows);
-    m.put("rejected_rows", rejectedRows);
-    m.put("rejects_by_reason", rejectsByReason);
-    m.put("tokens_scored", tokensScored);
-    m.put("batches", batches);
-    if (scoring != null) {
-      m.put("mean_batch_fill", scoring.meanBatchFill());
-    }
-    m.put("wall_seconds", wallSeconds);
-    if (scoring != null) {
-      m.put("tokens_per_second", scoring.tokensPerSecond());
-      m.put("engine_seconds", scoring.engineSeconds());
-      m.put("executors", scoring.executors());
-      m.put("kernels", scoring.kernels());
-      m.put("executor_memory", scoring.executorMemory().stream().map(ExecutorMemory::toJson).toList());
-      m.put("settings", scoring.settings().toJson());
-      m.put("length_histogram", scoring.lengthHistogram().toJson());
-      m.put("buckets", scoring.buckets().stream().map(Bucket::toJson).toList());
-      m.put("score_histograms", scoring.scoreHistograms().stream().map(ScoreHistogram::toJson).toList());
-      m.put("throughput", scoring.throughput().stream().map(ThroughputPoint::toJson).toList());
-    }
-    return Json.writePretty(m);
+    ObjectNode scored = JsonRecords.tree(scoring);
+    ObjectNode file = head.objectNode();
+    head.fields().forEachRemaining(e -> {
+      file.set(e.getKey(), e.getValue());
+      SCORING_KEYS_AFTER.getOrDefault(e.getKey(), List.of()).forEach(key -> file.set(key, scored.get(key)));
+    });
+    return JsonRecords.writePretty(file);
   }
-
-  // ------------------------------------------------------------------------------------------------ reading
 
   /**
    * Reads a summary file from a local folder.
@@ -432,65 +308,60 @@ public record RunSummary(
    *
    * @param source how messages name the text, e.g. its file
    * @throws SeqpackException {@code Cannot read summary SOURCE: reason}: malformed JSON, another {@code
-   *     summary_format}, or a key that is missing (and not optional) or of the wrong type, named by its path
+   *     summary_format}, or a key that is unknown, missing (and not optional) or of the wrong type, named by its
+   *     path
    */
   public static RunSummary fromJson(String text, String source) {
-    Function<String, SeqpackException> error = reason -> new SeqpackException("Cannot read summary " + source
-        + ": " + reason);
-    Object parsed;
-    try {
-      parsed = Json.parseObject(text);
-    } catch (Json.JsonException e) {
-      throw new SeqpackException("Cannot read summary " + source + ": malformed JSON: " + e.getMessage(), e);
+    String what = "summary " + source;
+    ObjectNode file = JsonRecords.readObject(text, what, SeqpackException::new);
+    checkFormat(file, what);
+    ObjectNode scored = file.objectNode();
+    for (String key : Scoring.KEYS) { // all or none: one without the others is a missing key
+      if (file.has(key)) {
+        scored.set(key, file.remove(key));
+      }
     }
-    JsonFields f = JsonFields.of(parsed, "the summary", "", error);
-    checkFormat(f);
-    JsonFields rejectCounts = f.object("rejects_by_reason");
-    Map<String, Long> byReason = new TreeMap<>();
-    for (String reason : rejectCounts.keys()) {
-      byReason.put(reason, rejectCounts.count(reason));
+    if (!scored.isEmpty() && !scored.has("model_verification")) { // newer than the other keys
+      scored.put("model_verification", "unknown");
     }
-    boolean scored = Scoring.KEYS.stream().anyMatch(f::has);
-    return new RunSummary(f.has("run") ? Run.fromJson(f.object("run")) : null, f.string("seqpack_version"),
-        f.string("model_dir"), f.string("input"), f.string("output"), f.string("rejects"),
-        f.integer("input_files", 0, Integer.MAX_VALUE), objects(f, "skipped_files", SkippedFile::fromJson),
-        f.count("input_rows"), f.count("scored_rows"), f.count("rejected_rows"), byReason, f.count("tokens_scored"),
-        f.count("batches"), f.number("wall_seconds"), scored ? Scoring.fromJson(f) : null);
+    if (!file.has("run")) { // only incremental runs have one
+      file.putNull("run");
+    }
+    Head h = JsonRecords.bind(file, Head.class, what, SeqpackException::new);
+    return new RunSummary(h.run(), h.seqpackVersion(), h.modelDir(), h.input(), h.output(), h.rejects(),
+        h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(), h.rejectedRows(), h.rejectsByReason(),
+        h.tokensScored(), h.batches(), h.wallSeconds(),
+        scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new));
   }
 
   /** Format 2 only: seqpack 0.1's summaries have no {@code summary_format} (format 1) and other key types. */
-  private static void checkFormat(JsonFields f) {
+  private static void checkFormat(ObjectNode file, String what) {
     String advice = "this seqpack reads summary format " + FORMAT + ": rerun the job, or use ";
-    if (!f.has("summary_format") || Long.valueOf(1).equals(f.value("summary_format"))) {
-      String found = f.has("summary_format") ? "summary_format is 1" : "it has no summary_format";
-      throw f.fail(found + " (written by seqpack 0.1); " + advice + "seqpack 0.1's 'seqpack report' to draw it");
+    JsonNode format = file.get("summary_format");
+    if (format == null || format.isIntegralNumber() && format.asLong() == 1) {
+      String found = format == null ? "it has no summary_format" : "summary_format is 1";
+      throw new SeqpackException("Cannot read " + what + ": " + found + " (written by seqpack 0.1); " + advice
+          + "seqpack 0.1's 'seqpack report' to draw it");
     }
-    if (!(f.value("summary_format") instanceof Long format)) {
-      throw f.invalid("summary_format", "the integer " + FORMAT);
+    if (!format.isIntegralNumber()) {
+      throw new SeqpackException("Cannot read " + what + ": summary_format: expected the integer " + FORMAT
+          + ", found " + format);
     }
-    if (format != FORMAT) {
-      throw f.fail("summary_format is " + format + "; " + advice + "the 'seqpack report' of the seqpack version "
-          + "that wrote it");
+    if (format.asLong() != FORMAT) {
+      throw new SeqpackException("Cannot read " + what + ": summary_format is " + format + "; " + advice
+          + "the 'seqpack report' of the seqpack version that wrote it");
     }
   }
 
-  private static <T> List<T> objects(JsonFields f, String key, Function<JsonFields, T> read) {
-    return f.objects(key).stream().map(read).toList();
-  }
-
-  /**
-   * One more edge than counts, edges strictly increasing; {@code what} names the histogram in the message, e.g.
-   * {@code length_histogram has 32 bin_edges for 32 counts; expected one more edge than counts}.
-   */
-  private static void checkBins(String what, List<? extends Number> edges, List<Long> counts,
-      Function<String, ? extends RuntimeException> error) {
+  /** One more edge than counts, edges strictly increasing. */
+  private static void checkBins(List<? extends Number> edges, List<Long> counts) {
     if (edges.size() != counts.size() + 1) {
-      throw error.apply(what + " has " + edges.size() + " bin_edges for " + counts.size()
+      throw new IllegalArgumentException(edges.size() + " bin_edges for " + counts.size()
           + " counts; expected one more edge than counts");
     }
     for (int i = 1; i < edges.size(); i++) {
       if (!(edges.get(i).doubleValue() > edges.get(i - 1).doubleValue())) {
-        throw error.apply(what + " has bin_edges that do not increase at index " + i);
+        throw new IllegalArgumentException("bin_edges do not increase at index " + i);
       }
     }
   }

@@ -15,7 +15,6 @@ import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -436,41 +435,8 @@ public final class Json {
 
   // ---------------------------------------------------------------------------------------------- writing
 
-  /** Two-space indented objects, {@code "key": value}, arrays on one line as {@code [1, 2]}. */
-  private static final PrettyPrinter PRETTY = new MinimalPrettyPrinter() {
-    @Override
-    public void beforeObjectEntries(JsonGenerator g) throws IOException {
-      newline(g, 0);
-    }
-
-    @Override
-    public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(',');
-      newline(g, 0);
-    }
-
-    @Override
-    public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(": ");
-    }
-
-    @Override
-    public void writeEndObject(JsonGenerator g, int entries) throws IOException {
-      if (entries > 0) {
-        newline(g, -1);
-      }
-      g.writeRaw('}');
-    }
-
-    @Override
-    public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(", ");
-    }
-
-    private void newline(JsonGenerator g, int levels) throws IOException {
-      g.writeRaw("\n" + "  ".repeat(g.getOutputContext().getNestingDepth() + levels));
-    }
-  };
+  /** The same layout as the files {@link JsonRecords} writes. */
+  private static final PrettyPrinter PRETTY = JsonRecords.PRETTY;
 
   /** Writes maps, lists, strings, numbers, booleans and null as compact JSON with sorted-as-given keys. */
   public static String write(Object value) {

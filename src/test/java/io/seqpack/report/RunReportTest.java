@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.seqpack.SeqpackException;
 import io.seqpack.summary.ExampleSummary;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -262,21 +261,19 @@ class RunReportTest {
 
     Files.writeString(summary, "{\"input_rows\": 12,}");
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertTrue(e.getMessage().startsWith("Cannot read summary " + summary + ": malformed JSON: "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + summary + ": malformed JSON (line 1, column 19): "),
+        e.getMessage());
 
     Files.writeString(summary, "[1, 2]");
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertEquals("Cannot read summary " + summary + ": malformed JSON: expected a JSON object at the top level",
+    assertEquals("Cannot read summary " + summary + ": expected an object",
         e.getMessage());
 
-    // a value of the wrong type: the codec names it (RunSummaryTest has the others)
-    Map<String, Object> json = Json.parseObject(ExampleSummary.build().toJson());
-    @SuppressWarnings("unchecked")
-    Map<String, Object> point = (Map<String, Object>) ((List<?>) json.get("throughput")).get(0);
-    point.remove("tokens");
-    Files.writeString(summary, Json.writePretty(json));
+    // a missing value: the codec names it (RunSummaryTest has the others)
+    Files.writeString(summary, ExampleSummary.build().toJson()
+        .replaceFirst("(\"throughput\": \\[\\{[^}]*\"rows\": \\d+),\\s*\"tokens\": \\d+", "$1"));
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertEquals("Cannot read summary " + summary + ": throughput[0].tokens is missing, expected an integer >= 0",
+    assertEquals("Cannot read summary " + summary + ": throughput[0].tokens: missing",
         e.getMessage());
     assertFalse(Files.exists(tmp.resolve(RunReport.REPORT_FILE)));
     for (Throwable t = e; t != null; t = t.getCause()) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.job.ScoreJob;
 import io.seqpack.summary.RunSummary;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;

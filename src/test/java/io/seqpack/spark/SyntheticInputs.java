@@ -57,7 +57,7 @@ public final class SyntheticInputs {
   }
 
   /** {@code rows} valid rows, ids 0..rows-1, tokens uniform in [0, vocab). */
-  static Dataset<Row> tokens(SparkSession spark, long rows, int vocab, String distribution, long seed) {
+  public static Dataset<Row> tokens(SparkSession spark, long rows, int vocab, String distribution, long seed) {
     return spark.range(rows).selectExpr("id", lengthExpression(distribution, seed) + " as len")
         .selectExpr("id",
             "transform(sequence(1, len), t -> cast(pmod(xxhash64(id, t, " + seed + "L), " + vocab + ") as int)) as seq");
@@ -70,7 +70,7 @@ public final class SyntheticInputs {
   }
 
   /** The bench-like model: tokens (vocab × embedding) → one layer of {@code mode} → fc(hidden → 1), pooling last. */
-  static void writeModel(Path out, String mode, int hidden, int vocab, int embedding, long seed) throws IOException {
+  public static void writeModel(Path out, String mode, int hidden, int vocab, int embedding, long seed) throws IOException {
     int gates = switch (mode) {
       case "RNN_TANH", "RNN_RELU" -> 1;
       case "LSTM" -> 4;

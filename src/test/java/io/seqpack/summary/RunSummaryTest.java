@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seqpack.SeqpackException;
-import io.seqpack.util.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -19,13 +22,33 @@ import org.junit.jupiter.api.io.TempDir;
 class RunSummaryTest {
   private static final String SOURCE = "out/_seqpack_summary.json";
 
+  /** Plain JSON maps (integers as Long), to edit a written summary into one the codec must refuse. */
+  private static final ObjectMapper PLAIN = new ObjectMapper().enable(DeserializationFeature.USE_LONG_FOR_INTS);
+
   @TempDir Path tmp;
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> parse(String text) {
+    try {
+      return PLAIN.readValue(text, LinkedHashMap.class);
+    } catch (JsonProcessingException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String write(Map<String, Object> json) {
+    try {
+      return PLAIN.writeValueAsString(json);
+    } catch (JsonProcessingException e) {
+      throw new AssertionError(e);
+    }
+  }
 
   /** The example as the parsed JSON map, changed by {@code edit}, read back through the codec. */
   private static SeqpackException refused(Consumer<Map<String, Object>> edit) {
-    Map<String, Object> json = Json.parseObject(ExampleSummary.build().toJson());
+    Map<String, Object> json = parse(ExampleSummary.build().toJson());
     edit.accept(json);
-    return assertThrows(SeqpackException.class, () -> RunSummary.fromJson(Json.writePretty(json), SOURCE));
+    return assertThrows(SeqpackException.class, () -> RunSummary.fromJson(write(json), SOURCE));
   }
 
   @SuppressWarnings("unchecked")
@@ -57,7 +80,7 @@ class RunSummaryTest {
   void theFileStartsWithItsFormatAndKeepsTheJobsKeyNames() {
     String text = ExampleSummary.build().toJson();
     assertTrue(text.startsWith("{\n  \"summary_format\": 2,\n  \"run\": {\n    \"id\": 412,\n"), text);
-    Map<String, Object> json = Json.parseObject(text);
+    Map<String, Object> json = parse(text);
     assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "model_verification",
         "input", "output", "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
         "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
@@ -80,13 +103,13 @@ class RunSummaryTest {
     ExampleSummary skipped = ExampleSummary.builder();
     skipped.skippedFiles = List.of(new RunSummary.SkippedFile("file:/in/x.parquet", "the file is empty (0 bytes)"));
     assertEquals(Map.of("path", "file:/in/x.parquet", "reason", "the file is empty (0 bytes)", "rows", "not read"),
-        item(Json.parseObject(skipped.summary().toJson()), "skipped_files", 0));
+        item(parse(skipped.summary().toJson()), "skipped_files", 0));
   }
 
   @Test
   void aRunThatScoredNothingHasNoScoringKeys() {
     RunSummary empty = ExampleSummary.nothingNew();
-    Map<String, Object> json = Json.parseObject(empty.toJson());
+    Map<String, Object> json = parse(empty.toJson());
     for (String key : RunSummary.Scoring.KEYS) {
       assertTrue(!json.containsKey(key), key);
     }
@@ -95,11 +118,26 @@ class RunSummaryTest {
   }
 
   @Test
-  void unknownKeysAreIgnored() {
-    Map<String, Object> json = Json.parseObject(ExampleSummary.build().toJson());
-    json.put("written_by_a_later_version", List.of(1, 2));
-    object(json.get("run")).put("note", "x");
-    assertEquals(ExampleSummary.build(), RunSummary.fromJson(Json.writePretty(json), SOURCE));
+  void unknownKeysAreRefusedNamingTheirPath() {
+    assertEquals("Cannot read summary " + SOURCE + ": written_by_a_later_version: unknown key",
+        refused(json -> json.put("written_by_a_later_version", List.of(1, 2))).getMessage());
+    assertEquals("Cannot read summary " + SOURCE + ": run.note: unknown key",
+        refused(json -> object(json.get("run")).put("note", "x")).getMessage());
+    assertEquals("Cannot read summary " + SOURCE + ": settings.columns_: unknown key",
+        refused(json -> object(json.get("settings")).put("columns_", Map.of())).getMessage());
+  }
+
+  @Test
+  void malformedJsonIsRefusedWithItsPosition() {
+    String text = ExampleSummary.build().toJson();
+    SeqpackException e = assertThrows(SeqpackException.class,
+        () -> RunSummary.fromJson(text.replace("\"batches\": ", "\"input_rows\": 1, \"batches\": "), SOURCE));
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + SOURCE + ": malformed JSON (line "), e.getMessage());
+    assertTrue(e.getMessage().contains("Duplicate field 'input_rows'"), e.getMessage());
+    e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson(text + "{}", SOURCE));
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + SOURCE + ": "), e.getMessage());
+    e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson(text.replace("}\n", "},\n"), SOURCE));
+    assertTrue(e.getMessage().startsWith("Cannot read summary " + SOURCE + ": malformed JSON (line "), e.getMessage());
   }
 
   @Test
@@ -115,7 +153,7 @@ class RunSummaryTest {
     assertEquals("Cannot read summary " + SOURCE + ": summary_format is 3; this seqpack reads summary format 2: "
         + "rerun the job, or use the 'seqpack report' of the seqpack version that wrote it", e.getMessage());
     e = refused(json -> json.put("summary_format", "2"));
-    assertEquals("Cannot read summary " + SOURCE + ": summary_format is \"2\", expected the integer 2",
+    assertEquals("Cannot read summary " + SOURCE + ": summary_format: expected the integer 2, found \"2\"",
         e.getMessage());
     // checked first: a seqpack 0.1 summary fails on its format, not on the first key that differs
     e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson("{\"input_rows\": 12}", SOURCE));
@@ -126,46 +164,46 @@ class RunSummaryTest {
   @SuppressWarnings("unchecked")
   void aValueOfTheWrongTypeIsNamedByItsPath() {
     String cannot = "Cannot read summary " + SOURCE + ": ";
-    assertEquals(cannot + "buckets is \"five\", expected an array of objects",
+    assertEquals(cannot + "buckets: expected an array, found \"five\"",
         refused(json -> json.put("buckets", "five")).getMessage());
-    assertEquals(cannot + "buckets[2].max_length is \"many\", expected an integer >= 0",
+    assertEquals(cannot + "buckets[2].max_length: expected an integer >= 0, found \"many\"",
         refused(json -> item(json, "buckets", 2).put("max_length", "many")).getMessage());
-    assertEquals(cannot + "buckets[2].rows is -1, expected an integer >= 0",
+    assertEquals(cannot + "buckets[2].rows: expected an integer >= 0, found -1",
         refused(json -> item(json, "buckets", 2).put("rows", -1L)).getMessage());
-    assertEquals(cannot + "buckets[1] is 7, expected a JSON object",
+    assertEquals(cannot + "buckets[1]: expected an object, found 7",
         refused(json -> ((List<Object>) json.get("buckets")).set(1, 7L)).getMessage());
-    assertEquals(cannot + "length_histogram has 32 bin_edges for 32 counts; expected one more edge than counts",
+    assertEquals(cannot + "length_histogram: 32 bin_edges for 32 counts; expected one more edge than counts",
         refused(json -> ((List<?>) object(json.get("length_histogram")).get("bin_edges")).remove(0)).getMessage());
-    assertEquals(cannot + "score_histograms[1] has bin_edges that do not increase at index 3",
+    assertEquals(cannot + "score_histograms[1]: bin_edges do not increase at index 3",
         refused(json -> ((List<Object>) item(json, "score_histograms", 1).get("bin_edges")).set(3, 0.0))
             .getMessage());
-    assertEquals(cannot + "score_histograms[0].counts[4] is 2.5, expected an integer >= 0",
+    assertEquals(cannot + "score_histograms[0].counts[4]: expected an integer >= 0, found 2.5",
         refused(json -> ((List<Object>) item(json, "score_histograms", 0).get("counts")).set(4, 2.5)).getMessage());
-    assertEquals(cannot + "wall_seconds is null, expected a finite number",
+    assertEquals(cannot + "wall_seconds: expected a finite number, found null",
         refused(json -> json.put("wall_seconds", null)).getMessage());
-    assertEquals(cannot + "throughput[0].tokens is missing, expected an integer >= 0",
+    assertEquals(cannot + "throughput[0].tokens: missing",
         refused(json -> item(json, "throughput", 0).remove("tokens")).getMessage());
-    assertEquals(cannot + "rejects_by_reason.TOO_LONG is \"120\", expected an integer >= 0",
+    assertEquals(cannot + "rejects_by_reason.TOO_LONG: expected an integer >= 0, found \"120\"",
         refused(json -> object(json.get("rejects_by_reason")).put("TOO_LONG", "120")).getMessage());
-    assertEquals(cannot + "run.new_files[1] is 5, expected a string",
+    assertEquals(cannot + "run.new_files[1]: expected a string, found 5",
         refused(json -> ((List<Object>) object(json.get("run")).get("new_files")).set(1, 5L)).getMessage());
-    assertEquals(cannot + "settings.seq_col is 3, expected null or a string",
+    assertEquals(cannot + "settings.seq_col: expected a string, found 3",
         refused(json -> object(json.get("settings")).put("seq_col", 3L)).getMessage());
-    assertEquals(cannot + "settings.per_step is \"no\", expected true or false",
+    assertEquals(cannot + "settings.per_step: expected true or false, found \"no\"",
         refused(json -> object(json.get("settings")).put("per_step", "no")).getMessage());
-    assertEquals(cannot + "run is [], expected an object",
+    assertEquals(cannot + "run: expected an object, found an array",
         refused(json -> json.put("run", List.of())).getMessage());
     // the scoring keys come together: one without the others is a missing key, not a run that scored nothing
-    assertEquals(cannot + "model_hash is missing, expected a string",
+    assertEquals(cannot + "model_hash: missing",
         refused(json -> json.remove("model_hash")).getMessage());
     // model_verification came later: a summary written before it reads as "unknown", not as a broken file
-    Map<String, Object> older = Json.parseObject(ExampleSummary.build().toJson());
+    Map<String, Object> older = parse(ExampleSummary.build().toJson());
     older.remove("model_verification");
-    assertEquals("unknown", RunSummary.fromJson(Json.write(older), SOURCE).scoring().modelVerification());
+    assertEquals("unknown", RunSummary.fromJson(write(older), SOURCE).scoring().modelVerification());
     // JSON has no infinity, but a number literal can overflow to it
     SeqpackException e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson(
         ExampleSummary.build().toJson().replace("\"wall_seconds\": 93.418", "\"wall_seconds\": 1e400"), SOURCE));
-    assertEquals(cannot + "wall_seconds is Infinity, expected a finite number", e.getMessage());
+    assertEquals(cannot + "wall_seconds: expected a finite number, found Infinity", e.getMessage());
   }
 
   @Test
@@ -182,11 +220,11 @@ class RunSummaryTest {
   void theRecordHoldsItsInvariants() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new RunSummary.LengthHistogram(List.of(1L, 2L), List.of(5L, 6L)));
-    assertEquals("length histogram has 2 bin_edges for 2 counts; expected one more edge than counts",
+    assertEquals("2 bin_edges for 2 counts; expected one more edge than counts",
         e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> new RunSummary.ScoreHistogram(3, List.of(0.0, 0.5, 0.5), List.of(1L, 2L), 0, 0, 0));
-    assertEquals("score histogram of feature 3 has bin_edges that do not increase at index 2", e.getMessage());
+    assertEquals("bin_edges do not increase at index 2", e.getMessage());
     // maps are sorted copies: the file lists reasons in a stable order whatever map the job passed
     ExampleSummary b = ExampleSummary.builder();
     b.rejectsByReason = new java.util.LinkedHashMap<>(Map.of("TOO_LONG", 1L, "EMPTY_SEQUENCE", 2L));

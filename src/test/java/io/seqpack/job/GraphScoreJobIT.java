@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +10,8 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.model.ModelSpec.InputKind;
+import io.seqpack.spark.LocalSpark;
+import io.seqpack.spark.Schemas;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.testing.Golden;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.testing.Golden;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.spark.LocalSpark;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;

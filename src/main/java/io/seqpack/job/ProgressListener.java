@@ -1,5 +1,6 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.ScoreMetrics;
 import java.io.PrintStream;
 import java.util.Locale;
 import org.apache.spark.scheduler.SparkListener;
@@ -72,7 +73,7 @@ final class ProgressListener extends SparkListener {
       return;
     }
     lastDraw = now;
-    String line = line(metrics.rowsSeen.value(), inputRows, metrics.tokens(), (now - startNanos) / 1e9);
+    String line = line(metrics.rowsSeen(), inputRows, metrics.tokens(), (now - startNanos) / 1e9);
     // Pad over a longer previous line instead of a clear-to-end escape: only \r is needed.
     String padded = line.length() < drawnWidth ? line + " ".repeat(drawnWidth - line.length()) : line;
     terminal.print("\r" + padded);

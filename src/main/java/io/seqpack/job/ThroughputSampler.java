@@ -1,5 +1,6 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
+import io.seqpack.spark.ScoreMetrics;
 import io.seqpack.summary.RunSummary;
 import java.util.ArrayList;
 import java.util.List;

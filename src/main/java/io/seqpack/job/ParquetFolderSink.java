@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.SeqpackException;
 import java.io.IOException;
@@ -11,38 +11,101 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How a run's outputs become visible: Spark writes them into staging folders that no reader looks at, the run
- * checks them there (row counts from the Parquet footers), and only then moves them where readers look. A run that
- * fails or is killed before that leaves nothing in the output folders, for any Parquet reader (Spark, DuckDB,
- * pyarrow, Trino), not only for readers that follow a commit log.
+ * An output that is a folder of Parquet files, for any Parquet reader (Spark, DuckDB, pyarrow, Trino), not only
+ * for readers that follow a commit log. Spark writes the run's rows into a staging folder that no reader looks at,
+ * the run counts them there (the files' footers), and {@link #commit} then moves them where readers look; a run
+ * that fails or is killed before that leaves nothing in the output folder.
  *
  * <ul>
- *   <li>Batch runs stage each output in a hidden sibling folder ({@code .<name>.seqpack-staging-<run>}) and rename
- *       it into place: the output folder is absent or complete.
- *   <li>Incremental runs stage under the checkpoint and move each file into the output folder under a name that
- *       carries the run ({@code part-r00003-...}); the run's manifest is written after the last move, and a later
- *       run deletes the files of any run without a manifest before it starts.
+ *   <li>{@link #replacing}, for batch runs: the output is staged in a hidden sibling folder ({@code
+ *       .<name>.seqpack-staging-<run>}) and renamed into place: the output folder is absent or complete.
+ *   <li>{@link #appending}, for incremental runs: the output is staged under the checkpoint and each file is moved
+ *       into the output folder under a name that carries the run ({@code part-r00003-...}). The run's manifest,
+ *       written after the last move, is what commits it: a later run deletes the files of any run without one
+ *       before it starts ({@link #removeUncommittedRuns}), so a run's files count exactly once.
  * </ul>
  */
-final class OutputCommit {
-  private static final Logger LOG = LoggerFactory.getLogger(OutputCommit.class);
-
-  private OutputCommit() {}
-
+final class ParquetFolderSink implements OutputSink {
+  private static final Logger LOG = LoggerFactory.getLogger(ParquetFolderSink.class);
   private static final String STAGING = ".seqpack-staging-";
+  /** {@link #appending}'s run, or this for a {@link #replacing} sink. */
+  private static final long NO_RUN = -1;
 
-  /** The hidden sibling staging folder of {@code output} for a batch run. */
-  static Path batchStaging(String output, String run) {
-    Path target = new Path(output);
-    return new Path(target.getParent(), "." + target.getName() + STAGING + run);
+  private final Configuration hadoop;
+  private final String folder;
+  private final String[] partitionBy;
+  private final Path staged;
+  private final long run;
+  private final boolean overwrite;
+
+  private ParquetFolderSink(Configuration hadoop, String folder, List<String> partitionBy, Path staged, long run,
+      boolean overwrite) {
+    this.hadoop = hadoop;
+    this.folder = folder;
+    this.partitionBy = partitionBy.toArray(String[]::new);
+    this.staged = staged;
+    this.run = run;
+    this.overwrite = overwrite;
+  }
+
+  /**
+   * A batch run's output {@code folder}, which must not exist unless {@code overwrite}; first deletes the staging
+   * folders that killed runs left next to it.
+   */
+  static ParquetFolderSink replacing(Configuration hadoop, String folder, List<String> partitionBy, String run,
+      boolean overwrite) {
+    removeStaleStaging(hadoop, folder);
+    Path target = new Path(folder);
+    Path staged = new Path(target.getParent(), "." + target.getName() + STAGING + run);
+    return new ParquetFolderSink(hadoop, folder, partitionBy, staged, NO_RUN, overwrite);
+  }
+
+  /** Incremental run {@code run}'s files for {@code folder}, staged in {@code staged} (under the checkpoint). */
+  static ParquetFolderSink appending(Configuration hadoop, String folder, List<String> partitionBy, Path staged,
+      long run) {
+    return new ParquetFolderSink(hadoop, folder, partitionBy, staged, run, false);
+  }
+
+  /** The staging folder; a batch run writes its summary and report there, to be published with the rows. */
+  Path stagedFolder() {
+    return staged;
+  }
+
+  @Override
+  public long stage(Dataset<Row> rows) {
+    rows.write().mode(SaveMode.Overwrite).partitionBy(partitionBy).parquet(staged.toString());
+    return rowsIn(hadoop, staged);
+  }
+
+  @Override
+  public Dataset<Row> readStaged(SparkSession spark) {
+    return spark.read().parquet(staged.toString());
+  }
+
+  @Override
+  public void commit() {
+    if (run == NO_RUN) {
+      publish(hadoop, staged, folder, overwrite);
+    } else {
+      appendRun(hadoop, staged, folder, run);
+    }
+  }
+
+  @Override
+  public void close() {
+    discard(hadoop, staged); // after a commit, only the emptied folders of an appended run are left
   }
 
   /** Deletes staging folders of {@code output} left by runs that were killed (logged). */
-  static void removeStaleStaging(Configuration hadoop, String output) {
+  private static void removeStaleStaging(Configuration hadoop, String output) {
     Path target = new Path(output);
     try {
       FileSystem fs = target.getFileSystem(hadoop);
@@ -61,7 +124,7 @@ final class OutputCommit {
   }
 
   /** Renames a staged batch output into place, replacing {@code target} when {@code replace} is set. */
-  static void publish(Configuration hadoop, Path staged, String target, boolean replace) {
+  private static void publish(Configuration hadoop, Path staged, String target, boolean replace) {
     Path to = new Path(target);
     try {
       FileSystem fs = to.getFileSystem(hadoop);
@@ -79,7 +142,7 @@ final class OutputCommit {
     }
   }
 
-  /** Deletes a staging folder (after a failed check); failures are logged. */
+  /** Deletes a staging folder; failures are logged. */
   static void discard(Configuration hadoop, Path staged) {
     try {
       staged.getFileSystem(hadoop).delete(staged, true);
@@ -89,7 +152,7 @@ final class OutputCommit {
   }
 
   /** Rows in the Parquet data files under {@code dir} (footers only; no Spark job). */
-  static long rowsIn(Configuration hadoop, Path dir) {
+  private static long rowsIn(Configuration hadoop, Path dir) {
     long rows = 0;
     for (FileStatus f : dataFiles(hadoop, dir)) {
       try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromStatus(f, hadoop))) {
@@ -102,7 +165,7 @@ final class OutputCommit {
   }
 
   /** Data files (not {@code _} or {@code .} files) under {@code dir}, in partition subfolders too. */
-  static List<FileStatus> dataFiles(Configuration hadoop, Path dir) {
+  private static List<FileStatus> dataFiles(Configuration hadoop, Path dir) {
     List<FileStatus> out = new ArrayList<>();
     try {
       FileSystem fs = dir.getFileSystem(hadoop);
@@ -130,7 +193,7 @@ final class OutputCommit {
   }
 
   /** The file-name prefix of run {@code run}'s files in an incremental output. */
-  static String runPrefix(long run) {
+  private static String runPrefix(long run) {
     return String.format("part-r%05d-", run);
   }
 
@@ -140,7 +203,7 @@ final class OutputCommit {
    * Moves every data file staged under {@code staged} into {@code target} (same partition subfolders), named
    * {@code part-r<run>-<name>}; returns how many.
    */
-  static int appendRun(Configuration hadoop, Path staged, String target, long run) {
+  private static int appendRun(Configuration hadoop, Path staged, String target, long run) {
     Path to = new Path(target);
     int moved = 0;
     try {

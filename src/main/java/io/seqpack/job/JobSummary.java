@@ -1,10 +1,13 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
+import io.seqpack.spark.Schemas;
+import io.seqpack.spark.ScoreMetrics;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
+import io.seqpack.util.JsonRecords;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -118,8 +121,20 @@ final class JobSummary {
     }
   }
 
-  static void writeJson(Configuration hadoop, Path file, Map<String, Object> fields) {
-    writeText(hadoop, file, Json.writePretty(fields));
+  /** Writes a record as an indented JSON file ({@link JsonRecords}). */
+  static void writeJson(Configuration hadoop, Path file, Object record) {
+    writeText(hadoop, file, JsonRecords.writePretty(record));
+  }
+
+  /** Reads a JSON file written by {@link #writeJson}; {@code what} names it in messages ({@code "manifest"}). */
+  static <T> T readJson(Configuration hadoop, Path file, Class<T> type, String what) {
+    String text;
+    try (java.io.InputStream in = file.getFileSystem(hadoop).open(file)) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException("Cannot read " + what + " " + file + ": " + e.getMessage(), e);
+    }
+    return JsonRecords.read(text, type, what + " " + file, ConfigException::new);
   }
 
   static void writeSummary(Configuration hadoop, Path file, RunSummary summary) {
@@ -133,7 +148,7 @@ final class JobSummary {
         out.write(text.getBytes(StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
-      throw new SeqpackException("Cannot write summary " + file + ": " + e.getMessage(), e);
+      throw new SeqpackException("Cannot write " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,15 +1,11 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.ConfigException;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * with the same checkpoint committed, appends their predictions and rejects to the outputs, then stops.
  *
  * <p>It runs the batch job's pipeline ({@link ScoringRun}) on the new files and publishes by appending ({@link
- * OutputCommit#appendRun}): the run's files are staged under the checkpoint, checked (every new input row in
+ * ParquetFolderSink#appending}): the run's files are staged under the checkpoint, checked (every new input row in
  * exactly one output), moved into the output folders under names that carry the run ({@code part-r00003-...}),
  * and then the run's manifest ({@code DIR/manifest/run-<n>.json}: the input files, with size and modification
  * time, and the rows each output got) is written atomically. Only runs with a manifest count: the next run deletes
@@ -50,8 +46,19 @@ public final class IncrementalScoreJob {
 
   private IncrementalScoreJob() {}
 
-  /** A committed run's manifest: its input files (path, size, modified) and the rows it added to each output. */
-  private record Manifest(long run, Map<String, List<Long>> files, long scoredRows, long rejectedRows) {}
+  /** {@code DIR/seqpack-checkpoint.json}: the folders the checkpoint belongs to and the number of runs started. */
+  private record Checkpoint(String format, String input, String output, String rejects, long runs) {}
+
+  /** A committed run's manifest: its input files and the rows it read and added to each output. */
+  private record Manifest(long run, List<ManifestFile> files, long inputRows, long scoredRows, long rejectedRows) {}
+
+  /** An input file as the run that scored it saw it; {@code modified} in milliseconds since 1970. */
+  private record ManifestFile(String path, long size, long modified, long rows) {}
+
+  /** {@code _seqpack_runs/run-<n>.json} of a run that failed. */
+  private record FailedRun(Failure run) {}
+
+  private record Failure(long id, boolean incremental, String status, String error) {}
 
   public static RunSummary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
     long start = System.nanoTime();
@@ -69,24 +76,24 @@ public final class IncrementalScoreJob {
 
   private static RunSummary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
       Configuration hadoop, long start) {
-    Map<String, Object> meta = readMeta(hadoop, cp);
+    Checkpoint meta = readMeta(hadoop, cp);
     checkCheckpointMatches(hadoop, options, checkpoint, meta);
-    long runId = meta == null ? 1 : ((Number) meta.get("runs")).longValue() + 1;
+    long runId = meta == null ? 1 : meta.runs() + 1;
     writeMeta(hadoop, cp, options, runId);
 
     List<Manifest> committed = readManifests(hadoop, cp);
     Set<Long> committedRuns = new HashSet<>();
-    Map<String, List<Long>> committedFiles = new HashMap<>();
+    Map<String, ManifestFile> committedFiles = new HashMap<>();
     long scoredBefore = 0;
     long rejectedBefore = 0;
     for (Manifest m : committed) {
       committedRuns.add(m.run());
-      committedFiles.putAll(m.files());
+      m.files().forEach(f -> committedFiles.put(f.path(), f));
       scoredBefore += m.scoredRows();
       rejectedBefore += m.rejectedRows();
     }
-    int removed = OutputCommit.removeUncommittedRuns(hadoop, options.output(), committedRuns)
-        + OutputCommit.removeUncommittedRuns(hadoop, options.rejectsPath(), committedRuns);
+    int removed = ParquetFolderSink.removeUncommittedRuns(hadoop, options.output(), committedRuns)
+        + ParquetFolderSink.removeUncommittedRuns(hadoop, options.rejectsPath(), committedRuns);
     if (removed > 0) {
       LOG.warn("seqpack: incremental run {}: removed {} file(s) of an earlier run that did not commit", runId,
           removed);
@@ -95,25 +102,28 @@ public final class IncrementalScoreJob {
     InputFiles listing = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), true);
     Set<String> fresh = new TreeSet<>();
     for (InputFiles.DataFile f : listing.files()) {
-      List<Long> seen = committedFiles.get(f.path());
+      ManifestFile seen = committedFiles.get(f.path());
       if (seen == null) {
         fresh.add(f.path());
-      } else if (seen.get(0) != f.size() || seen.get(1) != f.modified()) {
+      } else if (seen.size() != f.size() || seen.modified() != f.modified()) {
         LOG.warn("seqpack: {} changed since run that scored it (size or time); it is not scored again", f.path());
       }
     }
     Path staging = new Path(new Path(cp, "staging"), "run-" + runId);
-    Path stagedPredictions = new Path(staging, "predictions");
-    Path stagedRejects = new Path(staging, "rejects");
     try {
       ScoringRun.Outcome outcome = null;
       InputFiles news = listing.only(fresh);
       if (!fresh.isEmpty()) {
-        outcome = ScoringRun.score(spark, options, news, stagedPredictions, stagedRejects, start,
-            "incremental run " + runId + " of " + options.input());
-        OutputCommit.appendRun(hadoop, stagedRejects, options.rejectsPath(), runId);
-        OutputCommit.appendRun(hadoop, stagedPredictions, options.output(), runId);
-        writeManifest(hadoop, cp, runId, news, outcome);
+        try (OutputSink predictions = ParquetFolderSink.appending(hadoop, options.output(), options.partitionBy(),
+                new Path(staging, "predictions"), runId);
+            OutputSink rejects = ParquetFolderSink.appending(hadoop, options.rejectsPath(), options.partitionBy(),
+                new Path(staging, "rejects"), runId)) {
+          outcome = ScoringRun.score(spark, options, news, predictions, rejects, start,
+              "incremental run " + runId + " of " + options.input());
+          rejects.commit();
+          predictions.commit();
+          writeManifest(hadoop, cp, runId, news, outcome);
+        }
       }
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       long scored = outcome == null ? 0 : outcome.scoredRows();
@@ -150,7 +160,7 @@ public final class IncrementalScoreJob {
       }
       throw new JobFailedException("incremental run " + runId + " failed: " + message, e);
     } finally {
-      OutputCommit.discard(hadoop, staging);
+      ParquetFolderSink.discard(hadoop, staging);
     }
   }
 
@@ -186,20 +196,9 @@ public final class IncrementalScoreJob {
         if (!f.getPath().getName().matches("run-\\d+\\.json")) {
           continue; // a manifest being written (.tmp) by a killed run
         }
-        Map<String, Object> m;
-        try (InputStream in = fs.open(f.getPath())) {
-          m = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        }
-        Map<String, List<Long>> files = new HashMap<>();
-        for (Object o : (List<?>) m.get("files")) {
-          Map<?, ?> file = (Map<?, ?>) o;
-          files.put((String) file.get("path"), List.of(((Number) file.get("size")).longValue(),
-              ((Number) file.get("modified")).longValue()));
-        }
-        out.add(new Manifest(((Number) m.get("run")).longValue(), files,
-            ((Number) m.get("scored_rows")).longValue(), ((Number) m.get("rejected_rows")).longValue()));
+        out.add(JobSummary.readJson(hadoop, f.getPath(), Manifest.class, "manifest"));
       }
-    } catch (IOException | ClassCastException | NullPointerException e) {
+    } catch (IOException e) {
       throw new ConfigException("Cannot read the manifests of --checkpoint " + cp + ": " + e, e);
     }
     return out;
@@ -208,21 +207,9 @@ public final class IncrementalScoreJob {
   /** Written last, atomically (a temporary file renamed into place): the run counts from here on. */
   private static void writeManifest(Configuration hadoop, Path cp, long runId, InputFiles news,
       ScoringRun.Outcome outcome) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("run", runId);
-    List<Map<String, Object>> files = new ArrayList<>();
-    for (InputFiles.DataFile f : news.files()) {
-      Map<String, Object> file = new LinkedHashMap<>();
-      file.put("path", f.path());
-      file.put("size", f.size());
-      file.put("modified", f.modified());
-      file.put("rows", f.rows());
-      files.add(file);
-    }
-    m.put("files", files);
-    m.put("input_rows", outcome.inputRows());
-    m.put("scored_rows", outcome.scoredRows());
-    m.put("rejected_rows", outcome.rejectedRows());
+    Manifest m = new Manifest(runId, news.files().stream()
+        .map(f -> new ManifestFile(f.path(), f.size(), f.modified(), f.rows())).toList(), outcome.inputRows(),
+        outcome.scoredRows(), outcome.rejectedRows());
     Path dir = new Path(cp, MANIFEST_DIR);
     Path tmp = new Path(dir, "run-" + runId + ".json.tmp");
     Path done = new Path(dir, "run-" + runId + ".json");
@@ -241,43 +228,22 @@ public final class IncrementalScoreJob {
   }
 
   private static void writeFailure(Configuration hadoop, ScoreJob.Options options, long runId, String error) {
-    Map<String, Object> run = new LinkedHashMap<>();
-    run.put("id", runId);
-    run.put("incremental", true);
-    run.put("status", "failed");
-    run.put("error", error);
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("run", run);
     try {
-      JobSummary.writeJson(hadoop, historyFile(options.output(), runId), fields);
+      JobSummary.writeJson(hadoop, historyFile(options.output(), runId),
+          new FailedRun(new Failure(runId, true, "failed", error)));
     } catch (RuntimeException e) {
       LOG.warn("seqpack: cannot record the failure of run {}: {}", runId, e.toString());
     }
   }
 
-  private static Map<String, Object> readMeta(Configuration hadoop, Path checkpoint) {
+  private static Checkpoint readMeta(Configuration hadoop, Path checkpoint) {
     Path file = new Path(checkpoint, META_FILE);
-    try {
-      FileSystem fs = file.getFileSystem(hadoop);
-      if (!fs.exists(file)) {
-        return null;
-      }
-      try (InputStream in = fs.open(file)) {
-        return Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
-    } catch (IOException | RuntimeException e) {
-      throw new ConfigException("Cannot read --checkpoint " + file + ": " + e.getMessage(), e);
-    }
+    return exists(hadoop, file) ? JobSummary.readJson(hadoop, file, Checkpoint.class, "--checkpoint") : null;
   }
 
   private static void writeMeta(Configuration hadoop, Path checkpoint, ScoreJob.Options options, long runs) {
-    Map<String, Object> meta = new LinkedHashMap<>();
-    meta.put("format", CHECKPOINT_FORMAT);
-    meta.put("input", options.input());
-    meta.put("output", options.output());
-    meta.put("rejects", options.rejectsPath());
-    meta.put("runs", runs);
-    JobSummary.writeJson(hadoop, new Path(checkpoint, META_FILE), meta);
+    JobSummary.writeJson(hadoop, new Path(checkpoint, META_FILE), new Checkpoint(CHECKPOINT_FORMAT, options.input(),
+        options.output(), options.rejectsPath(), runs));
   }
 
   /**
@@ -285,7 +251,7 @@ public final class IncrementalScoreJob {
    * run wrote.
    */
   private static void checkCheckpointMatches(Configuration hadoop, ScoreJob.Options options, String checkpoint,
-      Map<String, Object> meta) {
+      Checkpoint meta) {
     if (meta == null) {
       for (String[] out : new String[][] {{"--output", options.output()}, {"--rejects", options.rejectsPath()}}) {
         if (exists(hadoop, new Path(out[1]))) {
@@ -295,11 +261,11 @@ public final class IncrementalScoreJob {
       }
       return;
     }
-    for (String[] key : new String[][] {{"input", "--input", options.input()}, {"output", "--output",
-        options.output()}, {"rejects", "--rejects", options.rejectsPath()}}) {
-      if (!key[2].equals(meta.get(key[0]))) {
+    for (String[] key : new String[][] {{meta.input(), "--input", options.input()}, {meta.output(), "--output",
+        options.output()}, {meta.rejects(), "--rejects", options.rejectsPath()}}) {
+      if (!key[2].equals(key[0])) {
         throw new ConfigException("Cannot use --checkpoint " + checkpoint + " with " + key[1] + " " + key[2]
-            + ": it records the runs with " + key[1] + " " + meta.get(key[0]) + "; use a new checkpoint for new "
+            + ": it records the runs with " + key[1] + " " + key[0] + "; use a new checkpoint for new "
             + "folders");
       }
     }

@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,6 +9,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.spark.LocalSpark;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.testing.Golden;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
@@ -96,28 +96,24 @@ public final class ScoreJob {
     checkWritable(hadoop, options.output(), "--output", options.overwrite());
     checkWritable(hadoop, options.rejectsPath(), "--rejects", options.overwrite());
     checkDistinctOutputs(options);
-    OutputCommit.removeStaleStaging(hadoop, options.output());
-    OutputCommit.removeStaleStaging(hadoop, options.rejectsPath());
-
-    InputFiles files = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
     String run = java.util.UUID.randomUUID().toString();
-    org.apache.hadoop.fs.Path stagedPredictions = OutputCommit.batchStaging(options.output(), run);
-    org.apache.hadoop.fs.Path stagedRejects = OutputCommit.batchStaging(options.rejectsPath(), run);
-    ScoringRun.Outcome outcome;
-    try {
-      outcome = ScoringRun.score(spark, options, files, stagedPredictions, stagedRejects, start, options.input());
+    try (ParquetFolderSink predictions = ParquetFolderSink.replacing(hadoop, options.output(), options.partitionBy(),
+            run, options.overwrite());
+        OutputSink rejects = ParquetFolderSink.replacing(hadoop, options.rejectsPath(), options.partitionBy(), run,
+            options.overwrite())) {
+      InputFiles files = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
+      ScoringRun.Outcome outcome =
+          ScoringRun.score(spark, options, files, predictions, rejects, start, options.input());
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       RunSummary summary = JobSummary.summary(null, spark, options, outcome, files, wallSeconds);
-      JobSummary.writeSummaryAndReport(hadoop, stagedPredictions.toString(), options.output(), summary);
-      OutputCommit.publish(hadoop, stagedRejects, options.rejectsPath(), options.overwrite());
-      OutputCommit.publish(hadoop, stagedPredictions, options.output(), options.overwrite());
+      // published with the predictions: readers never see predictions without their summary
+      JobSummary.writeSummaryAndReport(hadoop, predictions.stagedFolder().toString(), options.output(), summary);
+      rejects.commit();
+      predictions.commit();
       JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
       LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", outcome.scoredRows(),
           outcome.metrics().tokens(), outcome.rejectedRows(), JobSummary.round(wallSeconds));
       return summary;
-    } finally {
-      OutputCommit.discard(hadoop, stagedPredictions); // no-ops after a publish
-      OutputCommit.discard(hadoop, stagedRejects);
     }
   }
 

@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.seqpack.ConfigException;
 import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.spark.LocalSpark;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Json;
 import java.io.IOException;
@@ -253,6 +254,23 @@ class IncrementalIT {
     assertEquals(3, spark.read().parquet(out + "_rejects").count());
     assertEquals(3, rowsAnyReaderSees(Path.of(out + "_rejects")));
     assertEquals(3, spark.read().parquet(out + "_rejects").select("id").distinct().count());
+  }
+
+  @Test
+  void aDamagedManifestIsRefusedNamingTheFileAndTheKey() throws Exception {
+    Path in = tmp.resolve("landing");
+    Path out = tmp.resolve("scores");
+    Path checkpoint = tmp.resolve("checkpoint");
+    land(in, "A", rows(0, 5, 0));
+    assertEquals(5, IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString()).scoredRows());
+    Path manifest = checkpoint.resolve("manifest").resolve("run-1.json");
+    Files.deleteIfExists(manifest.resolveSibling(".run-1.json.crc")); // else Hadoop's checksum refuses it first
+    Files.writeString(manifest, Files.readString(manifest).replaceFirst("\"size\": \\d+", "\"size\": \"big\""));
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString()));
+    assertTrue(e.getMessage().startsWith("Cannot read manifest file:"), e.getMessage());
+    assertTrue(e.getMessage().endsWith(manifest + ": files[0].size: expected an integer >= 0"),
+        e.getMessage());
   }
 
   @Test

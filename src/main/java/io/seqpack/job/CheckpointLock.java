@@ -1,16 +1,14 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
-import io.seqpack.util.Json;
+import io.seqpack.util.JsonRecords;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
@@ -28,6 +26,9 @@ import org.slf4j.LoggerFactory;
 final class CheckpointLock implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointLock.class);
   static final String FILE = "seqpack.lock";
+
+  /** The lock file's contents; {@code started} is an ISO-8601 instant. */
+  record Owner(String host, long pid, String started) {}
 
   private final FileSystem fs;
   private final Path file;
@@ -47,10 +48,10 @@ final class CheckpointLock implements AutoCloseable {
         if (tryCreate(fs, file)) {
           return new CheckpointLock(fs, file);
         }
-        Map<String, Object> owner = readOwner(fs, file);
+        Owner owner = readOwner(fs, file);
         if (owner != null && isStale(owner)) {
-          LOG.warn("seqpack: taking over the lock of {}: run {} (pid {} on {}, started {}) is gone", checkpoint,
-              owner.get("run"), owner.get("pid"), owner.get("host"), owner.get("started"));
+          LOG.warn("seqpack: taking over the lock of {}: the run of pid {} on {}, started {}, is gone", checkpoint,
+              owner.pid(), owner.host(), owner.started());
           fs.delete(file, false);
           continue;
         }
@@ -69,12 +70,9 @@ final class CheckpointLock implements AutoCloseable {
   }
 
   private static boolean tryCreate(FileSystem fs, Path file) throws IOException {
-    Map<String, Object> owner = new LinkedHashMap<>();
-    owner.put("host", host());
-    owner.put("pid", ProcessHandle.current().pid());
-    owner.put("started", Instant.now().toString());
+    Owner owner = new Owner(host(), ProcessHandle.current().pid(), Instant.now().toString());
     try (OutputStream out = fs.create(file, false)) {
-      out.write(Json.writePretty(owner).getBytes(StandardCharsets.UTF_8));
+      out.write(JsonRecords.writePretty(owner).getBytes(StandardCharsets.UTF_8));
       return true;
     } catch (FileAlreadyExistsException e) {
       return false;
@@ -87,10 +85,11 @@ final class CheckpointLock implements AutoCloseable {
   }
 
   /** The lock's owner, or null; a lock just created may not hold its text yet, so an empty read is retried. */
-  private static Map<String, Object> readOwner(FileSystem fs, Path file) throws InterruptedException {
+  private static Owner readOwner(FileSystem fs, Path file) throws InterruptedException {
     for (int attempt = 0; attempt < 20; attempt++) {
       try (InputStream in = fs.open(file)) {
-        return Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        return JsonRecords.read(new String(in.readAllBytes(), StandardCharsets.UTF_8), Owner.class,
+            "lock " + file, SeqpackException::new);
       } catch (java.io.FileNotFoundException e) { // just released
         return null;
       } catch (IOException | RuntimeException e) { // being written
@@ -100,18 +99,18 @@ final class CheckpointLock implements AutoCloseable {
     return null;
   }
 
-  private static boolean isStale(Map<String, Object> owner) {
-    if (!host().equals(owner.get("host")) || !(owner.get("pid") instanceof Number pid)) {
+  private static boolean isStale(Owner owner) {
+    if (!host().equals(owner.host())) {
       return false;
     }
-    return ProcessHandle.of(pid.longValue()).map(p -> !p.isAlive()).orElse(true);
+    return ProcessHandle.of(owner.pid()).map(p -> !p.isAlive()).orElse(true);
   }
 
-  private static String describe(Map<String, Object> owner) {
+  private static String describe(Owner owner) {
     if (owner == null) {
       return "owner unknown";
     }
-    return "host " + owner.get("host") + ", pid " + owner.get("pid") + ", started " + owner.get("started");
+    return "host " + owner.host() + ", pid " + owner.pid() + ", started " + owner.started();
   }
 
   static String host() {

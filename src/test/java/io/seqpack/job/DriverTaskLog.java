@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,21 +1,21 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.InputSchemaException;
+import io.seqpack.spark.ScoreMetrics;
+import io.seqpack.spark.ScoreResult;
+import io.seqpack.spark.SequenceScorer;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * The one scoring pipeline of both job modes: read the checked input files → score → write predictions and
  * rejects into staging folders → account for every row. The batch job ({@link ScoreJob}) and the incremental job
- * ({@link IncrementalScoreJob}) differ only in which files they read and in how they publish the staged outputs
- * ({@link OutputCommit}).
+ * ({@link IncrementalScoreJob}) differ only in which files they read and in how their {@link OutputSink}s commit the
+ * staged outputs (replace or append); they commit, or close the sinks to drop what was staged.
  *
  * <p>Accounting reads no output back through Spark: the input rows come from the input files' footers, the
  * predictions and rejects from the staged files' footers (exactly what was committed by the write, whatever task
@@ -32,9 +32,8 @@ final class ScoringRun {
     }
   }
 
-  static Outcome score(SparkSession spark, ScoreJob.Options options, InputFiles files, Path stagedPredictions,
-      Path stagedRejects, long start, String what) {
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+  static Outcome score(SparkSession spark, ScoreJob.Options options, InputFiles files, OutputSink predictions,
+      OutputSink rejects, long start, String what) {
     Dataset<Row> input = files.read(spark);
     SequenceScorer scorer;
     ScoreResult result;
@@ -47,14 +46,14 @@ final class ScoringRun {
     }
     ProgressListener progress = ProgressListener.forThisProcess(result.metrics(), files.rows(), start);
     spark.sparkContext().addSparkListener(progress);
-    String[] partitionBy = options.partitionBy().toArray(String[]::new);
     ThroughputSampler throughput = ThroughputSampler.start(result.metrics(), start);
+    long scoredRows;
+    long rejectedRows;
     try (result) { // closing destroys the model's broadcast once both outputs are written
       spark.sparkContext().setJobDescription("seqpack: score " + what);
-      result.predictions().write().mode(SaveMode.Overwrite).partitionBy(partitionBy)
-          .parquet(stagedPredictions.toString());
+      scoredRows = predictions.stage(result.predictions());
       spark.sparkContext().setJobDescription("seqpack: rejects of " + what);
-      result.rejects().write().mode(SaveMode.Overwrite).partitionBy(partitionBy).parquet(stagedRejects.toString());
+      rejectedRows = rejects.stage(result.rejects());
     } finally {
       throughput.close();
       spark.sparkContext().removeSparkListener(progress);
@@ -63,22 +62,18 @@ final class ScoringRun {
     }
 
     long inputRows = files.rows();
-    long scoredRows = OutputCommit.rowsIn(hadoop, stagedPredictions);
-    long rejectedRows = OutputCommit.rowsIn(hadoop, stagedRejects);
     Map<String, Long> byReason = new TreeMap<>();
     if (rejectedRows > 0) {
       spark.sparkContext().setJobDescription("seqpack: rejects by reason");
       try {
-        byReason = JobSummary.rejectsByReason(spark.read().parquet(stagedRejects.toString()));
+        byReason = JobSummary.rejectsByReason(rejects.readStaged(spark));
       } finally {
         spark.sparkContext().setJobDescription(null);
       }
     }
     long byReasonTotal = byReason.values().stream().mapToLong(Long::longValue).sum();
     if (inputRows != scoredRows + rejectedRows || byReasonTotal != rejectedRows) {
-      OutputCommit.discard(hadoop, stagedPredictions);
-      OutputCommit.discard(hadoop, stagedRejects);
-      throw new JobFailedException(
+      throw new JobFailedException( // the callers' sinks drop the staged outputs as they close
           "Cannot confirm the output of " + what + ": " + inputRows + " input rows but " + scoredRows
               + " predictions + " + rejectedRows + " rejects = " + (scoredRows + rejectedRows)
               + "; nothing was published (the staged outputs are deleted)");

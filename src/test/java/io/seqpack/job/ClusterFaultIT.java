@@ -1,14 +1,16 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
-import static io.seqpack.spark.StandaloneCluster.await;
-import static io.seqpack.spark.StandaloneCluster.read;
-import static io.seqpack.spark.StandaloneCluster.tail;
+import static io.seqpack.job.StandaloneCluster.await;
+import static io.seqpack.job.StandaloneCluster.read;
+import static io.seqpack.job.StandaloneCluster.tail;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.seqpack.cli.Main;
+import io.seqpack.spark.LocalSpark;
+import io.seqpack.spark.SyntheticInputs;
 import io.seqpack.util.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,8 @@ import io.seqpack.batching.BatchPlan;
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.nn.SequenceModel;
+import io.seqpack.spark.ScoreResult;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
 import java.nio.file.Files;
 import java.nio.file.Path;

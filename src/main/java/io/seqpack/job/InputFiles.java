@@ -1,4 +1,4 @@
-package io.seqpack.spark;
+package io.seqpack.job;
 
 import io.seqpack.InputSchemaException;
 import java.io.IOException;

@@ -1,0 +1,31 @@
+package io.seqpack.job;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Where one output of a run (its predictions or its rejects) goes: the run stages the rows where no reader sees
+ * them, checks the row counts, and then commits, once, in one step; until then readers see the output as it was.
+ * {@link ParquetFolderSink} is the Parquet folder of today (staged files renamed into place, or appended under
+ * names that carry the run); a table format's sink (Iceberg, Delta) would stage data files and commit them as one
+ * snapshot or log entry, with the same append or overwrite semantics.
+ */
+interface OutputSink extends AutoCloseable {
+
+  /**
+   * Writes {@code rows} into this run's staging area and returns how many rows it holds, counted from what was
+   * written (a retried task is counted once), not from Spark's counters. Runs the Spark job.
+   */
+  long stage(Dataset<Row> rows);
+
+  /** The staged rows, for the run's checks before it commits (the rejects by reason). */
+  Dataset<Row> readStaged(SparkSession spark);
+
+  /** Makes the staged rows visible to readers in one step; after this, {@link #close} keeps them. */
+  void commit();
+
+  /** Drops whatever was staged and not committed (a failed or refused run); does nothing after {@link #commit}. */
+  @Override
+  void close();
+}
