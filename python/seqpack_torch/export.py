@@ -290,6 +290,37 @@ def _state_indices(value, states, where):
     return list(value)
 
 
+def _cells_as_layer(module, col, paths):
+    """(path, layer) for cells that forward steps over the sequence, a stack when several (each one's output
+    feeding the next): the equivalent nn.RNN / nn.LSTM / nn.GRU with the cells' weights copied (the same math),
+    its tensors stored as that layer's (PATH.weight_ih_l0, ...), PATH being the first cell's."""
+    if not paths:
+        _fail("spec rnn is an empty list; name the cells, e.g. [\"lstm1\", \"lstm2\"]")
+    cells = [_resolve_module(module, p, "spec rnn") for p in paths]
+    kinds = {torch.nn.LSTMCell: torch.nn.LSTM, torch.nn.GRUCell: torch.nn.GRU, torch.nn.RNNCell: torch.nn.RNN}
+    for p, c in zip(paths, cells):
+        if type(c) not in kinds:
+            _fail("rnn cell '%s' is %s; a list of cells takes nn.RNNCell, nn.LSTMCell or nn.GRUCell" % (p, _a(c)))
+    first = cells[0]
+    for p, c in zip(paths[1:], cells[1:]):
+        if type(c) is not type(first) or getattr(c, "nonlinearity", None) != getattr(first, "nonlinearity", None):
+            _fail("rnn cells '%s' (%s) and '%s' (%s) differ in kind; a stack is one kind of cell"
+                  % (paths[0], _kind(first), p, _kind(c)))
+        if c.hidden_size != first.hidden_size or c.input_size != first.hidden_size or c.bias != first.bias:
+            _fail("rnn cell '%s' is %s(%d, %d, bias=%s) after '%s' %s(%d, %d, bias=%s); a stack of cells exports as "
+                  "one multi-layer RNN, whose layers share hidden_size and bias" % (
+                      p, _kind(c), c.input_size, c.hidden_size, c.bias, paths[0], _kind(first), first.input_size,
+                      first.hidden_size, first.bias))
+    extra = {"nonlinearity": first.nonlinearity} if isinstance(first, torch.nn.RNNCell) else {}
+    layer = kinds[type(first)](first.input_size, first.hidden_size, num_layers=len(cells), bias=first.bias, **extra)
+    with torch.no_grad():
+        for k, c in enumerate(cells):
+            for name in ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if c.bias else ()):
+                getattr(layer, "%s_l%d" % (name, k)).copy_(getattr(c, name).to(torch.float32))
+    col.sd.update({_prefix(paths[0]) + k: v for k, v in layer.state_dict().items()})
+    return paths[0], layer
+
+
 FOLDED_PREFIX = "tanh("
 FUNCTIONAL_LAYERS = {"relu": set(), "tanh": set(), "sigmoid": set(), "gelu": set(), "dropout": set(),
                      "identity": set(), "leaky_relu": {"negative_slope"}, "elu": {"alpha"}}
@@ -403,9 +434,13 @@ def build_graph(module, spec):
 
     # ---- rnn
     rpath = spec["rnn"]
-    rnn = _resolve_module(module, rpath, "spec rnn")
+    if isinstance(rpath, list) or isinstance(_resolve_module(module, rpath, "spec rnn"), torch.nn.RNNCellBase):
+        rpath, rnn = _cells_as_layer(module, col, rpath if isinstance(rpath, list) else [rpath])
+    else:
+        rnn = _resolve_module(module, rpath, "spec rnn")
     if type(rnn) not in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):
-        _fail("rnn %s is %s; it must be an nn.RNN, nn.LSTM or nn.GRU" % (_path_text(rpath), _a(rnn)))
+        _fail("rnn %s is %s; it must be an nn.RNN, nn.LSTM or nn.GRU (or cells: nn.RNNCell, nn.LSTMCell, "
+              "nn.GRUCell, or a list of them)" % (_path_text(rpath), _a(rnn)))
     mode = rnn.mode
     if mode not in reference.MODES:
         _fail("rnn %s has mode %s; expected one of %s" % (_path_text(rpath), mode, ", ".join(reference.MODES)))

@@ -33,6 +33,7 @@ from . import reference
 TOLERANCE = 1e-5
 MAX_LENGTH = 60
 LAYOUTS = ("batch_first", "time_major", "feature_major")
+SQUEEZED = "batch_first_one_feature"     # [B, T] for inputs of one feature per step (a series of scalars)
 POST_ACTIVATIONS = ("sigmoid", "softmax", "log_softmax")
 LENGTHS = "<lengths>"
 
@@ -129,7 +130,9 @@ class ForwardBinding:
                 step[inp["name"]] = x.t().contiguous() if layout == "time_major" else x
             else:
                 x = pad_sequence([r.to(dtype) for r in rows], batch_first=True)                   # [B, T, F]
-                if layout == "time_major":
+                if layout == SQUEEZED:                    # one feature per step, given as [B, T]
+                    x = x.squeeze(-1)
+                elif layout == "time_major":
                     x = x.transpose(0, 1).contiguous()
                 elif layout == "feature_major":
                     x = x.transpose(1, 2).contiguous()
@@ -206,9 +209,23 @@ class _Pairing:
         heads = mj["heads"]
         self.heads = {}
         self.steps = None
+        if reference.step_scores_apply(mj):
+            width = _head_width(heads[0], mj)
+            for label, t in tensors:
+                if t.dim() == 2 and width == 1 and t.shape == (b, steps) and steps != 1:
+                    t = t.unsqueeze(-1)                       # [B, T] scores of a one-output head
+                if t.dim() == 3 and t.shape[-1] == width:
+                    if layout != "time_major" and t.shape[0] == b and t.shape[1] == steps:
+                        self.steps = (label, t.detach().to(torch.float64))
+                    elif t.shape[0] == steps and t.shape[1] == b:
+                        self.steps = (label, t.detach().to(torch.float64).transpose(0, 1))
         if isinstance(result, dict) and all(h["name"] in result for h in heads):
             for h in heads:
                 self.heads[h["name"]] = (h["name"], result[h["name"]])
+        elif self.steps is not None and not any(t is not self.steps[1] and t.dim() >= 1 and t.shape[0] == b
+                                                 and _row_width(t, b) == _head_width(heads[0], mj)
+                                                 for _, t in tensors):
+            pass                                          # forward returns per-step scores only: those are compared
         else:
             rows = [(label, t) for label, t in tensors if t.dim() >= 1 and t.shape[0] == b]
             used = set()
@@ -232,14 +249,6 @@ class _Pairing:
                 raise ForwardCheckError("forward's %s has shape %s for head '%s' of width %d"
                                         % (label, _shape(t), name, _head_width(next(h for h in heads if h["name"] == name), mj)))
             self.heads[name] = (label, t.reshape(b, -1))
-        if reference.step_scores_apply(mj):
-            width = _head_width(heads[0], mj)
-            for label, t in tensors:
-                if t.dim() == 3 and t.shape[-1] == width:
-                    if layout != "time_major" and t.shape[0] == b and t.shape[1] == steps:
-                        self.steps = (label, t.detach().to(torch.float64))
-                    elif t.shape[0] == steps and t.shape[1] == b:
-                        self.steps = (label, t.detach().to(torch.float64).transpose(0, 1))
 
 
 def _head_width(h, mj):
@@ -262,6 +271,8 @@ def _compare(mj, ref, pairing, lengths):
     """[(difference, where)] of the reference's outputs against forward's."""
     out = []
     for h in mj["heads"]:
+        if h["name"] not in pairing.heads:
+            continue
         label, t = pairing.heads[h["name"]]
         out.append((_worst(ref["heads"][h["name"]], t), "head '%s' (forward's %s)" % (h["name"], label)))
     if pairing.steps is not None and ref["step_scores"] is not None:
@@ -352,11 +363,14 @@ def check_forward(module, mj, tensors, post_activations=None, seed=0):
 
 def _layout_order(module, mj):
     rnn = mj["rnn"]["module"]
-    m = module.get_submodule(rnn) if rnn else module
+    m = module.get_submodule(rnn) if rnn else module        # the first cell, for a stack of cells
     first = "batch_first" if getattr(m, "batch_first", True) else "time_major"
     order = [first] + [x for x in LAYOUTS if x != first]
     if all(i["kind"] == "tokens" for i in mj["inputs"]):
         order.remove("feature_major")
+    if all(i["kind"] == "tokens" or i["size"] == 1 for i in mj["inputs"]) and any(
+            i["kind"] == "features" for i in mj["inputs"]):
+        order.append(SQUEEZED)
     return order
 
 

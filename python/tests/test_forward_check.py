@@ -70,6 +70,32 @@ class DictInput(nn.Module):
         return self.fc(h[-1])
 
 
+class StackedCellsSine(nn.Module):
+    """Two LSTMCells stepped in Python over a series of scalars, in float64, a Linear on every step (the shape of
+    pytorch/examples' time-sequence prediction): no lengths, per-step outputs only."""
+
+    def __init__(self, hidden=7):
+        super().__init__()
+        self.hidden = hidden
+        self.lstm1 = nn.LSTMCell(1, hidden)
+        self.lstm2 = nn.LSTMCell(hidden, hidden)
+        self.linear = nn.Linear(hidden, 1)
+
+    def forward(self, input):
+        outputs = []
+        h_t = torch.zeros(input.size(0), self.hidden, dtype=torch.double)
+        c_t = torch.zeros(input.size(0), self.hidden, dtype=torch.double)
+        h_t2 = torch.zeros(input.size(0), self.hidden, dtype=torch.double)
+        c_t2 = torch.zeros(input.size(0), self.hidden, dtype=torch.double)
+        for input_t in input.split(1, dim=1):
+            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+            outputs += [self.linear(h_t2)]
+        return torch.cat(outputs, dim=1)
+
+
+CELLS_SPEC = {"inputs": [{"name": "input", "kind": "features", "size": 1}], "rnn": ["lstm1", "lstm2"],
+              "heads": [{"name": "output", "module": "linear"}]}
 BILSTM_SPEC = {"inputs": [{"name": "text", "kind": "tokens", "embedding": "embedding"}], "rnn": "rnn",
                "pooling": ["last"], "heads": [{"name": "score", "module": "fc"}]}
 GRU_SPEC = {"inputs": [{"name": "x", "kind": "features", "size": 3}], "rnn": "rnn", "h0": "starter_h",
@@ -168,6 +194,20 @@ class ForwardCheck(unittest.TestCase):
         with open(os.path.join(self.out, "model.safetensors"), "rb") as f:
             self.assertEqual(f.read(), before)
         self.assertEqual([n for n in os.listdir(self.tmp.name) if n.startswith(".seqpack-export-")], [])
+
+
+    def test_a_stack_of_cells_exports_as_one_layer_and_verifies_on_its_steps(self):
+        model = seeded(StackedCellsSine).double()
+        mj = ep.export_module(model, CELLS_SPEC, self.out)
+        self.assertEqual((mj["rnn"]["mode"], mj["rnn"]["num_layers"], mj["rnn"]["module"]), ("LSTM", 2, "lstm1"))
+        self.assertEqual(mj["export"]["layout"], "batch_first_one_feature")
+        self.assertTrue(mj["export"]["equal_lengths"])
+        _, tensors = ep.read_model_dir(self.out)
+        self.assertTrue(torch.equal(tensors["lstm1.weight_hh_l1"], model.lstm2.weight_hh.float()))
+        # a stack of cells whose sizes differ is not one multi-layer RNN
+        self.out = os.path.join(self.tmp.name, "refused")
+        msg = self.refused(seeded(StackedCellsSine), dict(CELLS_SPEC, rnn=["lstm1", "linear"]))
+        self.assertIn("rnn cell 'linear' is a Linear", msg)
 
 
 class Cli(unittest.TestCase):
