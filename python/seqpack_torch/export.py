@@ -96,7 +96,7 @@ def load_state_dict_file(path):
 # seqpack-model/2: export a user's own nn.Module, described by a SPEC (module paths), without knowing its forward
 # ============================================================================================================
 HEAD_LAYERS_TEXT = "Linear, ReLU, LeakyReLU, ELU, GELU, Tanh, Sigmoid, Dropout, LayerNorm, BatchNorm1d, Identity"
-SPEC_KEYS = {"inputs", "static", "rnn", "h0", "c0", "pooling", "heads"}
+SPEC_KEYS = {"inputs", "static", "step_layers", "rnn", "h0", "c0", "pooling", "heads"}
 
 
 class ExportError(Exception):
@@ -326,6 +326,18 @@ FUNCTIONAL_LAYERS = {"relu": set(), "tanh": set(), "sigmoid": set(), "gelu": set
                      "identity": set(), "leaky_relu": {"negative_slope"}, "elu": {"alpha"}}
 
 
+def _layer_list(module, col, h, width):
+    """(layer dicts, output width) of a head or of step layers reading vectors of `width`."""
+    out = []
+    for path, layer in _head_parts(module, h):
+        if path is None:
+            entry = layer                                      # a function forward applies, e.g. {"type": "relu"}
+        else:
+            entry, width = _head_layer(module, col, path, layer, width)
+        out.append(entry)
+    return out, width
+
+
 def _head_parts(module, h):
     """(path, module) pairs of a head's layers, in order; (None, layer dict) for a function forward applies.
     "module" is the path of an nn.Linear or nn.Sequential, or a list of such paths and functional layers
@@ -445,6 +457,14 @@ def build_graph(module, spec):
     if mode not in reference.MODES:
         _fail("rnn %s has mode %s; expected one of %s" % (_path_text(rpath), mode, ", ".join(reference.MODES)))
     proj = int(getattr(rnn, "proj_size", 0) or 0)
+    step_layers = None
+    if spec.get("step_layers") is not None:     # per-step layers on the joined input, before the RNN
+        step_layers, width = _layer_list(module, col, {"name": "step_layers", "module": spec["step_layers"]},
+                                         step_width)
+        if width != rnn.input_size:
+            _fail("step_layers %s output %d features but rnn %s has input_size %d"
+                  % (json.dumps(spec["step_layers"]), width, _path_text(rpath), rnn.input_size))
+        step_width = width
     if rnn.input_size != step_width:
         _fail("rnn %s has input_size %d but the inputs give %d (%s)"
               % (_path_text(rpath), rnn.input_size, step_width, " + ".join(widths)))
@@ -498,6 +518,19 @@ def build_graph(module, spec):
                       "{\"last_k_mean\": {\"k\": K}} or {\"attention\": {\"proj\": PATH, \"context\": PATH}}"
                       % (i, json.dumps(part)))
             pooling.append(part)
+            continue
+        if isinstance(part, dict) and "query_attention" in part:
+            where = "spec.pooling[%d].query_attention" % i
+            _check_keys(part, {"query_attention"}, "spec.pooling[%d]" % i, required=("query_attention",))
+            _check_keys(part["query_attention"], {"query"}, where, required=("query",))
+            name = part["query_attention"]["query"]
+            q = _resolve_tensor_path(module, name, where + ".query")
+            if q.numel() != o or max(q.shape) != o:
+                _fail("%s.query '%s' has shape %s; expected %d values (the RNN output's width)"
+                      % (where, name, list(q.shape), o))
+            col.take(name, list(q.shape), "query attention")
+            col.fold(name, lambda t: t.reshape(-1))
+            pooling.append({"query_attention": {"query": name}})
             continue
         if isinstance(part, dict) and ("hidden" in part or "dot_attention" in part):
             kind, field = ("hidden", "indices") if "hidden" in part else ("dot_attention", "query")
@@ -567,18 +600,13 @@ def build_graph(module, spec):
         if act not in reference.HEAD_ACTIVATIONS:
             _fail("head '%s': activation must be \"none\", \"sigmoid\" or \"softmax\", got %s"
                   % (h["name"], json.dumps(act)))
-        flat = _head_parts(module, h)
-        width, layers_out = emb_width, []
-        for path, layer in flat:
-            if path is None:
-                entry = layer                                  # a function forward applies, e.g. {"type": "relu"}
-            else:
-                entry, width = _head_layer(module, col, path, layer, width)
-            layers_out.append(entry)
+        layers_out, _ = _layer_list(module, col, h, emb_width)
         heads.append({"name": h["name"], "activation": act, "layers": layers_out})
 
     mj = {"format": reference.FORMAT2, "inputs": inputs, "static": static, "rnn": rnn_entry,
           "pooling": pooling, "heads": heads}
+    if step_layers is not None:
+        mj["step_layers"] = step_layers
     reference.validate_graph(mj)
     expected = reference.graph_tensor_names(mj)
     assert set(expected) == set(col.tensors), (sorted(expected), sorted(col.tensors))

@@ -89,6 +89,14 @@ def call_l(m, p, s, n):
     return {"score": m(p["words"], n)}
 
 
+def call_m(m, p, s, n):
+    return {"score": m(p["features"], n).unsqueeze(-1)}
+
+
+def call_n(m, p, s, n):                      # time-major tokens: [T, B]
+    return {"score": m(p["text"].t(), n)}
+
+
 CASES = [
     C("a_bilstm_text", "text classifier: Embedding(50, 8, padding_idx=0) -> 2-layer bidirectional LSTM (dropout "
       "0.25, off in eval) -> cat(h_n[-2], h_n[-1]) -> Linear(20, 3) -> softmax; token 0 (padding_idx) occurs "
@@ -129,6 +137,11 @@ CASES = [
       gm.QueryAttentionLSTM, 211, [3, 7, 1, 7, 4, 2, 5], call=call_k),
     C("l_concat_attention_encoder", "read from forward: GRU, additive attention over cat(o_t, h_n[-1]), identity "
       "head (the pooled vector is the output)", gm.ConcatAttentionEncoder, 212, [2, 6, 4, 1, 8, 5], call=call_l),
+    C("m_step_net_attention", "read from forward: per-step net Sequential(Linear(6, 8), Tanh) before a GRU; "
+      "cat(h_n[-1], additive attention) -> Linear", gm.AttentiveGRU, 213, [5, 1, 7, 3, 7, 2], call=call_m),
+    C("n_query_attention", "read from forward: time-major tokens, a per-step Linear + relu on the embeddings, "
+      "2-layer BiLSTM, attention with a learned query vector", gm.TranslatedQueryAttention, 214,
+      [4, 9, 2, 6, 1, 5], call=call_n),
 ]
 
 

@@ -276,12 +276,61 @@ class ConcatAttentionEncoder(nn.Module):
         return self.rnn_mlp(context)
 
 
+class AttentiveGRU(nn.Module):
+    """(m) Read from forward, in the style of quantitative-finance sequence models: every step's features go
+    through a per-step net (Linear -> Tanh) before a GRU; an additive attention over the outputs (masked over the
+    padding) joined with the last valid state feeds the output layer."""
+
+    def __init__(self, d_feat=6, hidden=8, attn=4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d_feat, hidden), nn.Tanh())
+        self.rnn = nn.GRU(hidden, hidden, batch_first=True)
+        self.att_proj = nn.Linear(hidden, attn)
+        self.att_score = nn.Linear(attn, 1, bias=False)
+        self.fc_out = nn.Linear(2 * hidden, 1)
+
+    def forward(self, features, lengths):
+        x = self.net(features)                                                    # [B, T, hidden]
+        out, h_n = self.rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        score = self.att_score(torch.tanh(self.att_proj(out))).squeeze(-1)
+        score = score.masked_fill(~valid_mask(lengths, out.shape[1]), float("-inf"))
+        out_att = (torch.softmax(score, dim=1).unsqueeze(-1) * out).sum(dim=1)
+        return self.fc_out(torch.cat((h_n[-1], out_att), dim=1))[..., 0]
+
+
+class TranslatedQueryAttention(nn.Module):
+    """(n) Read from forward, in the style of a sentiment-analysis tutorial: time-major tokens, a per-step
+    Linear on the embeddings ("translation"), a 2-layer bidirectional LSTM and attention with one learned query
+    vector (w_t = o_t · q, softmax over the valid steps)."""
+
+    def __init__(self, vocab=40, emb=6, hidden=5, n_out=2):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, emb, padding_idx=0)
+        self.translation = nn.Linear(emb, emb)
+        self.rnn = nn.LSTM(emb, hidden, num_layers=2, bidirectional=True)
+        self.query = nn.Parameter(torch.randn(2 * hidden))
+        self.fc = nn.Linear(2 * hidden, n_out)
+
+    def forward(self, text, text_lengths):
+        embedded = torch.relu(self.translation(self.embedding(text)))             # [T, B, E]
+        packed = pack_padded_sequence(embedded, text_lengths, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        out, _ = pad_packed_sequence(out)                                         # [T, B, 2H]
+        energy = torch.matmul(out, self.query)                                    # [T, B]
+        energy = energy.masked_fill(~valid_mask(text_lengths, out.shape[0]).t(), float("-inf"))
+        weights = torch.softmax(energy, dim=0)
+        return self.fc((weights.unsqueeze(-1) * out).sum(dim=0))
+
+
 # The SPEC each model is exported with (export_pytorch.export_module / --spec); None: read from forward.
 SPECS = {
     "ForwardReadGRU": None,
     "AllStatesTextRNN": None,
     "QueryAttentionLSTM": None,
     "ConcatAttentionEncoder": None,
+    "AttentiveGRU": None,
+    "TranslatedQueryAttention": None,
     "BiLSTMTextClassifier": {
         "inputs": [{"name": "text", "kind": "tokens", "embedding": "embed"}],
         "rnn": "lstm",

@@ -38,6 +38,9 @@ from torch.overrides import TorchFunctionMode
 LEAVES = (nn.RNNBase, nn.RNNCellBase, nn.Embedding, nn.Linear, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh,
           nn.Sigmoid, nn.Softmax, nn.LogSoftmax, nn.Dropout, nn.LayerNorm, nn.BatchNorm1d, nn.Identity, nn.Flatten)
 NORMS = (nn.LayerNorm, nn.BatchNorm1d)
+# layers that run on every step's joined input before the RNN (a per-step nn.Linear / nn.Sequential)
+STEP_LAYERS = (nn.Linear, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.LayerNorm,
+               nn.Identity)
 # ops that only move values around (absorbed into the column layout, or shape bookkeeping of the batch)
 LAYOUT_OPS = {"transpose", "permute", "view", "reshape", "contiguous", "to", "float", "double", "clone", "detach",
               "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "flatten", "cpu", "type", "t"}
@@ -436,6 +439,15 @@ class _Mapper:
             if e is not None and e.kind == "op" and e.name == "index_select":   # enforce_sorted=False's sort
                 data = e.inputs[0]
                 e = self.back(data)
+        self.step_layers = []      # per-step layers between the joined inputs and the RNN, outermost last
+        while e is not None and (e.kind == "module" and isinstance(e.module, STEP_LAYERS) or (
+                e.kind == "op" and e.name in set(FUNCTIONAL) | LAYOUT_OPS)) and e.inputs and e.inputs[0].dim() == 3:
+            if e.kind == "module":
+                self.step_layers.insert(0, e.name)
+            elif e.name in FUNCTIONAL:
+                self.step_layers.insert(0, dict(FUNCTIONAL[e.name]))
+            data = e.inputs[0]
+            e = self.back(data)
         parts = e.args[0] if (e is not None and e.kind == "op" and e.name == "cat") else [data]
         entries, statics = [], []
         for part in parts:
@@ -543,6 +555,11 @@ class _Mapper:
             candidates.append(({"dot_attention": {"query": q}}, (w.unsqueeze(-1) * padded).sum(1)))
         for att in self.attention_candidates(padded, mask, h_n, queries):
             candidates.append(att)
+        for name, p in self.module.named_parameters():   # a learned query vector: e_t = o_t · q
+            if p.numel() == padded.shape[2] and max(p.shape) == p.numel():
+                e = (padded @ p.detach().reshape(-1)).masked_fill(~mask.squeeze(-1), float("-inf"))
+                w = torch.softmax(e, dim=1)
+                candidates.append(({"query_attention": {"query": name}}, (w.unsqueeze(-1) * padded).sum(1)))
         # the mean of each row's last k valid steps; k below the longest row (above it, it is the mean)
         for k in range(2, max(lengths.tolist())):
             candidates.append(({"last_k_mean": {"k": k}}, torch.stack([r[-k:].mean(0) for r in rows])))
@@ -766,6 +783,8 @@ class _Mapper:
         spec = {"inputs": inputs}
         if every_step or after:
             spec["static"] = every_step + after
+        if self.step_layers:
+            spec["step_layers"] = self.collapse(self.step_layers)
         spec["rnn"] = rnn.name
         spec.update(init)
         spec["pooling"] = pooling

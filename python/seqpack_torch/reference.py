@@ -269,9 +269,31 @@ def validate_graph(mj):
         need(isinstance(n["module"], str), "%s.module string" % where)
         need(_is_num(n["eps"]) and n["eps"] > 0 and isinstance(n["affine"], bool), "%s eps > 0, affine bool" % where)
 
-    keys(mj, {"format", "inputs", "static", "rnn", "pooling", "heads"} | ({"export"} if "export" in mj else set()),
-         "model")
+    keys(mj, {"format", "inputs", "static", "rnn", "pooling", "heads"} | ({"export"} if "export" in mj else set())
+         | ({"step_layers"} if "step_layers" in mj else set()), "model")
     need(mj["format"] == FORMAT2, "format must be %r" % FORMAT2)
+
+    def layers_ok(layers, width, at):
+        """Checks a list of head-kind layers over vectors of `width`; returns the width they output."""
+        for j, layer in enumerate(layers):
+            where = "%s[%d]" % (at, j)
+            need(isinstance(layer, dict) and layer.get("type") in LAYER_KEYS, where + ".type")
+            gelu_tanh = layer["type"] == "gelu" and "approximate" in layer       # GELU(approximate='tanh')
+            keys(layer, LAYER_KEYS[layer["type"]] | ({"approximate"} if gelu_tanh else set()), where)
+            need(not gelu_tanh or layer["approximate"] in ("none", "tanh"), where + ".approximate none or tanh")
+            t = layer["type"]
+            if t == "linear":
+                need(layer["in_features"] == width and _is_int(layer["out_features"]) and layer["out_features"] > 0
+                     and isinstance(layer["bias"], bool), where + " in_features %d expected" % width)
+                width = layer["out_features"]
+            elif t in ("layer_norm", "batch_norm"):
+                norm_ok(layer, where, True)
+                need(layer["size"] == width, where + ".size %d expected" % width)
+            elif t == "leaky_relu":
+                need(_is_num(layer["negative_slope"]), where + ".negative_slope number")
+            elif t == "elu":
+                need(_is_num(layer["alpha"]), where + ".alpha number")
+        return width
     if "export" in mj:
         need(isinstance(mj["export"], dict) and isinstance(mj["export"].get("verified"), bool),
              "export must be an object with a boolean 'verified'")
@@ -313,7 +335,11 @@ def validate_graph(mj):
     need(r["h0"] is None or isinstance(r["h0"], str), "rnn.h0 null or a path")
     need(r["c0"] is None or (isinstance(r["c0"], str) and r["mode"] == "LSTM"), "rnn.c0 null, or a path for LSTM")
     step, o, w = graph_widths(mj)
-    need(step == r["input_size"], "rnn.input_size %d != inputs + every_step statics %d" % (r["input_size"], step))
+    if "step_layers" in mj:
+        need(isinstance(mj["step_layers"], list) and mj["step_layers"], "step_layers a non-empty list")
+        step = layers_ok(mj["step_layers"], step, "step_layers")
+    need(step == r["input_size"], "rnn.input_size %d != the step width %d (inputs + every_step statics%s)"
+         % (r["input_size"], step, ", through step_layers" if "step_layers" in mj else ""))
     need(isinstance(mj["pooling"], list) and mj["pooling"], "pooling must be a non-empty list")
     for i, part in enumerate(mj["pooling"]):
         if isinstance(part, str):
@@ -323,6 +349,10 @@ def validate_graph(mj):
             keys(part["last_k_mean"], {"k"}, "pooling[%d].last_k_mean" % i)
             need(_is_int(part["last_k_mean"]["k"]) and part["last_k_mean"]["k"] >= 1,
                  "pooling[%d].last_k_mean.k an integer >= 1" % i)
+        elif isinstance(part, dict) and "query_attention" in part:
+            keys(part, {"query_attention"}, "pooling[%d]" % i)
+            keys(part["query_attention"], {"query"}, "pooling[%d].query_attention" % i)
+            need(isinstance(part["query_attention"]["query"], str), "pooling[%d].query_attention.query a name" % i)
         elif isinstance(part, dict) and ("hidden" in part or "dot_attention" in part):
             kind, field = ("hidden", "indices") if "hidden" in part else ("dot_attention", "query")
             keys(part, {kind}, "pooling[%d]" % i)
@@ -350,25 +380,7 @@ def validate_graph(mj):
         need(isinstance(h["name"], str) and h["name"], "heads[%d].name" % i)
         need(h["activation"] in HEAD_ACTIVATIONS, "heads[%d].activation in %s" % (i, HEAD_ACTIVATIONS))
         need(isinstance(h["layers"], list) and h["layers"], "heads[%d].layers non-empty" % i)
-        width = w
-        for j, layer in enumerate(h["layers"]):
-            where = "heads[%d].layers[%d]" % (i, j)
-            need(isinstance(layer, dict) and layer.get("type") in LAYER_KEYS, where + ".type")
-            gelu_tanh = layer["type"] == "gelu" and "approximate" in layer       # GELU(approximate='tanh')
-            keys(layer, LAYER_KEYS[layer["type"]] | ({"approximate"} if gelu_tanh else set()), where)
-            need(not gelu_tanh or layer["approximate"] in ("none", "tanh"), where + ".approximate none or tanh")
-            t = layer["type"]
-            if t == "linear":
-                need(layer["in_features"] == width and _is_int(layer["out_features"]) and layer["out_features"] > 0
-                     and isinstance(layer["bias"], bool), where + " in_features %d expected" % width)
-                width = layer["out_features"]
-            elif t in ("layer_norm", "batch_norm"):
-                norm_ok(layer, where, True)
-                need(layer["size"] == width, where + ".size %d expected" % width)
-            elif t == "leaky_relu":
-                need(_is_num(layer["negative_slope"]), where + ".negative_slope number")
-            elif t == "elu":
-                need(_is_num(layer["alpha"]), where + ".alpha number")
+        layers_ok(h["layers"], w, "heads[%d].layers" % i)
         hnames.append(h["name"])
     need(len(set(hnames)) == len(hnames), "head names must be distinct")
 
@@ -420,8 +432,11 @@ def graph_tensor_names(mj):
             out[a["proj"] + ".weight"] = [a["size"], o + query_width(part, r)]
             out[a["proj"] + ".bias"] = [a["size"]]
             out[a["context"] + ".weight"] = [1, a["size"]]
-    for h in mj["heads"]:
-        for layer in h["layers"]:
+    for part in mj["pooling"]:
+        if isinstance(part, dict) and "query_attention" in part:
+            out[part["query_attention"]["query"]] = [o]
+    for layers in [mj.get("step_layers", [])] + [h["layers"] for h in mj["heads"]]:
+        for layer in layers:
             if layer["type"] == "linear":
                 out[layer["module"] + ".weight"] = [layer["out_features"], layer["in_features"]]
                 if layer["bias"]:
@@ -546,6 +561,8 @@ class GraphReference(nn.Module):
             if s["join"] == "every_step":
                 xs.append(statics[s["name"]].unsqueeze(1).expand(b, steps, s["size"]))
         x = torch.cat(xs, dim=-1)
+        for layer in mj.get("step_layers", []):       # per-step input layers, before the recurrent stack
+            x = _layer_apply(layer, x, t)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         r = mj["rnn"]
         d = 2 if r["bidirectional"] else 1
@@ -572,8 +589,9 @@ class GraphReference(nn.Module):
                 parts.append(torch.stack([v.mean(dim=0) if part == "mean" else v.max(dim=0).values for v in rows]))
             elif "hidden" in part:                     # final states of any layers and directions, in order
                 parts.append(final_states(h_n, part["hidden"]["indices"]))
-            elif "dot_attention" in part:              # e_t = o_t · q, q = final states; softmax; Σ a_t o_t
-                q = final_states(h_n, part["dot_attention"]["query"])
+            elif "dot_attention" in part or "query_attention" in part:   # e_t = o_t · q; softmax; Σ a_t o_t
+                q = (final_states(h_n, part["dot_attention"]["query"]) if "dot_attention" in part else
+                     t[part["query_attention"]["query"]].unsqueeze(0).expand(b, -1))
                 e = torch.bmm(output, q.unsqueeze(2)).squeeze(2)
                 w = torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)
                 parts.append((w.unsqueeze(-1) * output).sum(dim=1))

@@ -128,7 +128,8 @@ class ForwardCheck(unittest.TestCase):
                                   os.path.join(self.tmp.name, case["name"]), case["dtype"])
             self.assertTrue(mj["export"]["verified"], case["name"])
             self.assertEqual(mj["export"]["rows"], 37, case["name"])
-            layout = {"e_static_two_heads": "time_major", "i_forward_read": "feature_major"}.get(case["name"],
+            layout = {"e_static_two_heads": "time_major", "i_forward_read": "feature_major",
+                      "n_query_attention": "time_major"}.get(case["name"],
                                                                                                "batch_first")
             self.assertEqual(mj["export"]["layout"], layout, case["name"])
 

@@ -150,6 +150,12 @@ class Infer(unittest.TestCase):
         spec = infer.infer_spec(mgg.init_model(cases["l_concat_attention_encoder"]))
         self.assertEqual(spec["pooling"], [{"attention": {"proj": "attn_proj", "context": "attn_v", "query": [-1]}}])
         self.assertEqual(spec["heads"], [{"name": "score", "module": "rnn_mlp", "activation": "none"}])
+        spec = infer.infer_spec(mgg.init_model(cases["m_step_net_attention"]))
+        self.assertEqual((spec["step_layers"], spec["pooling"]),
+                         ("net", ["last", {"attention": {"proj": "att_proj", "context": "att_score"}}]))
+        spec = infer.infer_spec(mgg.init_model(cases["n_query_attention"]))
+        self.assertEqual((spec["step_layers"], spec["pooling"]),
+                         (["translation", {"type": "relu"}], [{"query_attention": {"query": "query"}}]))
 
     def test_forward_first_directions_export(self):
         mj = ep.export_module(seeded(SentimentBiLSTM, order=(-2, -1)), None, self.out)
@@ -191,6 +197,16 @@ class Infer(unittest.TestCase):
                       "them with --input-size hour=N,numeric=N", msg)
         mj = ep.export_module(mgg.init_model(case), None, self.out, input_sizes={"numeric": 4})
         self.assertEqual([i["size"] for i in mj["inputs"] if i["kind"] == "features"], [4, 1])
+
+
+    def test_step_layers_of_the_wrong_width_are_refused(self):
+        model = mgg.init_model({c["name"]: c for c in mgg.CASES}["m_step_net_attention"])
+        spec = {"inputs": [{"name": "features", "kind": "features", "size": 6}], "step_layers": "net.0",
+                "rnn": "rnn", "heads": [{"name": "s", "module": "fc_out"}]}
+        model.net[0] = nn.Linear(6, 5)
+        with self.assertRaises(ep.ExportError) as ctx:
+            ep.build_graph(model, spec)
+        self.assertEqual(str(ctx.exception), 'step_layers "net.0" output 5 features but rnn \'rnn\' has input_size 8')
 
 
 class Cli(unittest.TestCase):

@@ -27,14 +27,25 @@ import java.util.Set;
  * cannot say: every width against the next, unique names. Tensor names are the exporting module's own state-dict
  * names: a module path such as {@code encoder.lstm} plus PyTorch's parameter name ({@code encoder.lstm.weight_ih_l0}).
  */
-public record ModelGraph(
-    List<StepInput> inputs, List<StaticInput> statics, Recurrent rnn, List<PoolingPart> pooling, List<Head> heads) {
+public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recurrent rnn, List<PoolingPart> pooling,
+    List<Head> heads, List<HeadLayer> stepLayers) {
   public static final String FORMAT = "seqpack-model/2";
 
   /** Most inputs, static features, pooling parts, heads and head layers accepted. */
   public static final int MAX_PARTS = 256;
 
+  /** A graph without step layers: each step's joined input goes to the recurrent stack as it is. */
+  public ModelGraph(
+      List<StepInput> inputs, List<StaticInput> statics, Recurrent rnn, List<PoolingPart> pooling, List<Head> heads) {
+    this(inputs, statics, rnn, pooling, heads, List.of());
+  }
+
+  /**
+   * @param stepLayers layers (the head layer kinds) applied to every step's joined input vector before the
+   *     recurrent stack, as a per-step {@code nn.Linear}/{@code nn.Sequential} in forward; empty: none
+   */
   public ModelGraph {
+    stepLayers = List.copyOf(stepLayers);
     inputs = List.copyOf(inputs);
     statics = List.copyOf(statics);
     pooling = List.copyOf(pooling);
@@ -47,9 +58,17 @@ public record ModelGraph(
       ModelJson.name("static[" + i + "].name", statics.get(i).name(), names, "input or static feature");
     }
     int stepWidth = stepWidth(inputs, statics);
+    for (int i = 0; i < stepLayers.size(); i++) {
+      try {
+        stepWidth = stepLayers.get(i).outputWidth(stepWidth);
+      } catch (ModelJson.Invalid e) {
+        throw e.within("step_layers[" + i + "]");
+      }
+    }
     if (rnn.inputSize() != stepWidth) {
       throw new ModelJson.Invalid("rnn.input_size", Integer.toString(rnn.inputSize()), stepWidth
-          + " (the widths of the inputs plus the every_step static features)");
+          + (stepLayers.isEmpty() ? " (the widths of the inputs plus the every_step static features)"
+              : " (the output width of step_layers)"));
     }
     int embeddingWidth = poolingWidth(pooling, rnn) + width(statics, Join.AFTER_POOLING);
     Set<String> headNames = new HashSet<>();
@@ -316,13 +335,15 @@ public record ModelGraph(
 
   /** The version-2 file: the graph's parts plus its format and the exporter's {@code export} block. */
   record FileV2(String format, List<StepInput> inputs, @JsonProperty("static") List<StaticInput> statics,
-      Recurrent rnn, List<PoolingPart> pooling, List<Head> heads, Verification.Export export) {
+      @JsonProperty("step_layers") List<HeadLayer> stepLayers, Recurrent rnn, List<PoolingPart> pooling,
+      List<Head> heads, Verification.Export export) {
     ModelGraph graph() {
       ModelJson.required("rnn", rnn, "an object");
       return new ModelGraph(ModelJson.list("inputs", inputs, 1, MAX_PARTS, "inputs"),
           statics == null ? List.of() : ModelJson.list("static", statics, 0, MAX_PARTS, "static features"), rnn,
           ModelJson.list("pooling", pooling, 1, MAX_PARTS, "pooling parts"),
-          ModelJson.list("heads", heads, 1, MAX_PARTS, "heads"));
+          ModelJson.list("heads", heads, 1, MAX_PARTS, "heads"),
+          stepLayers == null ? List.of() : ModelJson.list("step_layers", stepLayers, 0, MAX_PARTS, "step layers"));
     }
   }
 
@@ -383,6 +404,9 @@ public record ModelGraph(
     // what layer 0's input width is called in the file: embedding_dim or input_size for one input (version 1)
     boolean single = inputs.size() == 1 && statics.isEmpty();
     out.addAll(rnn.params(single && inputs.get(0).kind() == InputKind.TOKENS ? "embedding_dim" : "input_size"));
+    for (int i = 0; i < stepLayers.size(); i++) {
+      out.addAll(stepLayers.get(i).params("step layer " + i));
+    }
     pooling.forEach(p -> out.addAll(p.params(rnn)));
     for (Head head : heads) {
       for (int i = 0; i < head.layers().size(); i++) {

@@ -1,6 +1,7 @@
 package io.seqpack.model;
 
 import io.seqpack.ModelFormatException;
+import io.seqpack.model.parts.HeadLayer;
 import io.seqpack.util.JsonFields;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -226,6 +227,11 @@ public final class ModelLoader {
     for (ModelGraph.StaticInput st : g.statics()) {
       sb.append("  ").append(st.name()).append(": static(size=").append(st.size()).append(", ")
           .append(ModelSpec.spelling(st.join())).append(")\n");
+    }
+    if (!g.stepLayers().isEmpty()) {
+      sb.append("step layers:  ").append(g.stepLayers().stream().map(HeadLayer::description)
+          .collect(Collectors.joining(" → "))).append(" → input_size ").append(g.rnn().inputSize())
+          .append('\n');
     }
     sb.append("heads:\n");
     for (int i = 0; i < g.heads().size(); i++) {

@@ -4,6 +4,7 @@ import io.seqpack.ModelFormatException;
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph;
+import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelGraph.Join;
 import io.seqpack.model.ModelGraph.StaticInput;
 import io.seqpack.model.ModelGraph.StepInput;
@@ -89,6 +90,7 @@ public final class SequenceModel {
   private final Layer0 layer0;
   private final Direction[][] layers; // [numLayers][D]
   private final Layers.Head[] heads;
+  private final Layers.Head stepLayers; // applied to every step's joined input before layer 0; null: none
   private final PoolingPart.Pooler[] poolers; // per pooling part, bound to its tensors
   private final int[] poolingWidths; // the floats each pooling part adds to the pooled vector
   private final boolean needsFinalStates; // whether a pooling part reads h_n (scoring then keeps it)
@@ -149,7 +151,9 @@ public final class SequenceModel {
     this.numericWidth = numeric;
     boolean anyTokens = tableFloats > 0;
     boolean tablesFit = anyTokens && options.vocabTableMaxFloats() > 0 && tableFloats <= options.vocabTableMaxFloats();
-    this.layer0 = !tablesFit ? Layer0.GEMM
+    this.stepLayers = graph.stepLayers().isEmpty() ? null : new Layers.Head(
+        new ModelGraph.Head("step_layers", graph.stepLayers(), Activation.NONE), graph.stepWidth(), model);
+    this.layer0 = !tablesFit || stepLayers != null ? Layer0.GEMM // step layers: the joined step vectors, then them
         : inputs.length == 1 && numericWidth == 0 ? Layer0.TABLE_ROWS : Layer0.TABLES_PLUS_GEMM;
     this.layers = new Direction[rnn.numLayers()][directions];
     for (int l = 0; l < rnn.numLayers(); l++) {
@@ -465,9 +469,13 @@ public final class SequenceModel {
     }
     float[] input = null;
     if (layer0 == Layer0.GEMM) {
-      ws.layerInput = Workspace.grow(ws.layerInput, (long) rows * inputSize);
+      int joined = stepLayers == null ? inputSize : stepLayers.inputWidth;
+      ws.layerInput = Workspace.grow(ws.layerInput, (long) rows * joined);
       input = ws.layerInput;
-      gatherStepVectors(batch, layout, false, inputSize, input);
+      gatherStepVectors(batch, layout, false, joined, input);
+      if (stepLayers != null) { // over all steps of the batch at once, out of the time loop
+        input = stepLayers.apply(input, rows, false);
+      }
     } else if (layer0 == Layer0.TABLES_PLUS_GEMM && numericWidth > 0) {
       ws.layerInput = Workspace.grow(ws.layerInput, (long) rows * numericWidth);
       gatherStepVectors(batch, layout, true, numericWidth, ws.layerInput);

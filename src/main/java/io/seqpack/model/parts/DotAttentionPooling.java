@@ -59,18 +59,7 @@ public record DotAttentionPooling(List<Integer> query) implements PoolingPart {
         for (int i = 0; i < rows.length; i++) {
           System.arraycopy(hN, (rows[i] * batch + original) * state, q, i * state, state);
         }
-        int length = layout.sortedLengths()[s];
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t < length; t++) { // e_t = o_t · q
-          int r = layout.packedRow(s, t);
-          float e = 0f;
-          for (int j = 0; j < width; j++) {
-            e += output[r * width + j] * q[j];
-          }
-          energy[r] = e;
-          max = Math.max(max, e);
-        }
-        Attention.weightedSum(output, layout, s, length, energy, max, width, pooled, original * stride + column);
+        Attention.byQuery(output, layout, s, q, width, energy, pooled, original * stride + column);
       }
     };
   }

@@ -28,7 +28,8 @@ public final class PartRegistry {
       .add("attention", AttentionPooling.class)
       .add("last_k_mean", LastKMeanPooling.class)
       .add("hidden", HiddenPooling.class)
-      .add("dot_attention", DotAttentionPooling.class);
+      .add("dot_attention", DotAttentionPooling.class)
+      .add("query_attention", QueryAttentionPooling.class);
 
   /** {@code {"type": "linear", ...}}. */
   public static final Family<HeadLayer> HEAD_LAYERS = new Family<>(HeadLayer.class, "type")
