@@ -622,7 +622,7 @@ def infer_spec(module, input_sizes=None, post_activations=None):
 
 
 def export_module(module, spec_dict, out_dir, dtype="F32", verify=True, post_activations=None, log=None,
-                  input_sizes=None):
+                  input_sizes=None, forward_args=None):
     """Export a user's nn.Module described by spec_dict (module paths; see the module docstring; None: read from
     the module's forward, with input_sizes {input: width} where forward cannot tell them) to
     out_dir/model.json (seqpack-model/2) + out_dir/model.safetensors (only the referenced tensors, by their
@@ -650,7 +650,7 @@ def export_module(module, spec_dict, out_dir, dtype="F32", verify=True, post_act
             exact = dtype in ("F32", "F64")
             try:
                 verification = forward_check.check_forward(module, mj, written if exact else tensors,
-                                                           post_activations)
+                                                           post_activations, forward_args=forward_args)
             except forward_check.ForwardCheckError as e:
                 _fail("cannot export: %s" % e)
             record = verification.record()
@@ -773,6 +773,14 @@ def main_module(args):
         except (OSError, ValueError) as e:
             _fail("--spec %s: %s" % (args.spec, e))
     activations = parse_activations(args.activation)
+    forward_args = None
+    if args.forward_args is not None:
+        try:
+            forward_args = json.loads(args.forward_args)
+        except ValueError as e:
+            _fail("--forward-args is not valid JSON: %s" % e)
+        if spec is None:
+            _fail("--forward-args goes with --spec (the exporter reads forward by calling it with its own inputs)")
     with torch.no_grad():
         if spec is None:
             spec = infer_spec(model, parse_input_sizes(args.input_size), activations)
@@ -783,12 +791,12 @@ def main_module(args):
             if not args.no_verify:
                 try:
                     print(forward_check.check_forward(model, mj, tensors, _resolve_activations(
-                        activations, mj["heads"])).summary(), file=sys.stderr)
+                        activations, mj["heads"]), forward_args=forward_args).summary(), file=sys.stderr)
                 except forward_check.ForwardCheckError as e:
                     _fail("the spec disagrees with forward: %s" % e)
             return 0
         mj = export_module(model, spec, args.out, args.dtype, verify=not args.no_verify,
-                           post_activations=activations, log=print)
+                           post_activations=activations, log=print, forward_args=forward_args)
     print("wrote %s/model.json (%s) and %s/model.safetensors (%s)%s"
           % (args.out, reference.FORMAT2, args.out, args.dtype,
              "" if mj["export"]["verified"] else "; NOT verified against forward (--no-verify)"))
@@ -825,6 +833,9 @@ def main(argv=None):
     p.add_argument("--input-size", action="append", metavar="NAME=N",
                    help="with --module and no --spec: the width of a features or static input forward cannot "
                         "tell apart from another (repeatable, or NAME=N,NAME=N)")
+    p.add_argument("--forward-args", metavar="JSON",
+                   help="with --spec: how the check calls forward when its parameters are not the inputs and "
+                        "the lengths, e.g. '{\"batch\": {\"x\": \"$x\", \"lengths\": \"$lengths\"}}'")
     p.add_argument("--out", metavar="DIR", help="output model directory")
     p.add_argument("--dtype", default="F32", choices=DTYPES, help="safetensors dtype (default F32)")
     args = p.parse_args(argv)

@@ -22,6 +22,7 @@ How ``forward`` is called:
 """
 
 import inspect
+import json
 
 import numpy as np
 import torch
@@ -82,6 +83,57 @@ def _is_lengths_name(name):
     return "len" in name.lower()
 
 
+class TemplateBinding:
+    """forward's arguments from a template (--forward-args): a JSON object of forward's parameters, each value
+    "$NAME" (a model input or static input, padded), "$lengths", a list or object of those, or a literal."""
+
+    def __init__(self, module, mj, template):
+        self.cls = type(module).__name__
+        self.text = "%s.forward(**%s)" % (self.cls, json.dumps(template))
+        if not isinstance(template, dict) or not template:
+            raise ForwardCheckError("--forward-args must be a JSON object of forward's parameters, got %s"
+                                    % json.dumps(template))
+        names = {i["name"] for i in mj["inputs"]} | {s["name"] for s in mj["static"]} | {"lengths"}
+        used = set()
+
+        def walk(v):
+            if isinstance(v, str) and v.startswith("$"):
+                if v[1:] not in names:
+                    raise ForwardCheckError("--forward-args names %s; the model's inputs are %s" % (
+                        v, ", ".join("$" + n for n in sorted(names))))
+                used.add(v[1:])
+            elif isinstance(v, dict):
+                for x in v.values():
+                    walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+        walk(template)
+        missing = names - used - {"lengths"}
+        if missing:
+            raise ForwardCheckError("--forward-args does not pass the model's input%s %s to forward" % (
+                "s" if len(missing) > 1 else "", ", ".join("$" + n for n in sorted(missing))))
+        self.template = template
+        self.takes_lengths = "lengths" in used
+
+    def arguments(self, mj, batch, layout, dtype):
+        values = dict(ForwardBinding.padded(mj, batch, layout, dtype), lengths=_lengths(mj, batch))
+
+        def fill(v):
+            if isinstance(v, str) and v.startswith("$"):
+                return values[v[1:]]
+            if isinstance(v, dict):
+                return {k: fill(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [fill(x) for x in v]
+            return v
+        return fill(self.template)
+
+
+def _lengths(mj, batch):
+    return torch.tensor([r.shape[0] for r in batch["inputs"][mj["inputs"][0]["name"]]], dtype=torch.int64)
+
+
 class ForwardBinding:
     """Which model input (or the lengths) each parameter of module.forward takes."""
 
@@ -121,6 +173,13 @@ class ForwardBinding:
 
     def arguments(self, mj, batch, layout, dtype):
         """forward's keyword arguments for a GraphReference-style batch in the given layout."""
+        step = ForwardBinding.padded(mj, batch, layout, dtype)
+        lengths = _lengths(mj, batch)
+        return {p: (lengths if src == LENGTHS else step[src]) for p, src in self.params.items()}
+
+    @staticmethod
+    def padded(mj, batch, layout, dtype):
+        """{input or static name: padded tensor} of a GraphReference-style batch in the given layout."""
         step = {}
         for inp in mj["inputs"]:
             rows = batch["inputs"][inp["name"]]
@@ -139,8 +198,7 @@ class ForwardBinding:
                 step[inp["name"]] = x
         for s in mj["static"]:
             step[s["name"]] = batch["static"][s["name"]].to(dtype)
-        lengths = torch.tensor([r.shape[0] for r in batch["inputs"][mj["inputs"][0]["name"]]], dtype=torch.int64)
-        return {p: (lengths if src == LENGTHS else step[src]) for p, src in self.params.items()}
+        return step
 
 
 def verification_batches(seed, equal_lengths):
@@ -315,7 +373,7 @@ def _module_dtype(module):
     return torch.float32
 
 
-def check_forward(module, mj, tensors, post_activations=None, seed=0):
+def check_forward(module, mj, tensors, post_activations=None, seed=0, forward_args=None):
     """Compare module.forward with GraphReference(mj, tensors) on seeded random ragged batches. Returns a
     Verification; raises ForwardCheckError when forward cannot be called or disagrees by more than TOLERANCE."""
     post = dict(post_activations or {})
@@ -326,7 +384,7 @@ def check_forward(module, mj, tensors, post_activations=None, seed=0):
     was_training = module.training
     module.eval()
     try:
-        binding = ForwardBinding(module, mj)
+        binding = ForwardBinding(module, mj) if forward_args is None else TemplateBinding(module, mj, forward_args)
         rng = np.random.RandomState(seed)
         batches = [(_random_batch(mj, rng, lengths), lengths)
                    for lengths in verification_batches(seed, not binding.takes_lengths)]

@@ -186,6 +186,16 @@ class ForwardCheck(unittest.TestCase):
         with open(os.path.join(self.out, "model.json"), encoding="utf-8") as f:
             self.assertEqual(json.load(f)["export"], {"verified": False})
 
+    def test_forward_args_template_calls_other_signatures(self):
+        spec = {"inputs": [{"name": "x", "kind": "features", "size": 3}], "rnn": "rnn",
+                "heads": [{"name": "y", "module": "fc"}]}
+        mj = ep.export_module(seeded(DictInput), spec, self.out,
+                              forward_args={"batch": {"x": "$x", "lengths": "$lengths"}})
+        self.assertTrue(mj["export"]["verified"])
+        self.out = os.path.join(self.tmp.name, "other")
+        msg = self.refused(seeded(DictInput), spec, forward_args={"batch": {"x": "$y"}})
+        self.assertIn("--forward-args names $y; the model's inputs are $lengths, $x", msg)
+
     def test_refused_export_leaves_an_existing_model_alone(self):
         ep.export_module(seeded(BackwardFirstBiLSTM, backward_first=False), BILSTM_SPEC, self.out)
         with open(os.path.join(self.out, "model.safetensors"), "rb") as f:
