@@ -18,6 +18,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from seqpack_torch import export as ep  # noqa: E402
+from tests.export_case import ExportCase  # noqa: E402
 from seqpack_torch import golden_graph as mgg  # noqa: E402
 from seqpack_torch import golden_models as gm  # noqa: E402
 
@@ -107,21 +108,7 @@ def seeded(cls, seed=5, **kw):
     return cls(**kw).eval()
 
 
-class ForwardCheck(unittest.TestCase):
-    def setUp(self):
-        torch.set_num_threads(1)
-        self.tmp = tempfile.TemporaryDirectory()
-        self.out = os.path.join(self.tmp.name, "model")
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def refused(self, module, spec, **kw):
-        with self.assertRaises(ep.ExportError) as ctx:
-            ep.export_module(module, spec, self.out, **kw)
-        self.assertFalse(os.path.exists(self.out), "a refused export wrote %s" % self.out)
-        return str(ctx.exception)
-
+class ForwardCheck(ExportCase):
     def test_every_golden_module_verifies(self):
         for case in mgg.CASES:
             mj = ep.export_module(mgg.init_model(case), gm.SPECS[case["cls"].__name__],

@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from seqpack_torch import export as ep  # noqa: E402
+from tests.export_case import ExportCase  # noqa: E402
 from seqpack_torch import golden_graph as mgg  # noqa: E402
 from seqpack_torch import golden_models as gm  # noqa: E402
 from seqpack_torch import infer  # noqa: E402
@@ -108,21 +109,7 @@ def without_names(spec):
     return out
 
 
-class Infer(unittest.TestCase):
-    def setUp(self):
-        torch.set_num_threads(1)
-        self.tmp = tempfile.TemporaryDirectory()
-        self.out = os.path.join(self.tmp.name, "model")
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def refused(self, module, **kw):
-        with self.assertRaises(ep.ExportError) as ctx:
-            ep.export_module(module, None, self.out, **kw)
-        self.assertFalse(os.path.exists(self.out), "a refused export wrote %s" % self.out)
-        return str(ctx.exception)
-
+class Infer(ExportCase):
     def test_golden_modules_read_as_their_hand_written_specs(self):
         sizes = {"FraudLSTM": {"numeric": 4, "hour": 1}, "StepScorerLSTM": {"x": 4}}
         for case in mgg.CASES:
