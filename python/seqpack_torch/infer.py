@@ -48,6 +48,8 @@ LAYOUT_OPS = {"transpose", "permute", "view", "reshape", "contiguous", "to", "fl
 FUNCTIONAL = {"relu": {"type": "relu"}, "relu_": {"type": "relu"}, "tanh": {"type": "tanh"},
               "sigmoid": {"type": "sigmoid"}, "gelu": {"type": "gelu"}, "dropout": {"type": "dropout"}}
 MAX_PROBE_RUNS = 16
+# ops that take one step (or a slice) of a sequence: forward loops that step cells read their inputs this way
+SLICING = {"__getitem__", "split", "unbind", "chunk", "select", "narrow"}
 # recorded calls that read shapes or sizes, not values: never a step of the data path
 NOT_DATA = {"__get__", "size", "dim", "numel", "__len__", "__int__", "__index__", "tolist", "cpu"}
 
@@ -211,8 +213,9 @@ class Inputs:
     """How forward takes its inputs: per parameter a role ("lengths", "tokens", "features", "static"), widths,
     the layout of step inputs, and a way to build them for a batch of given lengths."""
 
-    def __init__(self, params, roles, sizes, layout, vocab):
+    def __init__(self, params, roles, sizes, layout, vocab, dtype=torch.float32):
         self.params, self.roles, self.sizes, self.layout, self.vocab = params, roles, sizes, layout, vocab
+        self.dtype = dtype                        # the module's float type: float64 models get float64 steps
 
     def build(self, lengths, rng):
         b, steps = len(lengths), max(lengths)
@@ -226,11 +229,13 @@ class Inputs:
                 x = torch.from_numpy(rng.randint(0, self.vocab[p], size=(b, steps)).astype(np.int64)) * mask
                 out[p] = x.t().contiguous() if self.layout == "time_major" else x
             elif role == "static":
-                out[p] = torch.from_numpy(rng.standard_normal((b, self.sizes[p])).astype(np.float32))
+                out[p] = torch.from_numpy(rng.standard_normal((b, self.sizes[p]))).to(self.dtype)
             else:
-                x = torch.from_numpy(rng.standard_normal((b, steps, self.sizes[p])).astype(np.float32))
+                x = torch.from_numpy(rng.standard_normal((b, steps, self.sizes[p]))).to(self.dtype)
                 x = x * mask.unsqueeze(-1)
-                if self.layout == "time_major":
+                if self.layout == ONE_FEATURE:
+                    x = x.squeeze(-1)
+                elif self.layout == "time_major":
                     x = x.transpose(0, 1).contiguous()
                 elif self.layout == "feature_major":
                     x = x.transpose(1, 2).contiguous()
@@ -260,6 +265,7 @@ def probe_inputs(module, input_sizes=None):
     if not params:
         raise CannotInfer("%s.forward takes no inputs" % cls)
     embeddings = [m for m in module.modules() if isinstance(m, nn.Embedding)]
+    dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
     roles = {p: ("lengths" if "len" in p.lower() else None) for p in params}
     if list(roles.values()).count("lengths") > 1:
         first = next(p for p in params if roles[p] == "lengths")
@@ -304,13 +310,13 @@ def probe_inputs(module, input_sizes=None):
     last_error, ambiguous, open_names = None, None, list(sizes)
     statics = [()] + [(p,) for p in open_names] + [(p, q) for i, p in enumerate(open_names)
                                                        for q in open_names[i + 1:]]
-    for layout in _layouts(module):
-        for static in statics:            # which parameters are [B, S] vectors rather than [B, T, F] steps
+    for static in statics:                # which parameters are [B, S] vectors rather than [B, T, F] steps
+        for layout in _layouts(module):   # every layout before taking a step input for a static vector
             kinds = {p: ("static" if p in static else "features") for p in open_names}
             widths = {p: given.get(p, 1) for p in open_names}
             fixed = set(given)
             for _ in range(MAX_PROBE_RUNS):
-                inputs = Inputs(params, dict(roles, **kinds), widths, layout, vocab)
+                inputs = Inputs(params, dict(roles, **kinds), widths, layout, vocab, dtype)
                 values = inputs.build(PROBE_LENGTHS, np.random.RandomState(0))
                 try:
                     _run(module, inputs, values, True)
@@ -339,10 +345,13 @@ def probe_inputs(module, input_sizes=None):
                       "time-major, [B, F, T]): %s" % (cls, ", ".join(params), last_error))
 
 
+ONE_FEATURE = "batch_first_one_feature"    # [B, T]: a series of scalars (forward_check's name for it)
+
+
 def _layouts(module):
     rnns = [m for m in module.modules() if isinstance(m, nn.RNNBase)]
     first = "time_major" if rnns and not rnns[0].batch_first else "batch_first"
-    return [first] + [x for x in ("batch_first", "time_major", "feature_major") if x != first]
+    return [first] + [x for x in ("batch_first", "time_major", "feature_major", ONE_FEATURE) if x != first]
 
 
 # --------------------------------------------------------------------------------------------- the mapping
@@ -355,16 +364,54 @@ def infer_spec(module, input_sizes=None, post_activations=None):
     module.eval()
     try:
         inputs = probe_inputs(module, input_sizes)
-        values = inputs.build(RECORD_LENGTHS, np.random.RandomState(1))
+        # without a lengths parameter forward sees only full rows: record rows of one length
+        lengths = RECORD_LENGTHS if "lengths" in inputs.roles.values() else [max(RECORD_LENGTHS)] * len(RECORD_LENGTHS)
+        values = inputs.build(lengths, np.random.RandomState(1))
         rec, result = _run(module, inputs, values, False)
-        return _Mapper(module, inputs, values, rec, result, post_activations or {}).spec()
+        return _Mapper(module, inputs, values, rec, result, post_activations or {}, lengths).spec()
     finally:
         module.train(was_training)
 
 
+class _CellLoop:
+    """Cells forward steps over the sequence in Python, seen as one recurrent stack: the cells called in the first
+    step, in order, are the layers; the same order must repeat at every step."""
+
+    def __init__(self, calls):
+        stack = []
+        for e in calls:
+            if e.name in stack:
+                break
+            stack.append(e.name)
+        if len(calls) % len(stack) or any(calls[i].name != stack[i % len(stack)] for i in range(len(calls))):
+            raise CannotInfer("%s: forward calls its cells %s in an order that changes between steps; seqpack "
+                              "runs a fixed stack" % (calls[0].describe(), ", ".join(stack)))
+        self.calls, self.stack, self.steps = calls, stack, len(calls) // len(stack)
+        self.name, self.module = stack if len(stack) > 1 else stack[0], calls[0].module
+        self.args = calls[0].args                 # the first step's input and initial state of the first cell
+        self.index = calls[-1].index
+
+    @staticmethod
+    def _h(result):
+        return result[0] if isinstance(result, tuple) else result
+
+    def outputs(self):
+        """(padded [B, T, H]: the last cell's output at every step, h_n [layers, B, H]: every cell's last)."""
+        layers = len(self.stack)
+        padded = torch.stack([self._h(self.calls[t * layers + layers - 1].result) for t in range(self.steps)], 1)
+        h_n = torch.stack([self._h(self.calls[(self.steps - 1) * layers + k].result) for k in range(layers)])
+        return padded, h_n
+
+    def initial_states(self):
+        """The initial states each cell is first called with (None: zeros by default)."""
+        return [self.calls[k].args[1] if len(self.calls[k].args) > 1 else None for k in range(len(self.stack))]
+
+
 class _Mapper:
-    def __init__(self, module, inputs, values, rec, result, post):
+    def __init__(self, module, inputs, values, rec, result, post, lengths):
         self.module, self.inputs, self.values, self.rec, self.result = module, inputs, values, rec, result
+        self.lengths = lengths
+        self.per_step = False
         self.post = post
         self.cls = type(module).__name__
         self.problems = []
@@ -383,8 +430,9 @@ class _Mapper:
                                                                                           nn.RNNCellBase))]
         cells = [e for e in calls if isinstance(e.module, nn.RNNCellBase)]
         if cells:
-            raise CannotInfer("%s steps %s %s in Python (%d calls); name the cells in a spec's \"rnn\""
-                              % (cells[0].describe(), cells[0].name, type(cells[0].module).__name__, len(cells)))
+            if len(cells) != len(calls):
+                raise CannotInfer("%s.forward calls cells and recurrent layers; seqpack runs one stack" % self.cls)
+            return _CellLoop(cells)
         layers = sorted({e.name for e in calls})
         if not layers:
             raise CannotInfer("%s.forward calls no nn.RNN, nn.LSTM or nn.GRU" % self.cls)
@@ -423,7 +471,7 @@ class _Mapper:
                 norm = e.name
                 t = e.inputs[0]
                 continue
-            if e.kind == "op" and e.name in LAYOUT_OPS | {"__getitem__"} and e.inputs:
+            if e.kind == "op" and e.name in LAYOUT_OPS | SLICING and e.inputs:
                 t = e.inputs[0]
                 continue
             self.problems.append("%s on an input before the %s" % (e.describe(), "RNN"))
@@ -472,6 +520,12 @@ class _Mapper:
         return entries, statics
 
     def initial_state(self, rnn):
+        if isinstance(rnn, _CellLoop):           # zeros only: a learned state per cell is not folded yet
+            for k, hx in enumerate(rnn.initial_states()):
+                for h in (list(hx) if isinstance(hx, (tuple, list)) else [hx] if hx is not None else []):
+                    if float(h.abs().max()) != 0.0:
+                        self.problems.append("cell %s starts from a state other than zeros" % rnn.stack[k])
+            return {}
         hx = rnn.args[1] if len(rnn.args) > 1 else None
         if hx is None:
             return {}
@@ -504,10 +558,13 @@ class _Mapper:
 
     # ---- pooling
     def rnn_outputs(self, rnn):
+        if isinstance(rnn, _CellLoop):
+            padded, h_n = rnn.outputs()
+            return padded, h_n, torch.tensor(self.lengths, dtype=torch.int64)
         result = rnn.result
         out, hidden = result[0], result[1]
         h_n = hidden[0] if isinstance(hidden, tuple) else hidden
-        lengths = torch.tensor(RECORD_LENGTHS, dtype=torch.int64)
+        lengths = torch.tensor(self.lengths, dtype=torch.int64)
         if isinstance(out, PackedSequence):
             padded, _ = pad_packed_sequence(out, batch_first=True)
         else:
@@ -519,7 +576,7 @@ class _Mapper:
         module after the RNN that takes one row per sequence, walked back through element-wise functions."""
         b = len(RECORD_LENGTHS)
         for e in self.rec.events:
-            if e.kind != "module" or isinstance(e.module, (nn.RNNBase, nn.Embedding)) or not e.inputs:
+            if e.kind != "module" or isinstance(e.module, (nn.RNNBase, nn.RNNCellBase, nn.Embedding)) or not e.inputs:
                 continue
             x = e.inputs[0]
             if "rnn" not in self.rec.source_of(x) or x.dim() != 2 or x.shape[0] != b:
@@ -537,7 +594,7 @@ class _Mapper:
     def pooling(self, rnn, pooled, statics):
         padded, h_n, lengths = self.rnn_outputs(rnn)
         m = rnn.module
-        d = 2 if m.bidirectional else 1
+        d = 2 if getattr(m, "bidirectional", False) else 1
         mask = (torch.arange(padded.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(-1)
         rows = [padded[i, :n] for i, n in enumerate(lengths.tolist())]
         candidates = [("last", torch.cat((h_n[-2], h_n[-1]), 1) if d == 2 else h_n[-1]),
@@ -651,7 +708,8 @@ class _Mapper:
 
     # ---- heads
     def heads(self, pooled):
-        consumers = self.consumers_of(pooled)
+        consumers = [e for e in self.consumers_of(pooled)      # not the next step of the cells' own loop
+                     if not (e.kind == "module" and isinstance(e.module, (nn.RNNBase, nn.RNNCellBase)))]
         outputs = self.output_names()
         heads = []
         for start in consumers:
@@ -675,6 +733,9 @@ class _Mapper:
                 elif e.name == "elu":
                     layers.append({"type": "elu", "alpha": float(e.args[1] if len(e.args) > 1 else
                                                                  e.kwargs.get("alpha", 1.0))})
+                elif self.per_step and e.name in ("cat", "stack"):   # the steps' scores joined into forward's result
+                    t = e.outputs[0]
+                    break
                 elif e.name not in LAYOUT_OPS | {"__getitem__"}:
                     self.problems.append("%s in the head" % e.describe())
                     break
@@ -776,7 +837,10 @@ class _Mapper:
         inputs, every_step = self.step_inputs(rnn)
         init = self.initial_state(rnn)
         pooled = self.pooled_vector()
-        pooling, after = self.pooling(rnn, pooled, every_step)
+        producer = self.back(pooled)
+        # a head that forward applies inside its loop over the cells, at every step: per-step scores
+        self.per_step = isinstance(rnn, _CellLoop) and producer in rnn.calls[:-len(rnn.stack)]
+        pooling, after = (["last"], []) if self.per_step else self.pooling(rnn, pooled, every_step)
         heads = self.heads(pooled)
         if self.problems:
             self.fail_with_problems("cannot export %s" % self.cls)

@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from seqpack_torch import export as ep  # noqa: E402
 from tests.export_case import ExportCase  # noqa: E402
+from tests.test_forward_check import StackedCellsSine  # noqa: E402
 from seqpack_torch import golden_graph as mgg  # noqa: E402
 from seqpack_torch import golden_models as gm  # noqa: E402
 from seqpack_torch import infer  # noqa: E402
@@ -185,6 +186,15 @@ class Infer(ExportCase):
         mj = ep.export_module(mgg.init_model(case), None, self.out, input_sizes={"numeric": 4})
         self.assertEqual([i["size"] for i in mj["inputs"] if i["kind"] == "features"], [4, 1])
 
+
+    def test_cells_stepped_in_a_python_loop_read_as_a_stack(self):
+        model = seeded(StackedCellsSine).double()
+        spec = infer.infer_spec(model)
+        self.assertEqual(spec, {"inputs": [{"name": "input", "kind": "features", "size": 1}],
+                                "rnn": ["lstm1", "lstm2"], "pooling": ["last"],
+                                "heads": [{"name": "score", "module": "linear", "activation": "none"}]})
+        mj = ep.export_module(model, None, self.out)
+        self.assertEqual((mj["rnn"]["num_layers"], mj["export"]["layout"]), (2, "batch_first_one_feature"))
 
     def test_step_layers_of_the_wrong_width_are_refused(self):
         model = mgg.init_model({c["name"]: c for c in mgg.CASES}["m_step_net_attention"])
