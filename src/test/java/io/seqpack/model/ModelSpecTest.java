@@ -12,7 +12,8 @@ import io.seqpack.model.ModelSpec.InputSpec;
 import io.seqpack.model.ModelSpec.Pooling;
 import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.ModelSpec.RnnSpec;
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
+import io.seqpack.util.StrictJson;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -108,10 +109,10 @@ class ModelSpecTest {
           new HeadSpec(Pooling.MAX, 2, Activation.SOFTMAX)),
     };
     for (ModelSpec spec : specs) {
-      assertEquals(spec, ModelSpec.parse(Json.writePretty(spec.toJson()), "/m"));
-      assertEquals(spec, ModelSpec.parse(Json.write(spec.toJson()), "/m"));
+      assertEquals(spec, ModelSpec.parse(TestJson.writePretty(spec.toJson()), "/m"));
+      assertEquals(spec, ModelSpec.parse(TestJson.write(spec.toJson()), "/m"));
     }
-    String written = Json.write(specs[0].toJson());
+    String written = TestJson.write(specs[0].toJson());
     assertTrue(written.startsWith("{\"format\":\"seqpack-model/1\",\"input\":{\"kind\":\"tokens\""), written);
     assertTrue(written.contains("\"mode\":\"GRU\""), written);
     assertTrue(written.contains("\"pooling\":\"mean\""), written);
@@ -220,10 +221,10 @@ class ModelSpecTest {
 
   @Test
   void rejectsNestingDeeperThanTheJsonLimit() {
-    String deep = "[".repeat(ModelJson.MAX_DEPTH + 1) + "]".repeat(ModelJson.MAX_DEPTH + 1);
+    String deep = "[".repeat(StrictJson.MAX_DEPTH + 1) + "]".repeat(StrictJson.MAX_DEPTH + 1);
     ModelFormatException e = assertThrows(ModelFormatException.class,
         () -> ModelSpec.parse(
             json(TOKENS, RNN, HEAD).replace("\"format\"", "\"x\": " + deep + ", \"format\""), "/m"));
-    assertTrue(e.getMessage().contains("exceeds the maximum allowed (" + ModelJson.MAX_DEPTH), e.getMessage());
+    assertTrue(e.getMessage().contains("exceeds the maximum allowed (" + StrictJson.MAX_DEPTH), e.getMessage());
   }
 }

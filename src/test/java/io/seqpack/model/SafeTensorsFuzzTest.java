@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.seqpack.ModelFormatException;
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -982,7 +982,7 @@ class SafeTensorsFuzzTest {
     private void modelJson(String name, String golden, SpecEdit edit, String expected) throws IOException {
       Map<String, Object> spec = Harness.deepCopy(Harness.golden(golden).spec());
       edit.apply(spec);
-      modelJson(name, golden, Json.writePretty(spec).getBytes(StandardCharsets.UTF_8), expected);
+      modelJson(name, golden, TestJson.writePretty(spec).getBytes(StandardCharsets.UTF_8), expected);
     }
 
     private byte[] withLength(long length) {
@@ -1048,7 +1048,7 @@ class SafeTensorsFuzzTest {
       Harness.Layout backwards = base();
       Collections.reverse(offsets(backwards, second));
       safetensors("offsets-backwards", file(backwards),
-          "refused: tensor " + second + ": data_offsets is " + Json.write(offsets(backwards, second))
+          "refused: tensor " + second + ": data_offsets is " + TestJson.write(offsets(backwards, second))
               + ", expected [begin, end] with begin <= end");
 
       Harness.RawTensor last = g.tensors().get(g.tensors().size() - 1);
@@ -1291,7 +1291,7 @@ class SafeTensorsFuzzTest {
         byte[] st = Files.readAllBytes(dir.resolve(ModelLoader.MODEL_SAFETENSORS));
         LoadedModel model = ModelLoader.load(new ModelBytes(json, st), dir.toString(), false);
         int n = (int) ByteBuffer.wrap(st).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
-        Map<String, Object> header = Json.parseObject(new String(st, 8, n, StandardCharsets.UTF_8));
+        Map<String, Object> header = TestJson.parseObject(new String(st, 8, n, StandardCharsets.UTF_8));
         Map<Long, RawTensor> byOffset = new java.util.TreeMap<>();
         Map<String, Object> metadata = null;
         for (Map.Entry<String, Object> e : header.entrySet()) {
@@ -1308,7 +1308,7 @@ class SafeTensorsFuzzTest {
               shape, Arrays.copyOfRange(st, 8 + n + (int) begin, 8 + n + (int) end)));
         }
         return new Golden(dir.getFileName().toString(), json, st, n, model,
-            Json.parseObject(new String(json, StandardCharsets.UTF_8)), List.copyOf(byOffset.values()),
+            TestJson.parseObject(new String(json, StandardCharsets.UTF_8)), List.copyOf(byOffset.values()),
             List.copyOf(header.keySet()), metadata);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
