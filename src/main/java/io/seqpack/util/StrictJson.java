@@ -212,6 +212,8 @@ public final class StrictJson {
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof Invalid invalid) {
         return show(join(path, invalid.field)) + ": " + invalid.getMessage();
+      } else if (c instanceof IllegalArgumentException check) { // a record's own check, in its own words
+        return show(path) + ": " + String.valueOf(check.getMessage()).lines().findFirst().orElse("");
       }
     }
     if (e instanceof UnrecognizedPropertyException u) {
