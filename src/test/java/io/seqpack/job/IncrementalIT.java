@@ -269,7 +269,7 @@ class IncrementalIT {
     ConfigException e = assertThrows(ConfigException.class,
         () -> IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint.toString()));
     assertTrue(e.getMessage().startsWith("Cannot read manifest file:"), e.getMessage());
-    assertTrue(e.getMessage().endsWith(manifest + ": files[0].size: expected an integer >= 0"),
+    assertTrue(e.getMessage().endsWith(manifest + ": files[0].size: \"big\", expected an integer >= 0"),
         e.getMessage());
   }
 
