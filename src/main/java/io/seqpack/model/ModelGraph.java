@@ -9,6 +9,7 @@ import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.parts.HeadLayer;
 import io.seqpack.model.parts.Norm;
 import io.seqpack.model.parts.PoolingPart;
+import io.seqpack.util.StrictJson;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -61,12 +62,12 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     for (int i = 0; i < stepLayers.size(); i++) {
       try {
         stepWidth = stepLayers.get(i).outputWidth(stepWidth);
-      } catch (ModelJson.Invalid e) {
+      } catch (StrictJson.Invalid e) {
         throw e.within("step_layers[" + i + "]");
       }
     }
     if (rnn.inputSize() != stepWidth) {
-      throw new ModelJson.Invalid("rnn.input_size", Integer.toString(rnn.inputSize()), stepWidth
+      throw new StrictJson.Invalid("rnn.input_size", Integer.toString(rnn.inputSize()), stepWidth
           + (stepLayers.isEmpty() ? " (the widths of the inputs plus the every_step static features)"
               : " (the output width of step_layers)"));
     }
@@ -78,7 +79,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
       for (int i = 0; i < heads.get(h).layers().size(); i++) {
         try {
           width = heads.get(h).layers().get(i).outputWidth(width);
-        } catch (ModelJson.Invalid e) {
+        } catch (StrictJson.Invalid e) {
           throw e.within("heads[" + h + "].layers[" + i + "]");
         }
       }
@@ -113,7 +114,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
         @JsonProperty("norm") Norm norm) {
       ModelJson.required("kind", kind, "one of tokens, features");
       if (norm != null && norm.size() != null) {
-        throw new ModelJson.Invalid("norm.size", norm.size().toString(), "no size (an input's norm has its width)");
+        throw new StrictJson.Invalid("norm.size", norm.size().toString(), "no size (an input's norm has its width)");
       }
       if (kind == InputKind.TOKENS) {
         notFor(kind, "size", size, "name, kind, vocab_size, embedding_dim, padding_idx, embedding, norm");
@@ -134,7 +135,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     /** Refuses a field of the other input kind. */
     static void notFor(InputKind kind, String field, Object value, String fields) {
       if (value != null) {
-        throw new ModelJson.Invalid(field, "not a field of kind " + ModelSpec.spelling(kind), "one of " + fields);
+        throw new StrictJson.Invalid(field, "not a field of kind " + ModelSpec.spelling(kind), "one of " + fields);
       }
     }
 
@@ -199,7 +200,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     public Recurrent {
       ModelSpec.checkRnn(mode, hiddenSize, projSize);
       if (c0 != null && mode != RnnMode.LSTM) {
-        throw new ModelJson.Invalid("c0", ModelJson.quote(c0), "null for mode " + mode
+        throw new StrictJson.Invalid("c0", StrictJson.quote(c0), "null for mode " + mode
             + " (only LSTM has a cell state)");
       }
     }
@@ -377,7 +378,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     for (int i = 0; i < pooling.size(); i++) {
       try {
         width += pooling.get(i).width(rnn);
-      } catch (ModelJson.Invalid e) {
+      } catch (StrictJson.Invalid e) {
         throw e.within("pooling[" + i + "]");
       }
     }

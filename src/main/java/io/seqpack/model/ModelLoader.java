@@ -2,7 +2,7 @@ package io.seqpack.model;
 
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.HeadLayer;
-import io.seqpack.util.JsonFields;
+import io.seqpack.util.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,11 +152,11 @@ public final class ModelLoader {
   }
 
   /**
-   * Names joined by ", ": the first {@link #MAX_NAMES_LISTED}, each cut to {@link JsonFields#MAX_NAME_CHARS}
+   * Names joined by ", ": the first {@link #MAX_NAMES_LISTED}, each cut to {@link StrictJson#MAX_SHOWN_CHARS}
    * characters, then "and N more".
    */
   private static String names(List<String> names) {
-    String listed = names.stream().limit(MAX_NAMES_LISTED).map(JsonFields::shorten).collect(Collectors.joining(", "));
+    String listed = names.stream().limit(MAX_NAMES_LISTED).map(StrictJson::shorten).collect(Collectors.joining(", "));
     int more = names.size() - MAX_NAMES_LISTED;
     return more > 0 ? listed + " and " + more + " more" : listed;
   }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.PartRegistry;
-import io.seqpack.util.Json;
+import io.seqpack.util.StrictJson;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,7 +77,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
   private record FileV1(String format, InputSpec input, RnnSpec rnn, HeadSpec head) {
     ModelSpec spec(String formats) {
       if (!FORMAT.equals(format)) {
-        throw new ModelJson.Invalid("format", format == null ? "missing" : ModelJson.quote(format), formats);
+        throw new StrictJson.Invalid("format", format == null ? "missing" : StrictJson.quote(format), formats);
       }
       return new ModelSpec(ModelJson.required("input", input, "an object"), ModelJson.required("rnn", rnn,
           "an object"), ModelJson.required("head", head, "an object"));
@@ -90,7 +90,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
       return null;
     }
     if (paddingIdx < -vocabSize || paddingIdx >= vocabSize) {
-      throw new ModelJson.Invalid("padding_idx", paddingIdx.toString(), "null or an integer in [" + -vocabSize
+      throw new StrictJson.Invalid("padding_idx", paddingIdx.toString(), "null or an integer in [" + -vocabSize
           + ", " + (vocabSize - 1) + "]");
     }
     return paddingIdx < 0 ? paddingIdx + vocabSize : paddingIdx;
@@ -99,11 +99,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
   /** The checks JSON cannot express of a recurrent stack: projections only for LSTM, and narrower than hidden. */
   static void checkRnn(RnnMode mode, int hiddenSize, int projSize) {
     if (projSize > 0 && mode != RnnMode.LSTM) {
-      throw new ModelJson.Invalid("proj_size", Integer.toString(projSize), "0 for mode " + mode
+      throw new StrictJson.Invalid("proj_size", Integer.toString(projSize), "0 for mode " + mode
           + " (only LSTM has projections)");
     }
     if (projSize >= hiddenSize) {
-      throw new ModelJson.Invalid("proj_size", Integer.toString(projSize), "an integer less than hidden_size ("
+      throw new StrictJson.Invalid("proj_size", Integer.toString(projSize), "an integer less than hidden_size ("
           + hiddenSize + ")");
     }
   }

@@ -1,8 +1,11 @@
 package io.seqpack.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.ModelFormatException;
-import io.seqpack.util.Json;
-import io.seqpack.util.JsonFields;
+import io.seqpack.util.StrictJson;
+import io.seqpack.util.StrictJson.Invalid;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -11,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,7 +111,8 @@ public final class SafeTensors {
     int dataStart = 8 + (int) headerLength;
     long dataLength = file.length - dataStart;
 
-    List<Entry> entries = parseHeader(decodeUtf8(file, 8, (int) headerLength, "the header", error), error);
+    List<Entry> entries = parseHeader(decodeUtf8(file, 8, (int) headerLength, "the header", error),
+        "safetensors file " + source, ModelFormatException::new);
     checkCoverage(entries, dataLength, error);
 
     Map<String, Tensor> tensors = new TreeMap<>();
@@ -150,7 +155,12 @@ public final class SafeTensors {
       header.put(t.name(), info);
       offset = end;
     }
-    byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
+    byte[] json;
+    try {
+      json = StrictJson.MAPPER.writeValueAsBytes(header);
+    } catch (JsonProcessingException e) { // maps of strings, numbers and lists always map
+      throw new UncheckedIOException(e);
+    }
     int headerLength = (json.length + 7) / 8 * 8;
     long fileLength = 8L + headerLength + offset;
     if (fileLength > MAX_NUMEL) {
@@ -187,43 +197,64 @@ public final class SafeTensors {
     }
   }
 
-  private static List<Entry> parseHeader(String text, Function<String, ModelFormatException> error) {
-    Object value;
-    try {
-      value = Json.parse(text);
-    } catch (Json.JsonException e) {
-      throw error.apply("the header is not valid JSON (" + e.getMessage() + ")");
-    }
-    JsonFields header = JsonFields.of(value, "the header", "", error);
-    List<Entry> entries = new ArrayList<>();
-    for (String name : header.keys()) {
-      if (name.equals(METADATA)) {
-        JsonFields metadata = header.object(METADATA);
-        metadata.keys().forEach(metadata::string);
-      } else {
-        entries.add(parseEntry(name, header.value(name), error));
+  private static List<Entry> parseHeader(String text, String what, Function<String, ModelFormatException> error) {
+    return StrictJson.read(what, null, error, () -> {
+      JsonNode header = StrictJson.tree(StrictJson.MAPPER, text);
+      if (!header.isObject()) {
+        throw new Invalid("the header", StrictJson.text(header), "a JSON object");
       }
-    }
-    return entries;
+      List<Entry> entries = new ArrayList<>(header.size());
+      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getKey().equals(METADATA)) {
+          checkMetadata(e.getValue());
+        } else {
+          entries.add(parseEntry(e.getKey(), e.getValue()));
+        }
+      }
+      return entries;
+    });
   }
 
-  private static Entry parseEntry(String name, Object value, Function<String, ModelFormatException> error) {
-    String tensor = "tensor " + JsonFields.shorten(name);
-    JsonFields fields =
-        JsonFields.of(value, tensor, tensor + ": ", error).only("dtype", "shape", "data_offsets");
-    String dtypeName = fields.string("dtype");
+  /** {@code __metadata__}: an object of strings. */
+  private static void checkMetadata(JsonNode metadata) {
+    if (!metadata.isObject()) {
+      throw new Invalid(METADATA, StrictJson.text(metadata), "an object of strings");
+    }
+    metadata.fields().forEachRemaining(e -> {
+      if (!e.getValue().isTextual()) {
+        throw new Invalid(METADATA + "." + StrictJson.shorten(e.getKey()), StrictJson.text(e.getValue()), "a string");
+      }
+    });
+  }
+
+  private static final String SHAPE = "an array of at most " + MAX_RANK + " integers in [0, " + Integer.MAX_VALUE + "]";
+  private static final String OFFSETS = "an array of two non-negative integers [begin, end]";
+
+  private static Entry parseEntry(String name, JsonNode value) {
+    String tensor = "tensor " + StrictJson.shorten(name);
+    if (!value.isObject()) {
+      throw new Invalid(tensor, StrictJson.text(value), "a JSON object");
+    }
+    value.fieldNames().forEachRemaining(field -> {
+      if (!field.equals("dtype") && !field.equals("shape") && !field.equals("data_offsets")) {
+        throw new Invalid(tensor + ": " + StrictJson.shorten(field), "an unknown field",
+            "one of dtype, shape, data_offsets");
+      }
+    });
+    JsonNode dtypeNode = value.get("dtype");
+    if (dtypeNode == null || !dtypeNode.isTextual()) {
+      throw new Invalid(tensor + ": dtype", dtypeNode == null ? "missing" : StrictJson.text(dtypeNode), "a string");
+    }
     DType dtype = Arrays.stream(DType.values())
-        .filter(d -> d.name().equals(dtypeName))
+        .filter(d -> d.name().equals(dtypeNode.textValue()))
         .findFirst()
-        .orElseThrow(() -> error.apply(
-            "unsupported dtype " + JsonFields.shorten(dtypeName) + " for " + tensor + ", expected one of "
-                + SUPPORTED));
-    long[] dims = fields.integers("shape", 0, MAX_RANK, 0, Integer.MAX_VALUE,
-        "an array of at most " + MAX_RANK + " integers in [0, " + Integer.MAX_VALUE + "]");
-    long[] offsets = fields.integers("data_offsets", 2, 2, 0, Long.MAX_VALUE,
-        "an array of two non-negative integers [begin, end]");
+        .orElseThrow(() -> new Invalid(tensor + ": dtype", StrictJson.text(dtypeNode), "one of " + SUPPORTED));
+    long[] dims = integers(value, tensor, "shape", 0, MAX_RANK, Integer.MAX_VALUE, SHAPE);
+    long[] offsets = integers(value, tensor, "data_offsets", 2, 2, Long.MAX_VALUE, OFFSETS);
     if (offsets[0] > offsets[1]) {
-      throw fields.invalid("data_offsets", "[begin, end] with begin <= end");
+      throw new Invalid(tensor + ": data_offsets", StrictJson.text(value.get("data_offsets")),
+          "[begin, end] with begin <= end");
     }
     long numel = 1;
     try {
@@ -231,19 +262,37 @@ public final class SafeTensors {
         numel = Math.multiplyExact(numel, d);
       }
     } catch (ArithmeticException e) {
-      throw error.apply(tensor + ": shape " + Arrays.toString(dims) + " overflows a 64-bit element count");
+      throw new Invalid(tensor + ": shape", Arrays.toString(dims), "a 64-bit element count (it overflows)");
     }
     if (numel > MAX_NUMEL) {
-      throw error.apply(tensor + ": shape " + Arrays.toString(dims) + " has " + numel
-          + " elements, expected at most " + MAX_NUMEL);
+      throw new Invalid(tensor + ": shape", Arrays.toString(dims) + " (" + numel + " elements)",
+          "at most " + MAX_NUMEL + " elements");
     }
     long bytes = numel * dtype.size;
     if (offsets[1] - offsets[0] != bytes) {
-      throw error.apply(tensor + ": data_offsets " + Arrays.toString(offsets) + " span " + (offsets[1] - offsets[0])
-          + " bytes, expected " + bytes + " (" + dtype + " " + Arrays.toString(dims) + ")");
+      throw new Invalid(tensor + ": data_offsets", Arrays.toString(offsets) + " (" + (offsets[1] - offsets[0])
+          + " bytes)", bytes + " bytes (" + dtype + " " + Arrays.toString(dims) + ")");
     }
     int[] shape = Arrays.stream(dims).mapToInt(Math::toIntExact).toArray();
     return new Entry(name, dtype, shape, (int) numel, offsets[0], offsets[1]);
+  }
+
+  /** {@code entry[field]}: an array of {@code minSize..maxSize} integers in [0, max]. */
+  private static long[] integers(JsonNode entry, String tensor, String field, int minSize, int maxSize, long max,
+      String expected) {
+    JsonNode array = entry.get(field);
+    if (array == null || !array.isArray() || array.size() < minSize || array.size() > maxSize) {
+      throw new Invalid(tensor + ": " + field, array == null ? "missing" : StrictJson.text(array), expected);
+    }
+    long[] values = new long[array.size()];
+    for (int i = 0; i < values.length; i++) {
+      JsonNode v = array.get(i);
+      if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0 || v.longValue() > max) {
+        throw new Invalid(tensor + ": " + field, StrictJson.text(array), expected);
+      }
+      values[i] = v.longValue();
+    }
+    return values;
   }
 
   /**
@@ -256,7 +305,7 @@ public final class SafeTensors {
     long covered = 0;
     for (Entry e : entries) {
       if (e.begin() != covered) {
-        throw error.apply("tensor " + JsonFields.shorten(e.name()) + " starts at byte " + e.begin()
+        throw error.apply("tensor " + StrictJson.shorten(e.name()) + " starts at byte " + e.begin()
             + " of the data area, expected " + covered + " (tensors must be contiguous, without gaps or overlaps)");
       }
       covered = e.end();

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.seqpack.cli.Main;
 import io.seqpack.spark.LocalSpark;
 import io.seqpack.spark.SyntheticInputs;
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -372,7 +372,7 @@ class ClusterFaultIT {
   }
 
   private static Map<String, Object> summary(Path output) {
-    return Json.parseObject(read(output.resolve(ScoreJob.SUMMARY_FILE)));
+    return TestJson.parseObject(read(output.resolve(ScoreJob.SUMMARY_FILE)));
   }
 
   /** id → scores; fails on a duplicate id. */

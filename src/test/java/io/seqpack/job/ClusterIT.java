@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.seqpack.cli.Main;
 import io.seqpack.ml.PipelineScoreMain;
 import io.seqpack.ml.SequenceScorerTransformer;
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -192,7 +192,7 @@ class ClusterIT {
     assertEquals(localRejects, clusterRejects, "rejects (id:reason) of the cluster and local runs");
 
     Map<String, Object> summary =
-        Json.parseObject(read(OUT_CLUSTER.resolve(ScoreJob.SUMMARY_FILE)));
+        TestJson.parseObject(read(OUT_CLUSTER.resolve(ScoreJob.SUMMARY_FILE)));
     long inputRows = ((Number) summary.get("input_rows")).longValue();
     long scoredRows = ((Number) summary.get("scored_rows")).longValue();
     long rejectedRows = ((Number) summary.get("rejected_rows")).longValue();
@@ -406,7 +406,7 @@ class ClusterIT {
 
   /** ~2,000 valid token rows of lengths 1..60 in 4 Parquet files, plus rows each reject reason must catch. */
   private static void writeInput() throws IOException {
-    Map<String, Object> model = Json.parseObject(read(MODEL.resolve("model.json")));
+    Map<String, Object> model = TestJson.parseObject(read(MODEL.resolve("model.json")));
     int vocab = ((Number) ((Map<?, ?>) model.get("input")).get("vocab_size")).intValue();
     Random random = new Random(20240607L);
     List<Row> rows = new ArrayList<>();

@@ -10,7 +10,7 @@ import io.seqpack.InputSchemaException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.spark.LocalSpark;
 import io.seqpack.summary.RunSummary;
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,7 +134,7 @@ class NightFaultsIT {
     assertFalse(Files.exists(lock), "released when the run ends");
 
     // a lock that a live process holds: --wait-for-lock waits, then still refuses
-    Files.writeString(lock, Json.writePretty(Map.of("host", CheckpointLock.host(), "pid",
+    Files.writeString(lock, TestJson.writePretty(Map.of("host", CheckpointLock.host(), "pid",
         ProcessHandle.current().pid(), "started", "2026-12-01T02:15:00Z")));
     long t1 = System.nanoTime();
     assertThrows(ConfigException.class, () -> IncrementalScoreJob.run(spark, options(in, out, false, 2),
@@ -144,7 +144,7 @@ class NightFaultsIT {
     // a killed run's lock: its process is gone, the next run takes it over and scores only what is new
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
-    Files.writeString(lock, Json.writePretty(Map.of("host", CheckpointLock.host(), "pid", gone.pid(),
+    Files.writeString(lock, TestJson.writePretty(Map.of("host", CheckpointLock.host(), "pid", gone.pid(),
         "started", "2026-12-01T02:15:00Z")));
     land(in, "B", rows(100000, 300, DataTypes.IntegerType, false), schema(DataTypes.IntegerType, false));
     RunSummary r2 = IncrementalScoreJob.run(spark, options(in, out, false, 0), cp.toString());

@@ -14,7 +14,7 @@ import io.seqpack.model.ModelSpec.InputSpec;
 import io.seqpack.model.ModelSpec.Pooling;
 import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.ModelSpec.RnnSpec;
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -79,7 +79,7 @@ class ModelLoaderTest {
     Path dir = Files.createTempDirectory(tmp, "model");
     Map<String, Tensor> tensors = weights(spec);
     edit.accept(tensors);
-    Files.writeString(dir.resolve("model.json"), Json.writePretty(spec.toJson()));
+    Files.writeString(dir.resolve("model.json"), TestJson.writePretty(spec.toJson()));
     Files.write(dir.resolve("model.safetensors"), SafeTensors.write(tensors, Map.of("format", "pt")));
     return dir;
   }
@@ -198,7 +198,7 @@ class ModelLoaderTest {
   void rejectsModelWhoseModeDisagreesWithItsWeights() throws IOException {
     ModelSpec gru = new ModelSpec(LSTM.input(), new RnnSpec(RnnMode.GRU, 256, 1, false, true, 0), LSTM.head());
     Path dir = modelDir(LSTM);
-    Files.writeString(dir.resolve("model.json"), Json.writePretty(gru.toJson()));
+    Files.writeString(dir.resolve("model.json"), TestJson.writePretty(gru.toJson()));
     assertEquals("Invalid tensor rnn.weight_ih_l0 in " + dir + "/model.safetensors: shape [1024, 64], expected"
         + " [768, 64] (3*hidden_size, embedding_dim)", loadError(dir));
   }

@@ -266,7 +266,7 @@ class RunReportTest {
 
     Files.writeString(summary, "[1, 2]");
     e = assertThrows(SeqpackException.class, () -> RunReport.write(tmp));
-    assertEquals("Cannot read summary " + summary + ": expected an object",
+    assertEquals("Cannot read summary " + summary + ": the top level: [1,2], expected an object",
         e.getMessage());
 
     // a missing value: the codec names it (RunSummaryTest has the others)

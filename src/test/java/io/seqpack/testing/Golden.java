@@ -1,6 +1,6 @@
 package io.seqpack.testing;
 
-import io.seqpack.util.Json;
+import io.seqpack.testing.TestJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -91,7 +91,7 @@ public final class Golden {
 
   public static Object readJson(Path file) {
     try {
-      return Json.parse(Files.readString(file, StandardCharsets.UTF_8));
+      return TestJson.parse(Files.readString(file, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Recurrent;
 import io.seqpack.model.ModelJson;
+import io.seqpack.util.StrictJson;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -28,7 +29,7 @@ public record DotAttentionPooling(List<Integer> query) implements PoolingPart {
   public int width(Recurrent rnn) {
     int q = HiddenPooling.rows(query, rnn, "dot_attention.query").length * rnn.stateSize();
     if (q != rnn.outputSize()) {
-      throw new ModelJson.Invalid("dot_attention.query", query.toString() + " (" + q + " floats)",
+      throw new StrictJson.Invalid("dot_attention.query", query.toString() + " (" + q + " floats)",
           "final states as wide as the RNN output (" + rnn.outputSize() + ")");
     }
     return rnn.outputSize();

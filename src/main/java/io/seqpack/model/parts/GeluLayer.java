@@ -2,8 +2,8 @@ package io.seqpack.model.parts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.seqpack.model.ModelJson;
 import io.seqpack.nn.FastMath;
+import io.seqpack.util.StrictJson;
 
 /**
  * {@code nn.GELU(approximate=...)}: {@code none} is the exact {@code 0.5·x·(1 + erf(x/√2))}, {@code tanh} is
@@ -16,7 +16,7 @@ public record GeluLayer(boolean tanh) implements Elementwise {
   @JsonCreator
   static GeluLayer json(@JsonProperty("approximate") String approximate) {
     if (approximate != null && !approximate.equals("none") && !approximate.equals("tanh")) {
-      throw new ModelJson.Invalid("approximate", ModelJson.quote(approximate), "none or tanh");
+      throw new StrictJson.Invalid("approximate", StrictJson.quote(approximate), "none or tanh");
     }
     return new GeluLayer("tanh".equals(approximate));
   }

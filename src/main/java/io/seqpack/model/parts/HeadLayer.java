@@ -2,6 +2,7 @@ package io.seqpack.model.parts;
 
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
+import io.seqpack.util.StrictJson;
 import java.util.List;
 
 /**
@@ -12,7 +13,7 @@ public interface HeadLayer {
   /**
    * Width after this layer given the width reaching it.
    *
-   * @throws io.seqpack.model.ModelJson.Invalid when the layer's declared width disagrees
+   * @throws io.seqpack.model.StrictJson.Invalid when the layer's declared width disagrees
    */
   default int outputWidth(int width) {
     return width;

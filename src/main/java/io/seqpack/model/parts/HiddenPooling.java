@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Recurrent;
 import io.seqpack.model.ModelJson;
+import io.seqpack.util.StrictJson;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -32,7 +33,7 @@ public record HiddenPooling(List<Integer> indices) implements PoolingPart {
     for (int i = 0; i < rows.length; i++) {
       int k = ModelJson.required(field, indices.get(i), "an integer");
       if (k < -states || k >= states) {
-        throw new ModelJson.Invalid(field + "[" + i + "]", Integer.toString(k), "an index into h_n's " + states
+        throw new StrictJson.Invalid(field + "[" + i + "]", Integer.toString(k), "an index into h_n's " + states
             + " final states (" + rnn.numLayers() + " layers × " + rnn.directions() + " directions), -" + states
             + ".." + (states - 1));
       }

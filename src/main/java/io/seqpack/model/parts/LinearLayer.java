@@ -6,6 +6,7 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
 import io.seqpack.model.ModelJson;
 import io.seqpack.nn.Gemm;
+import io.seqpack.util.StrictJson;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,7 +37,7 @@ public record LinearLayer(String module, int inFeatures, int outFeatures, boolea
   @Override
   public int outputWidth(int width) {
     if (inFeatures != width) {
-      throw new ModelJson.Invalid("in_features", Integer.toString(inFeatures), width
+      throw new StrictJson.Invalid("in_features", Integer.toString(inFeatures), width
           + " (the width reaching this layer)");
     }
     return outFeatures;

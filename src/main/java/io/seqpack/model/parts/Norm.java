@@ -2,7 +2,7 @@ package io.seqpack.model.parts;
 
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.StrictJson;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,7 +35,7 @@ public interface Norm extends HeadLayer {
   @Override
   default int outputWidth(int width) {
     if (size() == null || size() != width) {
-      throw new ModelJson.Invalid("size", size() == null ? "missing" : size().toString(),
+      throw new StrictJson.Invalid("size", size() == null ? "missing" : size().toString(),
           width + " (the width reaching this layer)");
     }
     return width;

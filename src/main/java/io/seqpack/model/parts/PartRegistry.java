@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqpack.model.ModelJson;
+import io.seqpack.util.StrictJson;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -116,11 +117,11 @@ public final class PartRegistry {
       String at = null; // where the config sits, for the path of its errors
       if (typeField != null) {
         if (!node.isObject()) {
-          throw new ModelJson.Invalid("", ModelJson.text(node), "an object with \"" + typeField + "\": " + expected);
+          throw new StrictJson.Invalid("", StrictJson.text(node), "an object with \"" + typeField + "\": " + expected);
         }
         JsonNode type = node.get(typeField);
         if (type == null || !type.isTextual() || !byName.containsKey(type.asText())) {
-          throw new ModelJson.Invalid(typeField, type == null ? "missing" : ModelJson.text(type), expected);
+          throw new StrictJson.Invalid(typeField, type == null ? "missing" : StrictJson.text(type), expected);
         }
         name = type.asText();
         ObjectNode rest = ((ObjectNode) node).deepCopy();
@@ -134,7 +135,7 @@ public final class PartRegistry {
         config = node.get(name);
         at = name;
       } else {
-        throw new ModelJson.Invalid("", ModelJson.text(node), expected + " (a name, or {name: {...}})");
+        throw new StrictJson.Invalid("", StrictJson.text(node), expected + " (a name, or {name: {...}})");
       }
       try {
         return ctxt.readTreeAsValue(config, byName.get(name));
