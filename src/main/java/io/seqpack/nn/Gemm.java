@@ -52,7 +52,7 @@ public final class Gemm {
 
   static {
     if (BLAS) {
-      OpenBlasCore.warnIfSlow(CORE);
+      OpenBlasCore.warnIfSlow(CORE, PANELS);
     }
   }
 

@@ -19,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * which kernel set it picked ({@code OPENBLAS_CORETYPE}); the Vector API picks the widest vectors the JVM runs on.
  * Measured in {@code docs/performance.md}.
  *
+ * <p>The block kernels ({@code rows8}, {@code rows6}, {@code rows4}, {@link #twoRows}, {@link #oneRow}) are written
+ * out one by one, alike in shape: C2 keeps a {@code FloatVector} in a register only as a local variable, so a loop
+ * over an array of accumulators would spill every one of them to memory at every step of k.
+ *
  * <p>Every output element is the same chain {@code fma(a[p], w[p], …)} over p = 0 … k−1 starting from zero, whatever
  * m, the row's block or the CPU's vector width: a row's product does not depend on its batch-mates, bit for bit.
  * Only loaded when {@code jdk.incubator.vector} is in the boot layer.
