@@ -33,14 +33,15 @@ import java.util.stream.IntStream;
  *
  * <pre>
  * EngineBench data  --out DIR [--sequences N] [--vocab V] [--seed S]
- *     DIR/{uniform,lognormal}/{lengths.i32,tokens.i32}: little-endian int32, lengths uniform in 1..64 and
- *     min(512, 1 + floor(lognormal(3, 1))), tokens uniform in [0, V)
+ *     DIR/{uniform,lognormal,heavy}/{lengths.i32,tokens.i32}: little-endian int32, lengths uniform in 1..64,
+ *     min(512, 1 + floor(lognormal(3, 1))), and heavy: 80% uniform in 1..16, 19% log-uniform in 17..999, 1% uniform
+ *     in 1000..4000 (the tail: a few rows multiplied alone for thousands of steps); tokens uniform in [0, V)
  * EngineBench model --out DIR --mode RNN_TANH|LSTM|GRU [--hidden 256] [--vocab 10000] [--embedding 100] [--seed S]
  *     a model directory with PyTorch-like init (scripts/bench prefers scripts/bench_torch.py --make-models, which
  *     writes the same layout from torch so both sides share byte-identical weights)
- * EngineBench run   --models DIR --data DIR [--names rnn_tanh,lstm,gru] [--dists uniform,lognormal] [--runs 3]
+ * EngineBench run   --models DIR --data DIR [--names rnn_tanh,lstm,gru] [--dists uniform,lognormal,heavy] [--runs 3]
  *     [--warmup-seconds 3] [--json OUT]
- *     SGEMM GFLOP/s of the engine's BLAS call (best of a probe before the models and one after each model ×
+ *     GFLOP/s of the time loop's product on the engine's kernel (GemmProbe; best of a probe before the models and one after each model ×
  *     distribution), then per model × distribution: tokens/s and sequences/s of
  *     LengthBucketer(BatchPlan.defaults()) batches scored by SequenceModel.score, one thread; writes
  *     DATA/DIST/scores_NAME.f32 (scores in input order) for the PyTorch side to compare.
@@ -58,7 +59,14 @@ import java.util.stream.IntStream;
 public final class EngineBench {
   private EngineBench() {}
 
-  public static final String[] DISTRIBUTIONS = {"uniform", "lognormal"};
+  /** The length distributions of the engine's data and runs. */
+  public static final String[] DISTRIBUTIONS = {"uniform", "lognormal", "heavy"};
+
+  /**
+   * The ones the peers and the Spark job run on by default: padded batches of {@code heavy}'s 4,000-step rows would
+   * time the padding more than the peers (its engine figure is against the roofline only, for now).
+   */
+  public static final String[] PEER_DISTRIBUTIONS = {"uniform", "lognormal"};
 
   public static void main(String[] argv) throws Exception {
     if (argv.length == 0) {
@@ -126,10 +134,23 @@ public final class EngineBench {
       lengths[i] = switch (distribution) {
         case "uniform" -> 1 + random.nextInt(64);
         case "lognormal" -> (int) Math.min(512, 1 + Math.floor(Math.exp(3 + gaussian(random))));
+        case "heavy" -> heavyTailLength(random);
         default -> throw new IllegalArgumentException("unknown distribution " + distribution);
       };
     }
     return lengths;
+  }
+
+  /** 80% of rows 1..16 steps, 19% log-uniform in 17..999, 1% 1,000..4,000. */
+  private static int heavyTailLength(SplittableRandom random) {
+    double u = random.nextDouble();
+    if (u < 0.80) {
+      return 1 + random.nextInt(16);
+    }
+    if (u < 0.99) {
+      return (int) Math.floor(17 * Math.pow(1000 / 17.0, random.nextDouble()));
+    }
+    return 1000 + random.nextInt(3001);
   }
 
   private static double gaussian(SplittableRandom random) { // Box-Muller, deterministic across JVMs
@@ -251,7 +272,7 @@ public final class EngineBench {
         .append("\", \"java\": \"")
         .append(System.getProperty("java.version")).append("\", \"threads\": 1},\n");
 
-    // SGEMM roofline: [m × 256] · [256 × G·256] through the engine's BLAS call, pure kernel and through Gemm, at
+    // roofline: [m × 256] · [256 × G·256] on the time loop's kernel (GemmProbe), pure kernel and through Gemm, at
     // every power of two m up to the largest batch (the per-step batch sizes the engine actually multiplies)
     int[] ms = opts.containsKey("quick") ? new int[] {1, 16, 256} : new int[] {1, 2, 4, 8, 16, 32, 64, 128, 256};
     int[] gateCounts = {1, 3, 4};

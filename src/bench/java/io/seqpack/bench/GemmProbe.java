@@ -6,14 +6,19 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
- * Measures {@code [m × k] · [n × k]ᵀ} in GFLOP/s: the bare {@code cblas_sgemm} call the engine makes (row-major,
+ * Measures the time loop's product {@code [m × k] · [n × k]ᵀ} in GFLOP/s: the kernel the engine runs it on (its own
+ * Vector API kernel on weights from {@link Gemm#prepareRecurrent}, or the bare {@code cblas_sgemm} call, row-major,
  * {@code CblasTrans} on a PyTorch-layout weight, all operands off-heap) and {@link Gemm#multiply} on heap arrays
- * (the kernel plus the engine's copies). Best of several timed batches (thread CPU time) after warm-up, one thread.
+ * (the kernel plus the engine's copies, if any). Best of several timed batches (thread CPU time) after warm-up, one
+ * thread.
  */
 final class GemmProbe {
   private GemmProbe() {}
 
-  /** {@code {kernel GFLOP/s, Gemm.multiply GFLOP/s}}; the kernel figure is Gemm's when OpenBLAS is not in use. */
+  /**
+   * {@code {kernel GFLOP/s, Gemm.multiply GFLOP/s}} of the recurrent product; the kernel figure is Gemm's unless the
+   * recurrent products run on OpenBLAS.
+   */
   static double[] measure(int m, int n, int k) {
     SplittableRandom random = new SplittableRandom(m * 31L + n);
     float[] a = new float[m * k];
@@ -26,9 +31,9 @@ final class GemmProbe {
       w[i] = (float) random.nextDouble(-0.1, 0.1);
     }
     double flops = 2.0 * m * n * k;
-    Gemm.Weights weights = Gemm.prepare(w, 0, n, k);
+    Gemm.Weights weights = Gemm.prepareRecurrent(w, 0, n, k);
     double viaGemm = flops / best(() -> Gemm.multiply(m, a, 0, k, weights, c, 0, n, false), flops) / 1e9;
-    if (!"openblas".equals(Gemm.backend())) {
+    if (!"openblas".equals(Gemm.recurrentBackend())) {
       return new double[] {viaGemm, viaGemm};
     }
     try (FloatPointer pa = new FloatPointer(a); FloatPointer pw = new FloatPointer(w);

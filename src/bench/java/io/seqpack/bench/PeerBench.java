@@ -174,7 +174,7 @@ public final class PeerBench {
     Path data = Path.of(EngineBench.need(opts, "data"));
     Path peers = Path.of(EngineBench.need(opts, "peers"));
     String[] names = opts.getOrDefault("names", "rnn_tanh,lstm,gru").split(",");
-    String[] dists = opts.getOrDefault("dists", String.join(",", EngineBench.DISTRIBUTIONS)).split(",");
+    String[] dists = opts.getOrDefault("dists", String.join(",", EngineBench.PEER_DISTRIBUTIONS)).split(",");
     int runs = Math.max(1, EngineBench.intOpt(opts, "runs", 3));
     int batchSize = EngineBench.intOpt(opts, "batch", 256);
     double warmupSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "2"));

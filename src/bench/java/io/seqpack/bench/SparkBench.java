@@ -67,7 +67,7 @@ public final class SparkBench {
     SparkSession spark = Sessions.create("seqpack bench data", "local[2]",
         List.of("spark.ui.showConsoleProgress=false"));
     try {
-      for (String dist : EngineBench.DISTRIBUTIONS) {
+      for (String dist : EngineBench.PEER_DISTRIBUTIONS) {
         EngineBench.Dataset ds = EngineBench.readData(data.resolve(dist));
         List<Row> rows = new ArrayList<>(ds.size());
         for (int i = 0; i < ds.size(); i++) {
@@ -76,7 +76,7 @@ public final class SparkBench {
         }
         spark.createDataFrame(rows, SCHEMA).repartition(files).write().mode("overwrite")
             .parquet(out.resolve(dist).toString());
-        if (dist.equals(EngineBench.DISTRIBUTIONS[0])) { // the fixed-overhead probe: 10 rows, one file
+        if (dist.equals(EngineBench.PEER_DISTRIBUTIONS[0])) { // the fixed-overhead probe: 10 rows, one file
           spark.createDataFrame(rows.subList(0, Math.min(10, rows.size())), SCHEMA).coalesce(1).write()
               .mode("overwrite").parquet(out.resolve(TINY).toString());
         }
@@ -95,7 +95,7 @@ public final class SparkBench {
     Path work = Path.of(EngineBench.need(opts, "work"));
     String[] masters = opts.getOrDefault("masters", "local[1],local[2]").split(",");
     String[] names = opts.getOrDefault("names", "rnn_tanh,lstm,gru").split(",");
-    String[] dists = opts.getOrDefault("dists", String.join(",", EngineBench.DISTRIBUTIONS)).split(",");
+    String[] dists = opts.getOrDefault("dists", String.join(",", EngineBench.PEER_DISTRIBUTIONS)).split(",");
     int runs = Math.max(1, EngineBench.intOpt(opts, "runs", 1));
     StringBuilder json = new StringBuilder("{\n  \"results\": [\n");
     boolean first = true;

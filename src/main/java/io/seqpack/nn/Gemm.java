@@ -10,10 +10,18 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * The engine's only matrix product: {@code C[m, n] (=|+=) A[m, k] · Wᵀ}, where {@code W} is a PyTorch
  * {@code Linear}-layout weight {@code [n, k]} prepared once as {@link Weights}. Every other class calls this one.
  *
- * <p>Two backends:
+ * <p>Three backends:
  * <ul>
+ *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products of the time loop ({@link
+ *       #prepareRecurrent}: {@code W_hh} and LSTM's {@code W_hr}): the weight packed once into register-blocked
+ *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. Used
+ *       when the JVM has {@code jdk.incubator.vector} and the CPU has FMA, unless {@code -Dseqpack.gemm=blas} or
+ *       {@code java}. It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step multiplies (the
+ *       table in {@code docs/performance.md}), and each output row is the same chain of fused multiply-adds whatever
+ *       the batch, so a row's product does not depend on its batch-mates at all.
  *   <li><b>OpenBLAS</b> ({@code cblas_sgemm}, row-major, {@code CblasTrans} on the {@code [n, k]} weight), used
- *       when the native library loads. The weight is copied off-heap once per {@link Weights} (freed by JavaCPP's
+ *       when the native library loads, for the other products (the hoisted input projection, heads, attention) and
+ *       for every product with {@code -Dseqpack.gemm=blas}. The weight is copied off-heap once per {@link Weights} (freed by JavaCPP's
  *       deallocator when the weights become unreachable). Per call, A is copied into a per-thread off-heap
  *       buffer and C copied back ({@code FloatBuffer} bulk copies, no JNI array pinning of the weights), so the
  *       product costs one sgemm plus O((m·k + m·n)) copies. OpenBLAS is set to one thread: each Spark task
@@ -23,7 +31,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *       -Dseqpack.gemm=java}.
  * </ul>
  *
- * <p>Each output row depends only on its own input row, but not bit for bit: OpenBLAS's kernels for the last
+ * <p>Each output row depends only on its own input row; on OpenBLAS not bit for bit: its kernels for the last
  * partial block of rows accumulate in a different order, so a row's product moves by a few ulps with m (up to about
  * 2e-7 of {@code Σ|a·w|}, see {@code GemmTest}); scores stay within 1e-6 whatever the batch ({@code
  * BatchIndependenceTest}), as PyTorch's own do with MKL or OpenBLAS.
@@ -36,12 +44,15 @@ public final class Gemm {
   /** Whether the OpenBLAS backend is in use. */
   private static final boolean BLAS = loadBlas();
 
+  /** Whether recurrent products run on {@link PanelGemm}. */
+  private static final boolean PANELS = loadPanels();
+
   /** {@code openblas_get_corename()}: the kernel set OpenBLAS picked (see {@link OpenBlasCore}). */
   private static final String CORE = BLAS ? OpenBlasCore.loadedCoreName() : "none";
 
   static {
     if (BLAS) {
-      OpenBlasCore.warnIfSlow(CORE);
+      OpenBlasCore.warnIfSlow(CORE, PANELS);
     }
   }
 
@@ -73,7 +84,23 @@ public final class Gemm {
     }
   }
 
-  /** {@code "openblas"} or {@code "java"}: the backend products run on. */
+  private static boolean loadPanels() {
+    String forced = System.getProperty("seqpack.gemm", "auto");
+    if (forced.equalsIgnoreCase("java") || forced.equalsIgnoreCase("blas")
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
+        || !OpenBlasCore.CpuInfo.current().hasFma()) { // without FMA the Vector API's fma is a slow software loop
+      return false;
+    }
+    try {
+      return PanelGemm.selfTest();
+    } catch (Throwable t) { // NoClassDefFoundError, a JVM without the intrinsics, ...
+      LOG.log(Level.WARNING, "Vector API matrix kernel unavailable; the recurrent products run on " + backend()
+          + " (" + t + ")");
+      return false;
+    }
+  }
+
+  /** {@code "openblas"} or {@code "java"}: the backend products other than the recurrent ones run on. */
   public static String backend() {
     return BLAS ? "openblas" : "java";
   }
@@ -83,9 +110,18 @@ public final class Gemm {
     return CORE;
   }
 
-  /** The backend with its kernels, for reports: {@code "openblas SkylakeX"} or {@code "java"}. */
+  /**
+   * The backends with their kernels, for reports: {@code "recurrent vector-api 8x32, other openblas SkylakeX"}, or
+   * {@code "openblas SkylakeX"} or {@code "java"} when every product runs on one backend.
+   */
   public static String describe() {
-    return BLAS ? "openblas " + CORE : "java";
+    String other = BLAS ? "openblas " + CORE : "java";
+    return PANELS ? "recurrent " + PanelGemm.describe() + ", other " + other : other;
+  }
+
+  /** {@code "vector-api"} when the recurrent products run on {@link PanelGemm}, else {@link #backend()}. */
+  public static String recurrentBackend() {
+    return PANELS ? "vector-api" : backend();
   }
 
   /** A right-hand operand prepared for {@link #multiply}: a weight of PyTorch shape {@code [n, k]}. */
@@ -94,12 +130,14 @@ public final class Gemm {
     private final int k;
     private final float[] transposed; // [k, n], Java backend only
     private final FloatPointer offHeap; // [n, k] row-major, BLAS backend only
+    private final float[] panels; // PanelGemm.pack's layout, recurrent weights on the Vector API only
 
-    private Weights(int n, int k, float[] transposed, FloatPointer offHeap) {
+    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels) {
       this.n = n;
       this.k = k;
       this.transposed = transposed;
       this.offHeap = offHeap;
+      this.panels = panels;
     }
 
     /** Output width (PyTorch {@code out_features}). */
@@ -119,7 +157,7 @@ public final class Gemm {
     if (BLAS) {
       FloatPointer p = new FloatPointer(Math.max(1, size));
       p.put(w, wOff, size);
-      return new Weights(n, k, null, p);
+      return new Weights(n, k, null, p, null);
     }
     float[] t = new float[size];
     for (int row = 0; row < n; row++) {
@@ -127,7 +165,18 @@ public final class Gemm {
         t[p * n + row] = w[wOff + row * k + p];
       }
     }
-    return new Weights(n, k, t, null);
+    return new Weights(n, k, t, null, null);
+  }
+
+  /**
+   * Prepares a weight the time loop multiplies at every step ({@code W_hh}, {@code W_hr}): packed into {@link
+   * PanelGemm}'s panels when that kernel is in use, else as {@link #prepare}.
+   */
+  public static Weights prepareRecurrent(float[] w, int wOff, int n, int k) {
+    if (!PANELS) {
+      return prepare(w, wOff, n, k);
+    }
+    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k));
   }
 
   /**
@@ -142,7 +191,9 @@ public final class Gemm {
     if (m <= 0) {
       return;
     }
-    if (w.offHeap != null) {
+    if (w.panels != null) {
+      PanelGemm.multiply(m, a, aOff, lda, w.panels, w.n, w.k, c, cOff, ldc, accumulate);
+    } else if (w.offHeap != null) {
       multiplyBlas(m, a, aOff, lda, w, c, cOff, ldc, accumulate);
     } else {
       multiplyJava(m, a, aOff, lda, w, c, cOff, ldc, accumulate);

@@ -185,9 +185,10 @@ public final class OpenBlasCore {
 
   /**
    * Logs one warning line when the loaded core is slower than the CPU allows: a generic one on a CPU with AVX2 or
-   * AVX-512, or an AVX2 one on a CPU with AVX-512.
+   * AVX-512, or an AVX2 one on a CPU with AVX-512. {@code timeLoopOnOwnKernel}: the recurrent products run on {@link
+   * PanelGemm}, so the core slows only the products outside the time loop.
    */
-  static void warnIfSlow(String core) {
+  static void warnIfSlow(String core, boolean timeLoopOnOwnKernel) {
     CpuInfo cpu = CpuInfo.current();
     if (isGenericFor(core, cpu)) {
       LOG.warning("OpenBLAS runs its generic " + core + " kernels on " + cpu.describe() + " (" + choice
@@ -195,7 +196,9 @@ public final class OpenBlasCore {
           + "=" + coreFor(cpu).orElse("Haswell") + " in the environment of every driver and executor.");
     } else if (leavesAvx512Unused(core, cpu)) {
       LOG.warning("OpenBLAS runs its AVX2 " + core + " kernels on " + cpu.describe() + " (" + choice
-          + "), which has AVX-512; its SkylakeX kernels multiply up to 1.9x faster. Unset " + ENV + " or set "
+          + "), which has AVX-512; its SkylakeX kernels multiply up to 1.9x faster"
+          + (timeLoopOnOwnKernel ? " (the input projection and heads; the time loop runs on seqpack's own kernel)" : "")
+          + ". Unset " + ENV + " or set "
           + ENV + "=SkylakeX in the environment of every driver and executor.");
     }
   }

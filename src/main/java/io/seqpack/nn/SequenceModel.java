@@ -176,7 +176,7 @@ public final class SequenceModel {
     float[] wih = tensor(model, rnn.weightIh(layer, reverse), gateWidth, layerInput).data();
     Gemm.Weights inputWeights = Gemm.prepare(wih, 0, gateWidth, layerInput);
     float[] whh = tensor(model, rnn.weightHh(layer, reverse), gateWidth, stateSize).data();
-    Gemm.Weights hiddenWeights = Gemm.prepare(whh, 0, gateWidth, stateSize);
+    Gemm.Weights hiddenWeights = Gemm.prepareRecurrent(whh, 0, gateWidth, stateSize);
     float[] inputBias = rnn.bias() ? tensor(model, rnn.biasIh(layer, reverse), gateWidth).data() : null;
     float[] hiddenBias = rnn.bias() ? tensor(model, rnn.biasHh(layer, reverse), gateWidth).data() : null;
     int state = layer * directions + (reverse ? 1 : 0);
@@ -196,7 +196,7 @@ public final class SequenceModel {
       case RNN_RELU -> new SimpleRnnCell(hidden, hiddenBias, true, h0Gates);
       case GRU -> new GruCell(hidden, hiddenBias, h0Gates, h0);
       case LSTM -> new LstmCell(hidden, hiddenBias, rnn.projSize() > 0
-          ? Gemm.prepare(tensor(model, rnn.weightHr(layer, reverse), stateSize, hidden).data(), 0,
+          ? Gemm.prepareRecurrent(tensor(model, rnn.weightHr(layer, reverse), stateSize, hidden).data(), 0,
               stateSize, hidden)
           : null, h0Gates, c0);
     };
@@ -279,8 +279,8 @@ public final class SequenceModel {
   }
 
   /**
-   * The kernels this JVM scores with, e.g. {@code "gemm openblas SkylakeX, gates vector-api (16 floats, fma)"}: {@link
-   * Gemm}'s backend with its OpenBLAS core and {@link GateMath}'s.
+   * The kernels this JVM scores with, e.g. {@code "gemm recurrent vector-api 8x32, other openblas SkylakeX, gates
+   * vector-api (16 floats, fma)"}: {@link Gemm}'s backends with its OpenBLAS core and {@link GateMath}'s.
    */
   public static String kernels() {
     return "gemm " + Gemm.describe() + ", gates " + GateMath.backend();

@@ -3,7 +3,9 @@ package io.seqpack.nn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class GemmTest {
@@ -62,6 +64,17 @@ class GemmTest {
   }
 
   @Test
+  void recurrentProductsRunOnTheVectorApiUnlessForced() {
+    // the golden parity tests then run the time loop on the kernel production uses; the java-fallback-kernels
+    // execution (-Dseqpack.gemm=java) on plain loops
+    String forced = System.getProperty("seqpack.gemm", "auto");
+    String expected = forced.equalsIgnoreCase("java") ? "java" : forced.equalsIgnoreCase("blas") ? "openblas"
+        : "vector-api";
+    assertEquals(expected, Gemm.recurrentBackend());
+    assertEquals(expected.equals("vector-api"), Gemm.describe().startsWith("recurrent vector-api "), Gemm.describe());
+  }
+
+  @Test
   void gateKernelsFollowTheSimdSetting() {
     // the java-fallback-kernels execution of the pom runs the parity tests with -Dseqpack.simd=false
     boolean scalar = "false".equalsIgnoreCase(System.getProperty("seqpack.simd"));
@@ -73,6 +86,20 @@ class GemmTest {
   /** The product against a naive double-precision triple loop, on random shapes, strides and offsets. */
   @Test
   void matchesNaiveTripleLoopOnRandomShapes() {
+    matchesNaiveTripleLoop(Gemm::prepare);
+  }
+
+  /** The same for the time loop's weights ({@link Gemm#prepareRecurrent}: Vector API panels where available). */
+  @Test
+  void recurrentWeightsMatchNaiveTripleLoopOnRandomShapes() {
+    matchesNaiveTripleLoop(Gemm::prepareRecurrent);
+  }
+
+  private interface Preparation {
+    Gemm.Weights prepare(float[] w, int wOff, int n, int k);
+  }
+
+  private static void matchesNaiveTripleLoop(Preparation preparation) {
     Random random = new Random(2024);
     int[][] shapes = { // m, n, k
         {1, 1, 1}, {1, 256, 256}, {1, 7, 13}, {2, 1024, 256}, {3, 5, 1}, {4, 768, 100}, {5, 33, 257},
@@ -91,7 +118,7 @@ class GemmTest {
         float[] a = randoms(random, aOff + m * lda);
         float[] c = randoms(random, cOff + m * ldc + 2);
         float[] before = c.clone();
-        Gemm.multiply(m, a, aOff, lda, Gemm.prepare(w, wOff, n, k), c, cOff, ldc, accumulate);
+        Gemm.multiply(m, a, aOff, lda, preparation.prepare(w, wOff, n, k), c, cOff, ldc, accumulate);
         for (int i = 0; i < m; i++) {
           for (int j = 0; j < ldc; j++) {
             int at = cOff + i * ldc + j;
@@ -144,6 +171,27 @@ class GemmTest {
           assertEquals(all[i * n + j], part[i * n + j], 1e-6 * scale, "m=" + m + " row " + i + " column " + j);
         }
       }
+    }
+  }
+
+  /**
+   * On the Vector API panels every output element is one fixed chain of fused multiply-adds, whatever the block its
+   * row falls in: a row's product is bit for bit the same at every batch size.
+   */
+  @Test
+  void recurrentRowResultIsExactlyTheSameAtEveryBatchSize() {
+    Assumptions.assumeTrue("vector-api".equals(Gemm.recurrentBackend()), "recurrent products on " + Gemm.recurrentBackend());
+    Random random = new Random(5);
+    int n = 768 + 5; // a partial last panel too
+    int k = 256;
+    Gemm.Weights weights = Gemm.prepareRecurrent(randoms(random, n * k), 0, n, k);
+    float[] a = randoms(random, 40 * k);
+    float[] all = new float[40 * n];
+    Gemm.multiply(40, a, 0, k, weights, all, 0, n, false);
+    for (int m = 1; m < 40; m++) {
+      float[] part = new float[m * n];
+      Gemm.multiply(m, a, (40 - m) * k, k, weights, part, 0, n, false); // the last m rows, in other blocks
+      assertArrayEquals(Arrays.copyOfRange(all, (40 - m) * n, 40 * n), part, "m=" + m);
     }
   }
 

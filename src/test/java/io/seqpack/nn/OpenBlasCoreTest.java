@@ -86,6 +86,6 @@ class OpenBlasCoreTest {
       assertEquals(OpenBlasCore.coreFor(cpu).orElse(core).toLowerCase(), core.toLowerCase(),
           "the core seqpack asked for is the one OpenBLAS loaded");
     }
-    assertEquals("openblas " + core, Gemm.describe());
+    assertTrue(Gemm.describe().endsWith("openblas " + core), Gemm.describe());
   }
 }

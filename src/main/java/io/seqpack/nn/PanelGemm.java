@@ -1,0 +1,378 @@
+package io.seqpack.nn;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * seqpack's own matrix product on the Vector API, for the recurrent step's {@code h·W_hhᵀ}: the weight is packed
+ * once per model into column panels, and a register-blocked micro-kernel multiplies them with fused multiply-adds.
+ *
+ * <p>Layout: {@code W [n, k]} (PyTorch's {@code [out, in]}) becomes {@code ⌈n / PANEL⌉} panels of {@code PANEL = 2
+ * vectors} columns, each stored {@code [k, PANEL]} row-major (zero-padded past n), so the kernel reads a panel
+ * front to back with two vector loads per step of k. A block of {@link #ROWS} rows keeps {@code ROWS × 2}
+ * accumulators in registers (8 of the 16 AVX2 or 32 AVX-512 registers), broadcasting one element of each A row
+ * per step of k.
+ *
+ * <p>Why not OpenBLAS: its SGEMM re-packs the weight on every call (a whole {@code W_hh} per time step), runs at a
+ * fraction of its peak below about 32 rows, the sizes the tail of a packed batch multiplies, and its speed depends on
+ * which kernel set it picked ({@code OPENBLAS_CORETYPE}); the Vector API picks the widest vectors the JVM runs on.
+ * Measured in {@code docs/performance.md}.
+ *
+ * <p>The block kernels ({@code rows8}, {@code rows6}, {@code rows4}, {@link #twoRows}, {@link #oneRow}) are written
+ * out one by one, alike in shape: C2 keeps a {@code FloatVector} in a register only as a local variable, so a loop
+ * over an array of accumulators would spill every one of them to memory at every step of k.
+ *
+ * <p>Every output element is the same chain {@code fma(a[p], w[p], …)} over p = 0 … k−1 starting from zero, whatever
+ * m, the row's block or the CPU's vector width: a row's product does not depend on its batch-mates, bit for bit.
+ * Only loaded when {@code jdk.incubator.vector} is in the boot layer.
+ */
+final class PanelGemm {
+  private PanelGemm() {}
+
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+
+  /** Columns per panel: two vectors. */
+  static final int PANEL = 2 * L;
+
+  /**
+   * Rows per register block: 8 (16 accumulators) with 32 AVX-512 registers, 6 (12) with AVX2's 16; the blocks that
+   * measured fastest on each (8 rows would spill on AVX2, 4 leave the FMA units idle; {@code docs/performance.md}).
+   * The last rows of a product go through a block of 4, then of 2 and 1.
+   */
+  static final int ROWS = L >= 16 ? 8 : 6;
+
+  /** {@code "vector-api 8x32"}: the register block, rows × columns. */
+  static String describe() {
+    return "vector-api " + ROWS + "x" + PANEL;
+  }
+
+  /** A product of each row-block shape compared with the scalar chain of fused multiply-adds it must equal. */
+  static boolean selfTest() {
+    int n = PANEL + 3; // a full and a partial panel
+    int k = 5;
+    int m = ROWS + 7; // every block shape: ROWS, 4, 2, 1
+    float[] w = new float[n * k];
+    float[] a = new float[m * k];
+    for (int j = 0; j < w.length; j++) {
+      w[j] = (j % 7 - 3) * 0.375f;
+    }
+    for (int j = 0; j < a.length; j++) {
+      a[j] = (j % 5 - 2) * 0.625f;
+    }
+    float[] c = new float[m * n];
+    multiply(m, a, 0, k, pack(w, 0, n, k), n, k, c, 0, n, false);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float expected = 0f;
+        for (int p = 0; p < k; p++) {
+          expected = Math.fma(a[i * k + p], w[j * k + p], expected);
+        }
+        if (c[i * n + j] != expected) {
+          throw new IllegalStateException("Vector API product differs from the scalar one at " + i + "," + j);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** {@code w[wOff ..]}, a row-major {@code [n, k]} weight, as {@code ⌈n / PANEL⌉} panels {@code [k, PANEL]}. */
+  static float[] pack(float[] w, int wOff, int n, int k) {
+    int panels = (n + PANEL - 1) / PANEL;
+    float[] packed = new float[Math.multiplyExact(Math.multiplyExact(panels, k), PANEL)];
+    for (int j = 0; j < n; j++) {
+      int base = (j / PANEL) * k * PANEL + j % PANEL;
+      for (int p = 0; p < k; p++) {
+        packed[base + p * PANEL] = w[wOff + j * k + p];
+      }
+    }
+    return packed;
+  }
+
+  /** {@code C (=|+=) A · Wᵀ} with W packed by {@link #pack}; arguments as {@link Gemm#multiply}. */
+  static void multiply(int m, float[] a, int aOff, int lda, float[] packed, int n, int k, float[] c, int cOff,
+      int ldc, boolean accumulate) {
+    int i = 0;
+    if (ROWS == 8) {
+      for (; i + 8 <= m; i += 8) {
+        rows8(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+      }
+    } else {
+      for (; i + 6 <= m; i += 6) {
+        rows6(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+      }
+    }
+    for (; i + 4 <= m; i += 4) {
+      rows4(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+    }
+    if (i + 2 <= m) {
+      twoRows(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+      i += 2;
+    }
+    if (i < m) {
+      oneRow(a, aOff + i * lda, packed, n, k, c, cOff + i * ldc, accumulate, 0, 0);
+    }
+  }
+
+  private static void rows8(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
+      boolean accumulate) {
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    int a4 = a3 + lda;
+    int a5 = a4 + lda;
+    int a6 = a5 + lda;
+    int a7 = a6 + lda;
+    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = c00;
+      FloatVector c10 = c00;
+      FloatVector c11 = c00;
+      FloatVector c20 = c00;
+      FloatVector c21 = c00;
+      FloatVector c30 = c00;
+      FloatVector c31 = c00;
+      FloatVector c40 = c00;
+      FloatVector c41 = c00;
+      FloatVector c50 = c00;
+      FloatVector c51 = c00;
+      FloatVector c60 = c00;
+      FloatVector c61 = c00;
+      FloatVector c70 = c00;
+      FloatVector c71 = c00;
+      for (int p = 0, wp = pb; p < k; p++, wp += PANEL) {
+        FloatVector w0 = FloatVector.fromArray(S, packed, wp);
+        FloatVector w1 = FloatVector.fromArray(S, packed, wp + L);
+        FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+        c00 = w0.fma(x, c00);
+        c01 = w1.fma(x, c01);
+        x = FloatVector.broadcast(S, a[a1 + p]);
+        c10 = w0.fma(x, c10);
+        c11 = w1.fma(x, c11);
+        x = FloatVector.broadcast(S, a[a2 + p]);
+        c20 = w0.fma(x, c20);
+        c21 = w1.fma(x, c21);
+        x = FloatVector.broadcast(S, a[a3 + p]);
+        c30 = w0.fma(x, c30);
+        c31 = w1.fma(x, c31);
+        x = FloatVector.broadcast(S, a[a4 + p]);
+        c40 = w0.fma(x, c40);
+        c41 = w1.fma(x, c41);
+        x = FloatVector.broadcast(S, a[a5 + p]);
+        c50 = w0.fma(x, c50);
+        c51 = w1.fma(x, c51);
+        x = FloatVector.broadcast(S, a[a6 + p]);
+        c60 = w0.fma(x, c60);
+        c61 = w1.fma(x, c61);
+        x = FloatVector.broadcast(S, a[a7 + p]);
+        c70 = w0.fma(x, c70);
+        c71 = w1.fma(x, c71);
+      }
+      store(c00, c01, c, c0 + col, col, n, accumulate);
+      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
+      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
+      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
+      store(c40, c41, c, c0 + 4 * ldc + col, col, n, accumulate);
+      store(c50, c51, c, c0 + 5 * ldc + col, col, n, accumulate);
+      store(c60, c61, c, c0 + 6 * ldc + col, col, n, accumulate);
+      store(c70, c71, c, c0 + 7 * ldc + col, col, n, accumulate);
+    }
+  }
+
+  private static void rows6(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
+      boolean accumulate) {
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    int a4 = a3 + lda;
+    int a5 = a4 + lda;
+    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = c00;
+      FloatVector c10 = c00;
+      FloatVector c11 = c00;
+      FloatVector c20 = c00;
+      FloatVector c21 = c00;
+      FloatVector c30 = c00;
+      FloatVector c31 = c00;
+      FloatVector c40 = c00;
+      FloatVector c41 = c00;
+      FloatVector c50 = c00;
+      FloatVector c51 = c00;
+      for (int p = 0, wp = pb; p < k; p++, wp += PANEL) {
+        FloatVector w0 = FloatVector.fromArray(S, packed, wp);
+        FloatVector w1 = FloatVector.fromArray(S, packed, wp + L);
+        FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+        c00 = w0.fma(x, c00);
+        c01 = w1.fma(x, c01);
+        x = FloatVector.broadcast(S, a[a1 + p]);
+        c10 = w0.fma(x, c10);
+        c11 = w1.fma(x, c11);
+        x = FloatVector.broadcast(S, a[a2 + p]);
+        c20 = w0.fma(x, c20);
+        c21 = w1.fma(x, c21);
+        x = FloatVector.broadcast(S, a[a3 + p]);
+        c30 = w0.fma(x, c30);
+        c31 = w1.fma(x, c31);
+        x = FloatVector.broadcast(S, a[a4 + p]);
+        c40 = w0.fma(x, c40);
+        c41 = w1.fma(x, c41);
+        x = FloatVector.broadcast(S, a[a5 + p]);
+        c50 = w0.fma(x, c50);
+        c51 = w1.fma(x, c51);
+      }
+      store(c00, c01, c, c0 + col, col, n, accumulate);
+      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
+      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
+      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
+      store(c40, c41, c, c0 + 4 * ldc + col, col, n, accumulate);
+      store(c50, c51, c, c0 + 5 * ldc + col, col, n, accumulate);
+    }
+  }
+
+  private static void rows4(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
+      boolean accumulate) {
+    int a1 = a0 + lda;
+    int a2 = a1 + lda;
+    int a3 = a2 + lda;
+    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = c00;
+      FloatVector c10 = c00;
+      FloatVector c11 = c00;
+      FloatVector c20 = c00;
+      FloatVector c21 = c00;
+      FloatVector c30 = c00;
+      FloatVector c31 = c00;
+      for (int p = 0, wp = pb; p < k; p++, wp += PANEL) {
+        FloatVector w0 = FloatVector.fromArray(S, packed, wp);
+        FloatVector w1 = FloatVector.fromArray(S, packed, wp + L);
+        FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+        c00 = w0.fma(x, c00);
+        c01 = w1.fma(x, c01);
+        x = FloatVector.broadcast(S, a[a1 + p]);
+        c10 = w0.fma(x, c10);
+        c11 = w1.fma(x, c11);
+        x = FloatVector.broadcast(S, a[a2 + p]);
+        c20 = w0.fma(x, c20);
+        c21 = w1.fma(x, c21);
+        x = FloatVector.broadcast(S, a[a3 + p]);
+        c30 = w0.fma(x, c30);
+        c31 = w1.fma(x, c31);
+      }
+      store(c00, c01, c, c0 + col, col, n, accumulate);
+      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
+      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
+      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
+    }
+  }
+
+  /** Two rows, two panels at a time (eight chains, as {@link #oneRow}); a leftover panel alone. */
+  private static void twoRows(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
+      boolean accumulate) {
+    int a1 = a0 + lda;
+    int panelSize = k * PANEL;
+    int col = 0;
+    int pb = 0;
+    for (; col + 2 * PANEL <= n; col += 2 * PANEL, pb += 2 * panelSize) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = c00;
+      FloatVector c02 = c00;
+      FloatVector c03 = c00;
+      FloatVector c10 = c00;
+      FloatVector c11 = c00;
+      FloatVector c12 = c00;
+      FloatVector c13 = c00;
+      for (int p = 0, wp = pb; p < k; p++, wp += PANEL) {
+        FloatVector w0 = FloatVector.fromArray(S, packed, wp);
+        FloatVector w1 = FloatVector.fromArray(S, packed, wp + L);
+        FloatVector w2 = FloatVector.fromArray(S, packed, wp + panelSize);
+        FloatVector w3 = FloatVector.fromArray(S, packed, wp + panelSize + L);
+        FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+        c00 = w0.fma(x, c00);
+        c01 = w1.fma(x, c01);
+        c02 = w2.fma(x, c02);
+        c03 = w3.fma(x, c03);
+        x = FloatVector.broadcast(S, a[a1 + p]);
+        c10 = w0.fma(x, c10);
+        c11 = w1.fma(x, c11);
+        c12 = w2.fma(x, c12);
+        c13 = w3.fma(x, c13);
+      }
+      store(c00, c01, c, c0 + col, col, n, accumulate);
+      store(c02, c03, c, c0 + col + PANEL, col + PANEL, n, accumulate);
+      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
+      store(c12, c13, c, c0 + ldc + col + PANEL, col + PANEL, n, accumulate);
+    }
+    if (col < n) {
+      oneRow(a, a0, packed, n, k, c, c0, accumulate, col, pb);
+      oneRow(a, a1, packed, n, k, c, c0 + ldc, accumulate, col, pb);
+    }
+  }
+
+  /**
+   * One row: four panels at a time, so eight independent fused multiply-add chains hide the instruction's latency
+   * (one panel's two chains would leave the FMA units idle most of the time); the leftover panels one by one.
+   */
+  private static void oneRow(float[] a, int a0, float[] packed, int n, int k, float[] c, int c0,
+      boolean accumulate, int col, int pb) {
+    int panelSize = k * PANEL;
+    for (; col + 4 * PANEL <= n; col += 4 * PANEL, pb += 4 * panelSize) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = c00;
+      FloatVector c10 = c00;
+      FloatVector c11 = c00;
+      FloatVector c20 = c00;
+      FloatVector c21 = c00;
+      FloatVector c30 = c00;
+      FloatVector c31 = c00;
+      for (int p = 0, wp = pb; p < k; p++, wp += PANEL) {
+        FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+        c00 = FloatVector.fromArray(S, packed, wp).fma(x, c00);
+        c01 = FloatVector.fromArray(S, packed, wp + L).fma(x, c01);
+        c10 = FloatVector.fromArray(S, packed, wp + panelSize).fma(x, c10);
+        c11 = FloatVector.fromArray(S, packed, wp + panelSize + L).fma(x, c11);
+        c20 = FloatVector.fromArray(S, packed, wp + 2 * panelSize).fma(x, c20);
+        c21 = FloatVector.fromArray(S, packed, wp + 2 * panelSize + L).fma(x, c21);
+        c30 = FloatVector.fromArray(S, packed, wp + 3 * panelSize).fma(x, c30);
+        c31 = FloatVector.fromArray(S, packed, wp + 3 * panelSize + L).fma(x, c31);
+      }
+      store(c00, c01, c, c0 + col, col, n, accumulate);
+      store(c10, c11, c, c0 + col + PANEL, col + PANEL, n, accumulate);
+      store(c20, c21, c, c0 + col + 2 * PANEL, col + 2 * PANEL, n, accumulate);
+      store(c30, c31, c, c0 + col + 3 * PANEL, col + 3 * PANEL, n, accumulate);
+    }
+    for (; col < n; col += PANEL, pb += panelSize) {
+      FloatVector c00 = FloatVector.zero(S);
+      FloatVector c01 = c00;
+      for (int p = 0, wp = pb; p < k; p++, wp += PANEL) {
+        FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+        c00 = FloatVector.fromArray(S, packed, wp).fma(x, c00);
+        c01 = FloatVector.fromArray(S, packed, wp + L).fma(x, c01);
+      }
+      store(c00, c01, c, c0 + col, col, n, accumulate);
+    }
+  }
+
+  /** Writes (or adds) one row's two vectors of a panel at {@code c[at ..]}, columns {@code col ..} (< n kept). */
+  private static void store(FloatVector v0, FloatVector v1, float[] c, int at, int col, int n, boolean accumulate) {
+    if (col + PANEL <= n) {
+      if (accumulate) {
+        v0 = FloatVector.fromArray(S, c, at).add(v0);
+        v1 = FloatVector.fromArray(S, c, at + L).add(v1);
+      }
+      v0.intoArray(c, at);
+      v1.intoArray(c, at + L);
+    } else { // the last, partial panel
+      VectorMask<Float> m0 = S.indexInRange(col, n);
+      VectorMask<Float> m1 = S.indexInRange(col + L, n);
+      if (accumulate) {
+        v0 = FloatVector.fromArray(S, c, at, m0).add(v0);
+        v1 = FloatVector.fromArray(S, c, at + L, m1).add(v1);
+      }
+      v0.intoArray(c, at, m0);
+      v1.intoArray(c, at + L, m1);
+    }
+  }
+}
