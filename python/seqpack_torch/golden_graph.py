@@ -23,7 +23,7 @@ import sys
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pad_packed_sequence, pad_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from . import golden_models as gm
 from . import reference as st
@@ -89,6 +89,18 @@ def call_l(m, p, s, n):
     return {"score": m(p["words"], n)}
 
 
+def call_next_item(m, p, s, n):
+    """The catalogue scores of forward; per step, the module's own score() and activation on each valid output;
+    the pooled vector (h_n[-1]) from the RNN hook (these heads have no module of their own to hook)."""
+    scores = m(p["items"], n)                    # first: a head module's pre-hook keeps its first input
+    packed = pack_padded_sequence(m.item_emb(p["items"]), n, batch_first=True, enforce_sorted=False)
+    out, h_n = m.gru.forward(packed)             # .forward: not seen by the hook that records forward's RNN run
+    out, _ = pad_packed_sequence(out, batch_first=True)
+    act = torch.log_softmax if isinstance(m, gm.GRU4RecDenseBias) else torch.softmax
+    steps = [act(m.score(out[b, :k]), dim=-1) for b, k in enumerate(n.tolist())]
+    return {"next_item": scores}, steps, h_n[-1]
+
+
 CASES = [
     C("a_bilstm_text", "text classifier: Embedding(50, 8, padding_idx=0) -> 2-layer bidirectional LSTM (dropout "
       "0.25, off in eval) -> cat(h_n[-2], h_n[-1]) -> Linear(20, 3) -> softmax; token 0 (padding_idx) occurs "
@@ -129,6 +141,12 @@ CASES = [
       gm.QueryAttentionLSTM, 211, [3, 7, 1, 7, 4, 2, 5], call=call_k),
     C("l_concat_attention_encoder", "read from forward: GRU, additive attention over cat(o_t, h_n[-1]), identity "
       "head (the pooled vector is the output)", gm.ConcatAttentionEncoder, 212, [2, 6, 4, 1, 8, 5], call=call_l),
+    C("m_gru4rec_tied", "GRU4Rec: item Embedding(60, 8, padding_idx=0) -> GRU(8, 8, bias=False) -> last -> "
+      "h · Eᵀ with the same table (tied, stored once) -> softmax over the 60 items; step_scores from the "
+      "module's own score() on each valid step", gm.GRU4Rec, 213, [3, 1, 7, 5, 5, 2, 9, 4], call=call_next_item),
+    C("n_gru4rec_dense_bias", "GRU4Rec with a dense layer and an output bias: Embedding(60, 6, padding_idx=0) "
+      "-> GRU(6, 10, bias=False) -> last -> Linear(10, 6) -> · Eᵀ + By (Embedding(60, 1), flattened) -> "
+      "log_softmax", gm.GRU4RecDenseBias, 214, [4, 6, 1, 8, 2, 6, 3], call=call_next_item),
 ]
 
 
@@ -192,6 +210,9 @@ def run_user_module(case, model, mj, spec, batch):
     rnn_mod = _resolve_module(model, spec["rnn"], "rnn")
     hooks = [rnn_mod.register_forward_hook(lambda m, args, out: captured["rnn"].append(out))]
     for h in spec["heads"]:
+        if h.get("module") is None:                # a tied head without a module: the case returns the vector
+            continue
+
         def pre(m, args, name=h["name"]):
             captured["heads"].setdefault(name, []).append(args[0])
         hooks.append(_resolve_module(model, _first_module(h), "head").register_forward_pre_hook(pre))
@@ -199,13 +220,14 @@ def run_user_module(case, model, mj, spec, batch):
         result = case["call"](model, padded, batch["static"], lengths)
     for hk in hooks:
         hk.remove()
-    heads, steps = result if isinstance(result, tuple) else (result, None)
+    heads, steps, pooled = (result + (None,) * 3)[:3] if isinstance(result, tuple) else (result, None, None)
     assert len(captured["rnn"]) == 1, "the RNN ran %d times" % len(captured["rnn"])
     packed_out, hidden = captured["rnn"][0]
     rnn_output, _ = pad_packed_sequence(packed_out, batch_first=True)
     h_n, c_n = hidden if mj["rnn"]["mode"] == "LSTM" else (hidden, None)
     # the first call of each head is on the pooled embedding (f also calls its head on every step afterwards)
-    embeddings = [captured["heads"][h["name"]][0] for h in spec["heads"]]
+    embeddings = [captured["heads"][h["name"]][0] if h.get("module") is not None else pooled
+                  for h in spec["heads"]]
     assert all(torch.equal(e, embeddings[0]) for e in embeddings), "heads saw different inputs"
     out = {"heads": {k: v.detach() for k, v in heads.items()}, "rnn_output": rnn_output, "h_n": h_n, "c_n": c_n,
            "embedding": embeddings[0], "step_scores": None}
@@ -345,6 +367,16 @@ def refusal_cases():
     add("c0_not_lstm", "c0 given for an RNN", gm.ReluRNNMean(), with_(S["ReluRNNMean"], c0="fc.bias"))
     add("bad_join", "static join must be after_pooling or every_step", step,
         with_(S["StepScorerLSTM"], static=[{"name": "static", "size": 2, "join": "each_step"}]))
+    rec = gm.GRU4Rec()
+    tied = S["GRU4Rec"]["heads"][0]
+    add("tied_missing_module", "a tied head naming a module the model does not have", rec,
+        with_(S["GRU4Rec"], heads=[dict(tied, tied_to="items_emb")]))
+    add("tied_not_embedding", "a tied head naming the GRU", rec, with_(S["GRU4Rec"], heads=[dict(tied, tied_to="gru")]))
+    dense = gm.GRU4RecDenseBias()
+    add("tied_width_mismatch", "a tied head without the dense layer: the GRU's 10 features against the table's 6",
+        dense, with_(S["GRU4RecDenseBias"], heads=[dict(S["GRU4RecDenseBias"]["heads"][0], module=None)]))
+    add("tied_bias_size", "a tied head whose bias is the dense layer's (6 values for 60 items)", dense,
+        with_(S["GRU4RecDenseBias"], heads=[dict(S["GRU4RecDenseBias"]["heads"][0], bias="dense.bias")]))
     return out
 
 

@@ -58,6 +58,7 @@ public record ModelGraph(
       int width = embeddingWidth;
       for (int i = 0; i < heads.get(h).layers().size(); i++) {
         try {
+          heads.get(h).layers().get(i).checkInputs(inputs);
           width = heads.get(h).layers().get(i).outputWidth(width);
         } catch (ModelJson.Invalid e) {
           throw e.within("heads[" + h + "].layers[" + i + "]");

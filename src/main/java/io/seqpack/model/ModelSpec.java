@@ -300,6 +300,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
           out[off + j] = (float) (1.0 / (1.0 + Math.exp(-out[off + j])));
         }
       }
+
+      @Override
+      public boolean inUnitInterval() {
+        return true;
+      }
     },
     /** Max-subtracted, as {@code torch.softmax}. */
     SOFTMAX {
@@ -319,7 +324,35 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
           out[off + j] /= sum;
         }
       }
+
+      @Override
+      public boolean inUnitInterval() {
+        return true;
+      }
+    },
+    /** {@code torch.log_softmax}: {@code x − max − log Σ exp(x − max)}. */
+    LOG_SOFTMAX {
+      @Override
+      void apply(float[] out, int off, int width) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < width; j++) {
+          max = Math.max(max, out[off + j]);
+        }
+        float sum = 0f;
+        for (int j = 0; j < width; j++) {
+          sum += (float) Math.exp(out[off + j] - max);
+        }
+        float shift = max + (float) Math.log(sum);
+        for (int j = 0; j < width; j++) {
+          out[off + j] -= shift;
+        }
+      }
     };
+
+    /** Whether every output lies in [0, 1] (a probability), which the run report's score histograms use. */
+    public boolean inUnitInterval() {
+      return false;
+    }
 
     /** Applies the activation to {@code out[off .. off+width)} in place. */
     abstract void apply(float[] out, int off, int width);

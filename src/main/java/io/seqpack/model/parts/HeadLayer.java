@@ -2,6 +2,7 @@ package io.seqpack.model.parts;
 
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
+import io.seqpack.model.ModelGraph.StepInput;
 import java.util.List;
 
 /**
@@ -17,6 +18,13 @@ public interface HeadLayer {
   default int outputWidth(int width) {
     return width;
   }
+
+  /**
+   * Checks what this layer shares with the graph's per-step inputs (a tied head reads an input's embedding).
+   *
+   * @throws io.seqpack.model.ModelJson.Invalid when the layer names an input part that is not there or differs
+   */
+  default void checkInputs(List<StepInput> inputs) {}
 
   /** The tensors this layer reads; {@code where} names the layer in messages. */
   default List<Param> params(String where) {
