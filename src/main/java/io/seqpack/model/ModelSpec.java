@@ -292,13 +292,23 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     NONE {
       @Override
       void apply(float[] out, int off, int width) {}
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return logit;
+      }
     },
     SIGMOID {
       @Override
       void apply(float[] out, int off, int width) {
         for (int j = 0; j < width; j++) {
-          out[off + j] = (float) (1.0 / (1.0 + Math.exp(-out[off + j])));
+          out[off + j] = ofLogit(out[off + j], 0);
         }
+      }
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return (float) (1.0 / (1.0 + Math.exp(-logit)));
       }
 
       @Override
@@ -326,6 +336,16 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
       }
 
       @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return (float) Math.exp(logit - logSumExp);
+      }
+
+      @Override
+      public boolean needsLogSumExp() {
+        return true;
+      }
+
+      @Override
       public boolean inUnitInterval() {
         return true;
       }
@@ -347,7 +367,28 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
           out[off + j] -= shift;
         }
       }
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return (float) (logit - logSumExp);
+      }
+
+      @Override
+      public boolean needsLogSumExp() {
+        return true;
+      }
     };
+
+    /**
+     * The activation of one logit of a row whose {@code log Σ exp} over all outputs is {@code logSumExp} (read
+     * only by the normalising activations): a row's top scores without the whole row at once.
+     */
+    public abstract float ofLogit(float logit, double logSumExp);
+
+    /** Whether {@link #ofLogit} reads the row's {@code log Σ exp} (softmax, log_softmax). */
+    public boolean needsLogSumExp() {
+      return false;
+    }
 
     /** Whether every output lies in [0, 1] (a probability), which the run report's score histograms use. */
     public boolean inUnitInterval() {

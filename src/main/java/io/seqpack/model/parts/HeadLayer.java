@@ -37,6 +37,24 @@ public interface HeadLayer {
   /** The forward over rows of {@code width} floats, bound to its tensors. */
   Layer bind(LoadedModel model, int width);
 
+  /**
+   * A bound layer whose outputs can be computed a block of columns at a time (a product with a large table), so
+   * a top-k over a catalogue never holds more than {@code rows × blockSize()} outputs.
+   */
+  interface ColumnBlocks extends Layer {
+    /** Width of the whole output. */
+    int outWidth();
+
+    /** Columns per block (the last block may be narrower). */
+    int blockSize();
+
+    /**
+     * {@code out[count, to - from]}: output columns {@code [from, to)} of {@link #apply}, {@code from} a multiple of
+     * {@link #blockSize()}, {@code to = min(from + blockSize(), outWidth())}.
+     */
+    void applyBlock(float[] x, int count, int width, int from, float[] out);
+  }
+
   /** A bound layer; immutable, shared by all threads. */
   @FunctionalInterface
   interface Layer {

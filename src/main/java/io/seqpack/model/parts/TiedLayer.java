@@ -88,26 +88,62 @@ public record TiedLayer(String embedding, int numEmbeddings, int embeddingDim, S
         + (excludePadding ? ", without padding" : "") + ")";
   }
 
+  /** Items per block of the table in a blockwise product (4096 rows of 128 floats: 2 MiB). */
+  static final int BLOCK_ITEMS = 4096;
+
   @Override
   public Layer bind(LoadedModel model, int width) {
-    Gemm.Weights e = Gemm.prepare(model.tensor(weight()).data(), 0, numEmbeddings, embeddingDim);
-    float[] b = bias == null ? null : model.tensor(bias).data();
+    float[] table = model.tensor(weight()).data();
+    int blocks = (numEmbeddings + BLOCK_ITEMS - 1) / BLOCK_ITEMS;
+    Gemm.Weights[] e = new Gemm.Weights[blocks];
+    for (int b = 0; b < blocks; b++) {
+      int from = b * BLOCK_ITEMS;
+      e[b] = Gemm.prepare(table, from * embeddingDim, Math.min(BLOCK_ITEMS, numEmbeddings - from), embeddingDim);
+    }
+    float[] bias = this.bias == null ? null : model.tensor(this.bias).data();
     int excluded = excludePadding ? owner(model.graph().inputs()).paddingIdx() : -1;
-    return (x, count, in) -> {
-      float[] out = new float[count * numEmbeddings];
-      Gemm.multiply(count, x, 0, in, e, out, 0, numEmbeddings, false);
-      for (int r = 0; r < count; r++) {
-        int row = r * numEmbeddings;
-        if (b != null) {
-          for (int j = 0; j < numEmbeddings; j++) {
-            out[row + j] += b[j];
+    return new ColumnBlocks() {
+      @Override
+      public int outWidth() {
+        return numEmbeddings;
+      }
+
+      @Override
+      public int blockSize() {
+        return BLOCK_ITEMS;
+      }
+
+      @Override
+      public float[] apply(float[] x, int count, int in) {
+        float[] out = new float[count * numEmbeddings];
+        for (int b = 0; b < blocks; b++) {
+          int from = b * BLOCK_ITEMS;
+          Gemm.multiply(count, x, 0, in, e[b], out, from, numEmbeddings, false);
+        }
+        finish(out, count, 0, numEmbeddings, numEmbeddings);
+        return out;
+      }
+
+      @Override
+      public void applyBlock(float[] x, int count, int in, int from, float[] out) {
+        Gemm.Weights block = e[from / BLOCK_ITEMS];
+        Gemm.multiply(count, x, 0, in, block, out, 0, block.n(), false);
+        finish(out, count, from, block.n(), block.n());
+      }
+
+      /** Adds the bias to, and excludes the padding item from, items {@code [from, from + n)} in rows of {@code ld}. */
+      private void finish(float[] out, int count, int from, int n, int ld) {
+        for (int r = 0; r < count; r++) {
+          if (bias != null) {
+            for (int j = 0; j < n; j++) {
+              out[r * ld + j] += bias[from + j];
+            }
+          }
+          if (excluded >= from && excluded < from + n) {
+            out[r * ld + excluded - from] = Float.NEGATIVE_INFINITY;
           }
         }
-        if (excluded >= 0) {
-          out[row + excluded] = Float.NEGATIVE_INFINITY;
-        }
       }
-      return out;
     };
   }
 }
