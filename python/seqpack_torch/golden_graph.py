@@ -32,6 +32,7 @@ from .golden_io import dump, f32, ints
 from .safetensors import read_model_dir, read_safetensors, round_to_dtype
 
 TOLERANCE = 1e-6
+TOP_K = 10                          # torch.topk of the tied heads' scores, for --top-k
 
 
 # ----------------------------------------------------------------------------------------------- cases
@@ -281,6 +282,18 @@ def case_json(case, mj, batch, user):
            "heads": {h["name"]: f32(user["heads"][h["name"]]) for h in mj["heads"]}}
     if user["step_scores"] is not None:
         out["step_scores"] = [f32(s) for s in user["step_scores"]]
+    tied = [h for h in mj["heads"] if any(layer["type"] == "tied" for layer in h["layers"])]
+    if tied:                       # torch.topk of the scores, and with each row's own items left out (-inf)
+        h = tied[0]["name"]
+        scores = user["heads"][h]
+        seen = torch.zeros_like(scores, dtype=torch.bool)
+        for b, row in enumerate(batch["inputs"][mj["inputs"][0]["name"]]):
+            seen[b, row] = True
+        top = torch.topk(scores, TOP_K, dim=-1)
+        top_unseen = torch.topk(scores.masked_fill(seen, float("-inf")), TOP_K, dim=-1)
+        out["top_k"] = {"head": h, "k": TOP_K, "exclude_seen_input": mj["inputs"][0]["name"],
+                        "ids": [ints(r) for r in top.indices], "scores": f32(top.values),
+                        "ids_excluding_seen": [ints(r) for r in top_unseen.indices], "scores_excluding_seen": f32(top_unseen.values)}
     return out
 
 

@@ -173,6 +173,47 @@ class GraphScoreJobIT {
     }
   }
 
+  /**
+   * {@code --top-k 10} and {@code --top-k-exclude-seen} on the tied GRU4Rec cases, through Parquet: the item ids
+   * are {@code torch.topk}'s on the module's own scores (and on them with the row's items at -inf), the scores
+   * within the tolerance.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void topKOfTiedHeadsIsTorchTopk() throws Exception {
+    int checked = 0;
+    for (Path dir : Golden.graphCases()) {
+      Map<String, Object> c = Golden.readCase(dir);
+      if (!c.containsKey("top_k")) {
+        continue;
+      }
+      Map<String, Object> top = (Map<String, Object>) c.get("top_k");
+      ModelGraph graph = ModelLoader.load(dir).graph();
+      String name = dir.getFileName().toString();
+      String input = tmp.resolve(name + "-top-in").toString();
+      dataset(graph, c).write().parquet(input);
+      for (boolean excludeSeen : new boolean[] {false, true}) {
+        String output = tmp.resolve(name + "-top-out-" + excludeSeen).toString();
+        int k = ((Number) top.get("k")).intValue();
+        ScoreJob.run(spark, new ScoreJob.Options(input, dir, output, null, "id", null, List.of(), false, 0,
+            new BatchPlan(12, 3, 2), false, false, 1.0, List.of(), renames(graph), false, false, 0,
+            Map.of(top.get("head").toString(), k), excludeSeen ? (String) top.get("exclude_seen_input") : null));
+        String suffix = excludeSeen ? "_excluding_seen" : "";
+        for (Row row : spark.read().parquet(output).orderBy("id").collectAsList()) {
+          int id = (int) row.getLong(row.fieldIndex("id"));
+          List<Object> ids = row.getList(row.fieldIndex(Schemas.SCORES + Schemas.TOP_IDS));
+          int[] actualIds = ids.stream().mapToInt(v -> ((Number) v).intValue()).toArray();
+          org.junit.jupiter.api.Assertions.assertArrayEquals(Golden.ints(Golden.at(top.get("ids" + suffix), id)),
+              actualIds, name + " row " + id + (excludeSeen ? " excluding seen" : ""));
+          assertTrue(maxDiff(Golden.floats(Golden.at(top.get("scores" + suffix), id)),
+              row.getList(row.fieldIndex(Schemas.SCORES + Schemas.TOP_SCORES))) <= TOLERANCE, name + " row " + id);
+          checked++;
+        }
+      }
+    }
+    assertTrue(checked >= 20, "rows checked: " + checked);
+  }
+
   private static double maxDiff(float[] expected, List<?> actual) {
     assertEquals(expected.length, actual.size());
     double worst = 0;
