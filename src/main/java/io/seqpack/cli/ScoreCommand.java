@@ -216,26 +216,8 @@ final class ScoreCommand implements Cli.Command {
         emitEmbedding,
         skipCorruptFiles,
         waitForLock,
-        topK(),
+        SequenceScorer.parseTopK(topK, "--top-k"),
         topKExcludeSeen);
-  }
-
-  /** {@code --top-k K|HEAD=K[,...]}: head name (or {@link SequenceScorer#EVERY_HEAD}) → K. */
-  private Map<String, Integer> topK() {
-    Map<String, Integer> out = new LinkedHashMap<>();
-    for (String value : columns(topK)) {
-      int eq = value.indexOf('=');
-      String head = eq < 0 ? SequenceScorer.EVERY_HEAD : value.substring(0, eq).trim();
-      try {
-        if (out.put(head, Integer.parseInt(value.substring(eq + 1).trim())) != null) {
-          throw new ConfigException("Invalid --top-k: " + (eq < 0 ? "K" : "head '" + head + "'") + " is given twice");
-        }
-      } catch (NumberFormatException e) {
-        throw new ConfigException("Invalid --top-k '" + value + "': expected K or HEAD=K, e.g. --top-k 10 or "
-            + "--top-k next_item=20");
-      }
-    }
-    return out;
   }
 
   /** {@code --col IN=COL[,IN=COL]}: model input name → input column. */

@@ -236,8 +236,7 @@ public final class SequenceScorer {
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
-    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(),
-        options.topK != null && options.topK[0] > 0 ? options.topK[0] : graph.outFeatures(0));
+    ScoreMetrics metrics = metrics(jsc);
     Dataset<Row> predictions =
         input.mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(predictionSchema));
     Dataset<Row> rejects =
@@ -266,8 +265,15 @@ public final class SequenceScorer {
         append.perStepCol() != null, append.embeddingCol() != null, append.invalid());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
-    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), graph.outFeatures(0));
+    ScoreMetrics metrics = metrics(jsc);
     return input.toDF().mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(r.schema));
+  }
+
+  /** The run's accumulators; the score histograms bin the first head's outputs, or its top k. */
+  private ScoreMetrics metrics(JavaSparkContext jsc) {
+    ModelGraph graph = model.graph();
+    return new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(),
+        options.topK != null && options.topK[0] > 0 ? options.topK[0] : graph.outFeatures(0));
   }
 
   private record Resolved(int idIndex, InputColumns columns, StructType schema) {}
@@ -288,8 +294,15 @@ public final class SequenceScorer {
     List<StructField> appended = new ArrayList<>();
     appended.add(DataTypes.createStructField(append.lengthCol(), DataTypes.IntegerType, keep));
     List<ModelGraph.Head> heads = graph.heads();
-    for (ModelGraph.Head head : heads) {
-      String name = heads.size() == 1 ? append.outputCol() : append.outputCol() + "_" + head.name();
+    for (int h = 0; h < heads.size(); h++) {
+      String name = heads.size() == 1 ? append.outputCol() : append.outputCol() + "_" + heads.get(h).name();
+      if (options.topK != null && options.topK[h] > 0) {
+        appended.add(DataTypes.createStructField(name + Schemas.TOP_IDS,
+            DataTypes.createArrayType(DataTypes.IntegerType, false), keep));
+        appended.add(DataTypes.createStructField(name + Schemas.TOP_SCORES,
+            DataTypes.createArrayType(DataTypes.FloatType, false), keep));
+        continue;
+      }
       appended.add(DataTypes.createStructField(name, DataTypes.createArrayType(DataTypes.FloatType, false), keep));
     }
     if (append.embeddingCol() != null) {
@@ -316,7 +329,36 @@ public final class SequenceScorer {
     return new Resolved(idIndex, columns, DataTypes.createStructType(fields));
   }
 
-  private static void checkPerStep(ModelGraph graph, boolean perStep, String setting) {
+  /**
+   * {@code K|HEAD=K} values (each may hold several, comma-separated) as head name (or {@link #EVERY_HEAD}) → K;
+   * {@code setting} names them in messages ({@code --top-k}, {@code topK}).
+   */
+  public static Map<String, Integer> parseTopK(List<String> values, String setting) {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    for (String value : values.stream().flatMap(v -> Arrays.stream(v.split(","))).map(String::trim)
+        .filter(v -> !v.isEmpty()).toList()) {
+      int eq = value.indexOf('=');
+      String head = eq < 0 ? EVERY_HEAD : value.substring(0, eq).trim();
+      int k;
+      try {
+        k = Integer.parseInt(value.substring(eq + 1).trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException("Invalid " + setting + " '" + value + "': expected K or HEAD=K, e.g. " + setting
+            + " 10 or " + setting + " next_item=20");
+      }
+      if (out.put(head, k) != null) {
+        throw new ConfigException("Invalid " + setting + ": " + (eq < 0 ? "K" : "head '" + head + "'")
+            + " is given twice");
+      }
+    }
+    return out;
+  }
+
+  private void checkPerStep(ModelGraph graph, boolean perStep, String setting) {
+    if (perStep && options.topK != null) {
+      throw new ConfigException("Cannot combine " + options.names.topK() + " with " + setting + " yet: top-k is "
+          + "written for the row's scores only");
+    }
     if (perStep && !graph.supportsPerStep()) {
       throw new ConfigException("Cannot write per-step scores (" + setting + ") for this model: per-step scores "
           + "need one head reading one pooling part and no after-pooling static features; it has "
@@ -335,11 +377,9 @@ public final class SequenceScorer {
 
   /**
    * Per head, its top-k ({@code 0}: the whole vector), or null when none was asked for; checked against the model:
-   * K ≥ 1, a head that exists, has 2 or more outputs and at least K; no per-step scores; the excluded input a
-   * tokens input.
+   * K ≥ 1, a head that exists, has 2 or more outputs and at least K; the excluded input a tokens input.
    */
-  private static int[] topK(ModelGraph graph, Map<String, Integer> byHead, String excludeSeen, boolean perStep,
-      Names names) {
+  private static int[] topK(ModelGraph graph, Map<String, Integer> byHead, String excludeSeen, Names names) {
     if (byHead.isEmpty()) {
       if (excludeSeen != null) {
         throw new ConfigException("Cannot use " + names.topKExcludeSeen() + " " + excludeSeen + " without "
@@ -373,10 +413,6 @@ public final class SequenceScorer {
     if (Arrays.stream(k).allMatch(v -> v == 0)) {
       throw new ConfigException("Cannot take the top " + byHead.get(EVERY_HEAD) + " (" + names.topK() + "): every "
           + "head of the model has 1 output; top-k needs a head of 2 or more outputs");
-    }
-    if (perStep) {
-      throw new ConfigException("Cannot combine " + names.topK() + " with " + names.perStep() + " yet: top-k is "
-          + "written for the row's scores only");
     }
     if (excludeSeen != null) {
       ModelGraph.StepInput in = graph.inputs().stream().filter(i -> i.name().equals(excludeSeen)).findFirst()
@@ -603,7 +639,7 @@ public final class SequenceScorer {
       }
       ModelBytes bytes = reader.read(hadoop != null ? hadoop : activeHadoopConf());
       LoadedModel model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
-      int[] k = SequenceScorer.topK(model.graph(), topK, topKExcludeSeen, perStep, names);
+      int[] k = SequenceScorer.topK(model.graph(), topK, topKExcludeSeen, names);
       return new SequenceScorer(model, bytes, new Options(idCol, seqCol, columns, emitEmbedding, keepCols,
           perStep, maxLength, plan, allowNonFiniteWeights, engine, names, k, topKExcludeSeen));
     }
