@@ -294,6 +294,10 @@ def case_json(case, mj, batch, user):
         out["top_k"] = {"head": h, "k": TOP_K, "exclude_seen_input": mj["inputs"][0]["name"],
                         "ids": [ints(r) for r in top.indices], "scores": f32(top.values),
                         "ids_excluding_seen": [ints(r) for r in top_unseen.indices], "scores_excluding_seen": f32(top_unseen.values)}
+        if user["step_scores"] is not None:   # every step's top k (--per-step --top-k)
+            steps = [torch.topk(x, TOP_K, dim=-1) for x in user["step_scores"]]
+            out["top_k"]["step_ids"] = [[ints(r) for r in st.indices] for st in steps]
+            out["top_k"]["step_scores"] = [f32(st.values) for st in steps]
     return out
 
 

@@ -371,14 +371,18 @@ public final class SequenceModel {
       }
     }
     float[] stepScores = null;
-    if (perStep) {
+    TopK stepTop = null;
+    if (perStep && topK != null && topK[0] > 0) { // the top k of every step, in item blocks for a tied head
+      stepTop = inBatchOrder(heads[0].topK(output, layout.totalRows(), topK[0], null), batch, layout);
+    } else if (perStep) {
       int rows = layout.totalRows();
       float[] stepLogits = heads[0].apply(output, rows, true);
       stepScores = new float[rows * widths[0]];
       scatterToBatchOrder(stepLogits, widths[0], batch, layout, stepScores);
     }
     float[] pooled = embedding ? Arrays.copyOf(ws.pooled, batchSize * embeddingWidth) : null;
-    return new Scores(headScores, widths, pooled, embeddingWidth, stepScores, batch.offsets().clone(), top);
+    return new Scores(headScores, widths, pooled, embeddingWidth, stepScores, batch.offsets().clone(), top,
+        stepTop);
   }
 
   /** Per row, the distinct token ids of input {@code input}, sorted. */
@@ -647,6 +651,25 @@ public final class SequenceModel {
   }
 
   /** {@code packed[N, width]} (packed order) → {@code dest} in the batch's own step order. */
+  /** {@code packed}'s rows (one per valid step, in packed order) in the batch's own step order. */
+  private static TopK inBatchOrder(TopK packed, RaggedBatch batch, PackedLayout layout) {
+    int k = packed.k();
+    TopK out = TopK.empty(layout.totalRows(), k);
+    int[] offsets = batch.offsets();
+    int[] sorted = layout.sortedIndices();
+    for (int t = 0; t < layout.maxLength(); t++) {
+      int base = layout.stepOffsets()[t];
+      for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
+        int from = base + s;
+        int to = offsets[sorted[s]] + t;
+        System.arraycopy(packed.ids(), from * k, out.ids(), to * k, k);
+        System.arraycopy(packed.scores(), from * k, out.scores(), to * k, k);
+        out.counts()[to] = packed.counts()[from];
+      }
+    }
+    return out;
+  }
+
   private static void scatterToBatchOrder(
       float[] packed, int width, RaggedBatch batch, PackedLayout layout, float[] dest) {
     int[] offsets = batch.offsets();

@@ -93,11 +93,7 @@ public final class Schemas {
           false));
     }
     if (perStep) {
-      fields.add(
-          DataTypes.createStructField(
-              STEP_SCORES,
-              DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false),
-              false));
+      fields.addAll(stepColumns(STEP_SCORES, topK != null && topK[0] > 0, false));
     }
     List<String> names = new ArrayList<>();
     for (StructField f : fields) {
@@ -108,6 +104,20 @@ public final class Schemas {
       names.add(f.name());
     }
     return DataTypes.createStructType(fields);
+  }
+
+  /**
+   * The per-step column {@code name} ({@code array<array<float>>}), or with top-k its two, {@code
+   * <name>_top_ids} ({@code array<array<int>>}) and {@code <name>_top_scores} ({@code array<array<float>>}).
+   */
+  static List<StructField> stepColumns(String name, boolean topK, boolean nullable) {
+    DataType scores = DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    if (!topK) {
+      return List.of(DataTypes.createStructField(name, scores, nullable));
+    }
+    return List.of(DataTypes.createStructField(name + TOP_IDS,
+            DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType, false), false), nullable),
+        DataTypes.createStructField(name + TOP_SCORES, scores, nullable));
   }
 
   /** {@code id, <carried columns>, reason, detail}; id is null for NULL_ID rows. */

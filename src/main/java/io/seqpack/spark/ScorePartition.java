@@ -217,7 +217,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     int heads = scores.heads().size();
     Object[] values = new Object[prefixWidth(row.source()) + 1 + settings.headColumnCount()
         + (settings.emitEmbedding() ? 1 : 0)
-        + (settings.perStep() ? 1 : 0) + (settings.output() == ScoreSettings.Output.APPEND_KEEP ? 1 : 0)];
+        + settings.stepColumnCount() + (settings.output() == ScoreSettings.Output.APPEND_KEEP ? 1 : 0)];
     int k = copyPrefix(row.source(), row.id(), values);
     values[k++] = row.length();
     for (int h = 0; h < heads; h++) {
@@ -231,7 +231,16 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     if (settings.emitEmbedding()) {
       values[k++] = scores.embeddingRow(i);
     }
-    if (settings.perStep()) {
+    if (settings.perStep() && scores.stepTop() != null) {
+      int[][] ids = new int[row.length()][];
+      float[][] top = new float[row.length()][];
+      for (int t = 0; t < ids.length; t++) {
+        ids[t] = scores.stepTop().ids(scores.stepRow(i, t));
+        top[t] = scores.stepTop().scores(scores.stepRow(i, t));
+      }
+      values[k++] = ids;
+      values[k] = top;
+    } else if (settings.perStep()) {
       float[][] steps = new float[row.length()][];
       for (int t = 0; t < steps.length; t++) {
         steps[t] = scores.step(i, t);
@@ -244,8 +253,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   /** handleInvalid = keep: the input columns, null for every appended column, then {@code REASON: detail}. */
   private Row keptRejectRow(RowCodec.Rejected r) {
     Object[] values = new Object[prefixWidth(r.source()) + 1 + settings.headColumnCount()
-        + (settings.emitEmbedding() ? 1 : 0)
-        + (settings.perStep() ? 1 : 0) + 1];
+        + (settings.emitEmbedding() ? 1 : 0) + settings.stepColumnCount() + 1];
     copyPrefix(r.source(), r.id(), values);
     values[values.length - 1] = r.reason().name() + ": " + r.detail();
     return RowFactory.create(values);

@@ -51,6 +51,11 @@ public record ScoreSettings(
     return topK != null && topK[h] > 0;
   }
 
+  /** Per-step output columns: none, one, or two with the (one) head's top k. */
+  int stepColumnCount() {
+    return !perStep ? 0 : topKOf(0) ? 2 : 1;
+  }
+
   /** Output columns of the heads: one per head, two per top-k head. */
   int headColumnCount() {
     int n = headCount;

@@ -310,8 +310,7 @@ public final class SequenceScorer {
           DataTypes.createArrayType(DataTypes.FloatType, false), keep));
     }
     if (perStep) {
-      appended.add(DataTypes.createStructField(append.perStepCol(),
-          DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false), keep));
+      appended.addAll(Schemas.stepColumns(append.perStepCol(), options.topK != null && options.topK[0] > 0, keep));
     }
     if (keep) {
       appended.add(DataTypes.createStructField(append.rejectReasonCol(), DataTypes.StringType, true));
@@ -355,9 +354,9 @@ public final class SequenceScorer {
   }
 
   private void checkPerStep(ModelGraph graph, boolean perStep, String setting) {
-    if (perStep && options.topK != null) {
-      throw new ConfigException("Cannot combine " + options.names.topK() + " with " + setting + " yet: top-k is "
-          + "written for the row's scores only");
+    if (perStep && options.topKExcludeSeen != null) {
+      throw new ConfigException("Cannot combine " + options.names.topKExcludeSeen() + " with " + setting + ": the "
+          + "items a row has seen are its whole input, which every step's top k would see ahead of time");
     }
     if (perStep && !graph.supportsPerStep()) {
       throw new ConfigException("Cannot write per-step scores (" + setting + ") for this model: per-step scores "

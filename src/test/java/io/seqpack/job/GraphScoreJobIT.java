@@ -174,9 +174,9 @@ class GraphScoreJobIT {
   }
 
   /**
-   * {@code --top-k 10} and {@code --top-k-exclude-seen} on the tied GRU4Rec cases, through Parquet: the item ids
-   * are {@code torch.topk}'s on the module's own scores (and on them with the row's items at -inf), the scores
-   * within the tolerance.
+   * {@code --top-k 10 --per-step} and {@code --top-k 10 --top-k-exclude-seen} on the tied GRU4Rec cases, through
+   * Parquet: the item ids are {@code torch.topk}'s on the module's own scores (of the row and of every step; with
+   * the row's items at -inf), the scores within the tolerance.
    */
   @Test
   @SuppressWarnings("unchecked")
@@ -195,7 +195,7 @@ class GraphScoreJobIT {
       for (boolean excludeSeen : new boolean[] {false, true}) {
         String output = tmp.resolve(name + "-top-out-" + excludeSeen).toString();
         int k = ((Number) top.get("k")).intValue();
-        ScoreJob.run(spark, new ScoreJob.Options(input, dir, output, null, "id", null, List.of(), false, 0,
+        ScoreJob.run(spark, new ScoreJob.Options(input, dir, output, null, "id", null, List.of(), !excludeSeen, 0,
             new BatchPlan(12, 3, 2), false, false, 1.0, List.of(), renames(graph), false, false, 0,
             Map.of(top.get("head").toString(), k), excludeSeen ? (String) top.get("exclude_seen_input") : null));
         String suffix = excludeSeen ? "_excluding_seen" : "";
@@ -207,6 +207,20 @@ class GraphScoreJobIT {
               actualIds, name + " row " + id + (excludeSeen ? " excluding seen" : ""));
           assertTrue(maxDiff(Golden.floats(Golden.at(top.get("scores" + suffix), id)),
               row.getList(row.fieldIndex(Schemas.SCORES + Schemas.TOP_SCORES))) <= TOLERANCE, name + " row " + id);
+          if (!excludeSeen) {
+            List<Object> stepIds = row.getList(row.fieldIndex(Schemas.STEP_SCORES + Schemas.TOP_IDS));
+            List<Object> stepScores = row.getList(row.fieldIndex(Schemas.STEP_SCORES + Schemas.TOP_SCORES));
+            Object expectedIds = Golden.at(top.get("step_ids"), id);
+            assertEquals(Golden.size(expectedIds), stepIds.size(), name + " steps of row " + id);
+            for (int t = 0; t < stepIds.size(); t++) {
+              assertEquals(java.util.Arrays.toString(Golden.ints(Golden.at(expectedIds, t))),
+                  scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<Object>) stepIds.get(t))
+                      .toString(), name + " row " + id + " step " + t);
+              assertTrue(maxDiff(Golden.floats(Golden.at(Golden.at(top.get("step_scores"), id), t)),
+                  scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<Object>) stepScores.get(t)))
+                  <= TOLERANCE, name + " row " + id + " step " + t);
+            }
+          }
           checked++;
         }
       }
