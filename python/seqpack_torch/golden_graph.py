@@ -36,9 +36,11 @@ TOP_K = 10                          # torch.topk of the tied heads' scores, for 
 
 
 # ----------------------------------------------------------------------------------------------- cases
-def C(name, description, cls, seed, lengths, dtype="F32", init=None, call=None):
+def C(name, description, cls, seed, lengths, dtype="F32", init=None, call=None, top_k=None):
+    """top_k: also store torch.topk(.., top_k) of the first head (and of every step, and with the row's own
+    tokens of the first input left out) for --top-k."""
     return dict(name=name, description=description, cls=cls, seed=seed, lengths=lengths, dtype=dtype,
-                init=init or {}, call=call)
+                init=init or {}, call=call, top_k=top_k)
 
 
 def call_a(m, p, s, n):
@@ -102,6 +104,10 @@ def call_next_item(m, p, s, n):
     return {"next_item": scores}, steps, h_n[-1]
 
 
+def call_o(m, p, s, n):
+    return {"next_key": m(p["keys"], n)}
+
+
 CASES = [
     C("a_bilstm_text", "text classifier: Embedding(50, 8, padding_idx=0) -> 2-layer bidirectional LSTM (dropout "
       "0.25, off in eval) -> cat(h_n[-2], h_n[-1]) -> Linear(20, 3) -> softmax; token 0 (padding_idx) occurs "
@@ -144,10 +150,14 @@ CASES = [
       "head (the pooled vector is the output)", gm.ConcatAttentionEncoder, 212, [2, 6, 4, 1, 8, 5], call=call_l),
     C("m_gru4rec_tied", "GRU4Rec: item Embedding(60, 8, padding_idx=0) -> GRU(8, 8, bias=False) -> last -> "
       "h · Eᵀ with the same table (tied, stored once) -> softmax over the 60 items; step_scores from the "
-      "module's own score() on each valid step", gm.GRU4Rec, 213, [3, 1, 7, 5, 5, 2, 9, 4], call=call_next_item),
+      "module's own score() on each valid step", gm.GRU4Rec, 213, [3, 1, 7, 5, 5, 2, 9, 4], call=call_next_item,
+      top_k=TOP_K),
     C("n_gru4rec_dense_bias", "GRU4Rec with a dense layer and an output bias: Embedding(60, 6, padding_idx=0) "
       "-> GRU(6, 10, bias=False) -> last -> Linear(10, 6) -> · Eᵀ + By (Embedding(60, 1), flattened) -> "
-      "log_softmax", gm.GRU4RecDenseBias, 214, [4, 6, 1, 8, 2, 6, 3], call=call_next_item),
+      "log_softmax", gm.GRU4RecDenseBias, 214, [4, 6, 1, 8, 2, 6, 3], call=call_next_item, top_k=TOP_K),
+    C("o_deeplog", "DeepLog: key Embedding(28, 6) -> 2-layer LSTM(6, 10) -> last -> Linear(10, 28) -> log_softmax; "
+      "step_scores (every step's next-key distribution) from the module's own fc + log_softmax",
+      gm.DeepLog, 215, [5, 9, 2, 7, 1, 6, 4], call=call_o, top_k=5),
 ]
 
 
@@ -235,8 +245,8 @@ def run_user_module(case, model, mj, spec, batch):
     if st.step_scores_apply(mj):
         if steps is None:   # the module's own head submodule + activation on every valid step output
             h = spec["heads"][0]
-            act = {"none": lambda x: x, "sigmoid": torch.sigmoid,
-                   "softmax": lambda x: torch.softmax(x, dim=-1)}[h.get("activation", "none")]
+            act = {"none": lambda x: x, "sigmoid": torch.sigmoid, "softmax": lambda x: torch.softmax(x, dim=-1),
+                   "log_softmax": lambda x: torch.log_softmax(x, dim=-1)}[h.get("activation", "none")]
             with torch.no_grad():
                 steps = [act(_apply_head(model, h, rnn_output[b, :k])) for b, k in enumerate(case["lengths"])]
         out["step_scores"] = [s.detach() for s in steps]
@@ -282,20 +292,21 @@ def case_json(case, mj, batch, user):
            "heads": {h["name"]: f32(user["heads"][h["name"]]) for h in mj["heads"]}}
     if user["step_scores"] is not None:
         out["step_scores"] = [f32(s) for s in user["step_scores"]]
-    tied = [h for h in mj["heads"] if any(layer["type"] == "tied" for layer in h["layers"])]
-    if tied:                       # torch.topk of the scores, and with each row's own items left out (-inf)
-        h = tied[0]["name"]
+    if case["top_k"]:              # torch.topk of the scores, and with each row's own items left out (-inf)
+        k = case["top_k"]
+        h = mj["heads"][0]["name"]
         scores = user["heads"][h]
         seen = torch.zeros_like(scores, dtype=torch.bool)
         for b, row in enumerate(batch["inputs"][mj["inputs"][0]["name"]]):
             seen[b, row] = True
-        top = torch.topk(scores, TOP_K, dim=-1)
-        top_unseen = torch.topk(scores.masked_fill(seen, float("-inf")), TOP_K, dim=-1)
-        out["top_k"] = {"head": h, "k": TOP_K, "exclude_seen_input": mj["inputs"][0]["name"],
+        top = torch.topk(scores, k, dim=-1)
+        top_unseen = torch.topk(scores.masked_fill(seen, float("-inf")), k, dim=-1)
+        out["top_k"] = {"head": h, "k": k, "exclude_seen_input": mj["inputs"][0]["name"],
                         "ids": [ints(r) for r in top.indices], "scores": f32(top.values),
-                        "ids_excluding_seen": [ints(r) for r in top_unseen.indices], "scores_excluding_seen": f32(top_unseen.values)}
+                        "ids_excluding_seen": [ints(r) for r in top_unseen.indices],
+                        "scores_excluding_seen": f32(top_unseen.values)}
         if user["step_scores"] is not None:   # every step's top k (--per-step --top-k)
-            steps = [torch.topk(x, TOP_K, dim=-1) for x in user["step_scores"]]
+            steps = [torch.topk(x, k, dim=-1) for x in user["step_scores"]]
             out["top_k"]["step_ids"] = [[ints(r) for r in st.indices] for st in steps]
             out["top_k"]["step_scores"] = [f32(st.values) for st in steps]
     return out

@@ -316,6 +316,22 @@ class GRU4RecDenseBias(GRU4Rec):
         return torch.log_softmax(self.score(h_n[-1]), dim=-1)
 
 
+class DeepLog(nn.Module):
+    """(o) Log anomaly detection as DeepLog: log-key Embedding -> 2-layer LSTM -> Linear(num_keys) -> log_softmax;
+    the next key is an anomaly when it is not within the top g of the previous step's distribution (per-step top-k)."""
+
+    def __init__(self, num_keys=28, emb=6, hidden=10):
+        super().__init__()
+        self.key_emb = nn.Embedding(num_keys, emb)
+        self.lstm = nn.LSTM(emb, hidden, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(hidden, num_keys)
+
+    def forward(self, keys, lengths):
+        packed = pack_padded_sequence(self.key_emb(keys), lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)
+        return torch.log_softmax(self.fc(h_n[-1]), dim=-1)
+
+
 # The SPEC each model is exported with (export_pytorch.export_module / --spec); None: read from forward.
 SPECS = {
     "ForwardReadGRU": None,
@@ -377,6 +393,10 @@ SPECS = {
         "rnn": "gru",
         "heads": [{"name": "next_item", "module": "dense", "tied_to": "item_emb", "bias": "By",
                    "activation": "log_softmax"}]},
+    "DeepLog": {
+        "inputs": [{"name": "keys", "kind": "tokens", "embedding": "key_emb"}],
+        "rnn": "lstm",
+        "heads": [{"name": "next_key", "module": "fc", "activation": "log_softmax"}]},
     "ReluRNNMean": {
         "inputs": [{"name": "signal", "kind": "features", "size": 4}],
         "rnn": "rnn",

@@ -174,13 +174,13 @@ class GraphScoreJobIT {
   }
 
   /**
-   * {@code --top-k 10 --per-step} and {@code --top-k 10 --top-k-exclude-seen} on the tied GRU4Rec cases, through
-   * Parquet: the item ids are {@code torch.topk}'s on the module's own scores (of the row and of every step; with
+   * {@code --top-k K --per-step} and {@code --top-k K --top-k-exclude-seen} on the cases with a {@code top_k}
+   * (GRU4Rec tied heads, DeepLog's per-step next-key distribution), through Parquet: the item ids are {@code torch.topk}'s on the module's own scores (of the row and of every step; with
    * the row's items at -inf), the scores within the tolerance.
    */
   @Test
   @SuppressWarnings("unchecked")
-  void topKOfTiedHeadsIsTorchTopk() throws Exception {
+  void topKIsTorchTopk() throws Exception {
     int checked = 0;
     for (Path dir : Golden.graphCases()) {
       Map<String, Object> c = Golden.readCase(dir);
