@@ -304,9 +304,10 @@ def _tied_layer(root, col, h, inputs, width):
         col.fold(bias, lambda v: v.reshape(n))
         entry["bias"] = bias
     exclude = h.get("exclude_padding", False)
-    if not isinstance(exclude, bool) or (exclude and owner["padding_idx"] is None):
-        _fail("%s: exclude_padding is %s; expected true or false (true only for an embedding with a padding_idx)"
-              % (where, json.dumps(exclude)))
+    if not isinstance(exclude, bool):
+        _fail("%s: exclude_padding is %s; expected true or false" % (where, json.dumps(exclude)))
+    if exclude and owner["padding_idx"] is None:
+        _fail("%s: exclude_padding is true but tied_to '%s' has no padding_idx" % (where, path))
     entry["exclude_padding"] = exclude
     return entry, n
 
