@@ -97,6 +97,7 @@ def load_state_dict_file(path):
 # ============================================================================================================
 HEAD_LAYERS_TEXT = "Linear, ReLU, LeakyReLU, ELU, GELU, Tanh, Sigmoid, Dropout, LayerNorm, BatchNorm1d, Identity"
 SPEC_KEYS = {"inputs", "static", "step_layers", "rnn", "h0", "c0", "pooling", "heads"}
+HEAD_KEYS = {"name", "module", "activation", "tied_to", "bias", "exclude_padding"}
 
 
 class ExportError(Exception):
@@ -267,6 +268,56 @@ def _head_layer(root, col, path, m, width):
     if t in (torch.nn.LayerNorm, torch.nn.BatchNorm1d):
         return _norm_entry(root, col, path, width, path, True), width
     _fail("%s is %s; a head may contain %s" % (path, _a(m), HEAD_LAYERS_TEXT))
+
+
+def _tied_layer(root, col, h, inputs, width):
+    """(tied layer object, catalogue width) for a head {"tied_to": EMBEDDING, "bias": PATH, "exclude_padding": B}:
+    scores = x · Eᵀ (+ bias), E the weight of a tokens input's nn.Embedding (stored once, as that input's)."""
+    where = "head '%s'" % h["name"]
+    path = h["tied_to"]
+    emb = _resolve_module(root, path, where + " tied_to")
+    if not isinstance(emb, torch.nn.Embedding):
+        _fail("%s: tied_to '%s' is %s; it must be the nn.Embedding of a tokens input" % (where, path, _a(emb)))
+    owner = next((i for i in inputs if i["kind"] == "tokens" and i["embedding"] == path), None)
+    if owner is None:
+        _fail("%s: tied_to '%s' is not the embedding of a tokens input (%s); a tied head shares its table with "
+              "an input" % (where, path, ", ".join("%s: %s" % (i["name"], i["embedding"]) for i in inputs
+                                                  if i["kind"] == "tokens") or "the spec has none"))
+    if emb.embedding_dim != width:
+        _fail("%s: the vector reaching the tied product has %d features but tied_to '%s' has embedding_dim %d"
+              % (where, width, path, emb.embedding_dim))
+    n = emb.num_embeddings
+    entry = {"type": "tied", "embedding": path, "num_embeddings": n, "embedding_dim": width}
+    bias = h.get("bias")
+    if bias is not None:
+        m = _resolve_module(root, bias, where + " bias") if _has_module(root, bias) else None
+        if m is not None:                        # a module of one parameter, e.g. GRU4Rec's By = Embedding(n, 1)
+            params = list(m._parameters)
+            if len(params) != 1:
+                _fail("%s: bias '%s' is %s with parameters %s; name one parameter" % (where, bias, _a(m), params))
+            bias = _prefix(bias) + params[0]
+        t = _resolve_tensor_path(root, bias, where + " bias")
+        if t.numel() != n:
+            _fail("%s: bias '%s' has shape %s (%d values); expected one value per row of '%s' (%d)"
+                  % (where, bias, list(t.shape), t.numel(), path, n))
+        col.take(bias, list(t.shape), where + " bias")
+        col.fold(bias, lambda v: v.reshape(n))
+        entry["bias"] = bias
+    exclude = h.get("exclude_padding", False)
+    if not isinstance(exclude, bool):
+        _fail("%s: exclude_padding is %s; expected true or false" % (where, json.dumps(exclude)))
+    if exclude and owner["padding_idx"] is None:
+        _fail("%s: exclude_padding is true but tied_to '%s' has no padding_idx" % (where, path))
+    entry["exclude_padding"] = exclude
+    return entry, n
+
+
+def _has_module(root, path):
+    try:
+        root.get_submodule(path)
+        return True
+    except AttributeError:
+        return False
 
 
 def _flatten_head(m, path):
@@ -592,15 +643,21 @@ def build_graph(module, spec):
     heads, head_names = [], set()
     for i, h in enumerate(spec["heads"]):
         where = "spec.heads[%d]" % i
-        _check_keys(h, {"name", "module", "activation"}, where, required=("name", "module"))
+        _check_keys(h, HEAD_KEYS, where, required=("name",) if "tied_to" in h else ("name", "module"))
         if not isinstance(h["name"], str) or not h["name"] or h["name"] in head_names:
             _fail("%s.name must be a distinct non-empty string, got %s" % (where, json.dumps(h["name"])))
         head_names.add(h["name"])
         act = h.get("activation", "none")
         if act not in reference.HEAD_ACTIVATIONS:
-            _fail("head '%s': activation must be \"none\", \"sigmoid\" or \"softmax\", got %s"
-                  % (h["name"], json.dumps(act)))
-        layers_out, _ = _layer_list(module, col, h, emb_width)
+            _fail("head '%s': activation must be one of %s, got %s"
+                  % (h["name"], ", ".join(json.dumps(a) for a in reference.HEAD_ACTIVATIONS), json.dumps(act)))
+        layers_out, width = (_layer_list(module, col, h, emb_width) if h.get("module") is not None
+                             else ([], emb_width))
+        if "tied_to" in h:
+            entry, width = _tied_layer(module, col, h, inputs, width)
+            layers_out.append(entry)
+        elif "bias" in h or "exclude_padding" in h:
+            _fail("head '%s': 'bias' and 'exclude_padding' belong to a head with 'tied_to'" % h["name"])
         heads.append({"name": h["name"], "activation": act, "layers": layers_out})
 
     mj = {"format": reference.FORMAT2, "inputs": inputs, "static": static, "rnn": rnn_entry,

@@ -497,7 +497,8 @@ def _explain(mj, tensors, batches, run):
         if transform is not None:
             for o in outs:
                 o["embedding"] = transform(o["embedding"])
-                o["heads"] = {h["name"]: reference.head_apply(h, o["embedding"], float32_tensors(alt_tensors))
+                o["heads"] = {h["name"]: reference.head_apply(h, o["embedding"], float32_tensors(alt_tensors),
+                                                          alt_mj["inputs"])
                               for h in alt_mj["heads"]}
                 o["step_scores"] = None
         try:

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pad_packed_sequence, pad_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from . import golden_models as gm
 from . import reference as st
@@ -32,12 +32,15 @@ from .golden_io import dump, f32, ints
 from .safetensors import read_model_dir, read_safetensors, round_to_dtype
 
 TOLERANCE = 1e-6
+TOP_K = 10                          # torch.topk of the tied heads' scores, for --top-k
 
 
 # ----------------------------------------------------------------------------------------------- cases
-def C(name, description, cls, seed, lengths, dtype="F32", init=None, call=None):
+def C(name, description, cls, seed, lengths, dtype="F32", init=None, call=None, top_k=None):
+    """top_k: also store torch.topk(.., top_k) of the first head (and of every step, and with the row's own
+    tokens of the first input left out) for --top-k."""
     return dict(name=name, description=description, cls=cls, seed=seed, lengths=lengths, dtype=dtype,
-                init=init or {}, call=call)
+                init=init or {}, call=call, top_k=top_k)
 
 
 def call_a(m, p, s, n):
@@ -89,12 +92,26 @@ def call_l(m, p, s, n):
     return {"score": m(p["words"], n)}
 
 
-def call_m(m, p, s, n):
+def call_p(m, p, s, n):
     return {"score": m(p["features"], n).unsqueeze(-1)}
 
 
-def call_n(m, p, s, n):                      # time-major tokens: [T, B]
+def call_q(m, p, s, n):                      # time-major tokens: [T, B]
     return {"score": m(p["text"].t(), n)}
+def call_next_item(m, p, s, n):
+    """The catalogue scores of forward; per step, the module's own score() and activation on each valid output;
+    the pooled vector (h_n[-1]) from the RNN hook (these heads have no module of their own to hook)."""
+    scores = m(p["items"], n)                    # first: a head module's pre-hook keeps its first input
+    packed = pack_padded_sequence(m.item_emb(p["items"]), n, batch_first=True, enforce_sorted=False)
+    out, h_n = m.gru.forward(packed)             # .forward: not seen by the hook that records forward's RNN run
+    out, _ = pad_packed_sequence(out, batch_first=True)
+    act = torch.log_softmax if isinstance(m, gm.GRU4RecDenseBias) else torch.softmax
+    steps = [act(m.score(out[b, :k]), dim=-1) for b, k in enumerate(n.tolist())]
+    return {"next_item": scores}, steps, h_n[-1]
+
+
+def call_o(m, p, s, n):
+    return {"next_key": m(p["keys"], n)}
 
 
 CASES = [
@@ -137,11 +154,21 @@ CASES = [
       gm.QueryAttentionLSTM, 211, [3, 7, 1, 7, 4, 2, 5], call=call_k),
     C("l_concat_attention_encoder", "read from forward: GRU, additive attention over cat(o_t, h_n[-1]), identity "
       "head (the pooled vector is the output)", gm.ConcatAttentionEncoder, 212, [2, 6, 4, 1, 8, 5], call=call_l),
-    C("m_step_net_attention", "read from forward: per-step net Sequential(Linear(6, 8), Tanh) before a GRU; "
-      "cat(h_n[-1], additive attention) -> Linear", gm.AttentiveGRU, 213, [5, 1, 7, 3, 7, 2], call=call_m),
-    C("n_query_attention", "read from forward: time-major tokens, a per-step Linear + relu on the embeddings, "
+    C("p_step_net_attention", "read from forward: per-step net Sequential(Linear(6, 8), Tanh) before a GRU; "
+      "cat(h_n[-1], additive attention) -> Linear", gm.AttentiveGRU, 213, [5, 1, 7, 3, 7, 2], call=call_p),
+    C("q_query_attention", "read from forward: time-major tokens, a per-step Linear + relu on the embeddings, "
       "2-layer BiLSTM, attention with a learned query vector", gm.TranslatedQueryAttention, 214,
-      [4, 9, 2, 6, 1, 5], call=call_n),
+      [4, 9, 2, 6, 1, 5], call=call_q),
+    C("m_gru4rec_tied", "GRU4Rec: item Embedding(60, 8, padding_idx=0) -> GRU(8, 8, bias=False) -> last -> "
+      "h · Eᵀ with the same table (tied, stored once) -> softmax over the 60 items; step_scores from the "
+      "module's own score() on each valid step", gm.GRU4Rec, 213, [3, 1, 7, 5, 5, 2, 9, 4], call=call_next_item,
+      top_k=TOP_K),
+    C("n_gru4rec_dense_bias", "GRU4Rec with a dense layer and an output bias: Embedding(60, 6, padding_idx=0) "
+      "-> GRU(6, 10, bias=False) -> last -> Linear(10, 6) -> · Eᵀ + By (Embedding(60, 1), flattened) -> "
+      "log_softmax", gm.GRU4RecDenseBias, 214, [4, 6, 1, 8, 2, 6, 3], call=call_next_item, top_k=TOP_K),
+    C("o_deeplog", "DeepLog: key Embedding(28, 6) -> 2-layer LSTM(6, 10) -> last -> Linear(10, 28) -> log_softmax; "
+      "step_scores (every step's next-key distribution) from the module's own fc + log_softmax",
+      gm.DeepLog, 215, [5, 9, 2, 7, 1, 6, 4], call=call_o, top_k=5),
 ]
 
 
@@ -205,6 +232,9 @@ def run_user_module(case, model, mj, spec, batch):
     rnn_mod = _resolve_module(model, spec["rnn"], "rnn")
     hooks = [rnn_mod.register_forward_hook(lambda m, args, out: captured["rnn"].append(out))]
     for h in spec["heads"]:
+        if h.get("module") is None:                # a tied head without a module: the case returns the vector
+            continue
+
         def pre(m, args, name=h["name"]):
             captured["heads"].setdefault(name, []).append(args[0])
         hooks.append(_resolve_module(model, _first_module(h), "head").register_forward_pre_hook(pre))
@@ -212,21 +242,22 @@ def run_user_module(case, model, mj, spec, batch):
         result = case["call"](model, padded, batch["static"], lengths)
     for hk in hooks:
         hk.remove()
-    heads, steps = result if isinstance(result, tuple) else (result, None)
+    heads, steps, pooled = (result + (None,) * 3)[:3] if isinstance(result, tuple) else (result, None, None)
     assert len(captured["rnn"]) == 1, "the RNN ran %d times" % len(captured["rnn"])
     packed_out, hidden = captured["rnn"][0]
     rnn_output, _ = pad_packed_sequence(packed_out, batch_first=True)
     h_n, c_n = hidden if mj["rnn"]["mode"] == "LSTM" else (hidden, None)
     # the first call of each head is on the pooled embedding (f also calls its head on every step afterwards)
-    embeddings = [captured["heads"][h["name"]][0] for h in spec["heads"]]
+    embeddings = [captured["heads"][h["name"]][0] if h.get("module") is not None else pooled
+                  for h in spec["heads"]]
     assert all(torch.equal(e, embeddings[0]) for e in embeddings), "heads saw different inputs"
     out = {"heads": {k: v.detach() for k, v in heads.items()}, "rnn_output": rnn_output, "h_n": h_n, "c_n": c_n,
            "embedding": embeddings[0], "step_scores": None}
     if st.step_scores_apply(mj):
         if steps is None:   # the module's own head submodule + activation on every valid step output
             h = spec["heads"][0]
-            act = {"none": lambda x: x, "sigmoid": torch.sigmoid,
-                   "softmax": lambda x: torch.softmax(x, dim=-1)}[h.get("activation", "none")]
+            act = {"none": lambda x: x, "sigmoid": torch.sigmoid, "softmax": lambda x: torch.softmax(x, dim=-1),
+                   "log_softmax": lambda x: torch.log_softmax(x, dim=-1)}[h.get("activation", "none")]
             with torch.no_grad():
                 steps = [act(_apply_head(model, h, rnn_output[b, :k])) for b, k in enumerate(case["lengths"])]
         out["step_scores"] = [s.detach() for s in steps]
@@ -272,6 +303,23 @@ def case_json(case, mj, batch, user):
            "heads": {h["name"]: f32(user["heads"][h["name"]]) for h in mj["heads"]}}
     if user["step_scores"] is not None:
         out["step_scores"] = [f32(s) for s in user["step_scores"]]
+    if case["top_k"]:              # torch.topk of the scores, and with each row's own items left out (-inf)
+        k = case["top_k"]
+        h = mj["heads"][0]["name"]
+        scores = user["heads"][h]
+        seen = torch.zeros_like(scores, dtype=torch.bool)
+        for b, row in enumerate(batch["inputs"][mj["inputs"][0]["name"]]):
+            seen[b, row] = True
+        top = torch.topk(scores, k, dim=-1)
+        top_unseen = torch.topk(scores.masked_fill(seen, float("-inf")), k, dim=-1)
+        out["top_k"] = {"head": h, "k": k, "exclude_seen_input": mj["inputs"][0]["name"],
+                        "ids": [ints(r) for r in top.indices], "scores": f32(top.values),
+                        "ids_excluding_seen": [ints(r) for r in top_unseen.indices],
+                        "scores_excluding_seen": f32(top_unseen.values)}
+        if user["step_scores"] is not None:   # every step's top k (--per-step --top-k)
+            steps = [torch.topk(x, k, dim=-1) for x in user["step_scores"]]
+            out["top_k"]["step_ids"] = [[ints(r) for r in st.indices] for st in steps]
+            out["top_k"]["step_scores"] = [f32(st.values) for st in steps]
     return out
 
 
@@ -358,6 +406,16 @@ def refusal_cases():
     add("c0_not_lstm", "c0 given for an RNN", gm.ReluRNNMean(), with_(S["ReluRNNMean"], c0="fc.bias"))
     add("bad_join", "static join must be after_pooling or every_step", step,
         with_(S["StepScorerLSTM"], static=[{"name": "static", "size": 2, "join": "each_step"}]))
+    rec = gm.GRU4Rec()
+    tied = S["GRU4Rec"]["heads"][0]
+    add("tied_missing_module", "a tied head naming a module the model does not have", rec,
+        with_(S["GRU4Rec"], heads=[dict(tied, tied_to="items_emb")]))
+    add("tied_not_embedding", "a tied head naming the GRU", rec, with_(S["GRU4Rec"], heads=[dict(tied, tied_to="gru")]))
+    dense = gm.GRU4RecDenseBias()
+    add("tied_width_mismatch", "a tied head without the dense layer: the GRU's 10 features against the table's 6",
+        dense, with_(S["GRU4RecDenseBias"], heads=[dict(S["GRU4RecDenseBias"]["heads"][0], module=None)]))
+    add("tied_bias_size", "a tied head whose bias is the dense layer's (6 values for 60 items)", dense,
+        with_(S["GRU4RecDenseBias"], heads=[dict(S["GRU4RecDenseBias"]["heads"][0], bias="dense.bias")]))
     return out
 
 

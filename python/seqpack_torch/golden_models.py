@@ -6,6 +6,7 @@ through export_pytorch.export_module with a SPEC naming their submodules (see SP
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -322,6 +323,60 @@ class TranslatedQueryAttention(nn.Module):
         weights = torch.softmax(energy, dim=0)
         return self.fc((weights.unsqueeze(-1) * out).sum(dim=0))
 
+class GRU4Rec(nn.Module):
+    """(m) Session recommendation as GRU4Rec: item Embedding (padding_idx 0) -> GRU(bias=False) -> last state ->
+    scores over the whole catalogue with the same table, h · Eᵀ (tied weights) -> softmax."""
+
+    def __init__(self, n_items=60, hidden=8):
+        super().__init__()
+        self.item_emb = nn.Embedding(n_items, hidden, padding_idx=0)
+        self.gru = nn.GRU(hidden, hidden, batch_first=True, bias=False)
+
+    def score(self, h):
+        """Catalogue scores (logits) of hidden states h [..., hidden]."""
+        return torch.matmul(h, self.item_emb.weight.t())
+
+    def forward(self, items, lengths):
+        packed = pack_padded_sequence(self.item_emb(items), lengths, batch_first=True, enforce_sorted=False)
+        _, h_n = self.gru(packed)
+        return torch.softmax(self.score(h_n[-1]), dim=-1)
+
+
+class GRU4RecDenseBias(GRU4Rec):
+    """(n) GRU4Rec with a dense layer before the tied product (hidden 10 -> the table's 6) and a per-item output
+    bias By = Embedding(n_items, 1) (flattened at export), log_softmax over the catalogue."""
+
+    def __init__(self, n_items=60, emb=6, hidden=10):
+        nn.Module.__init__(self)
+        self.item_emb = nn.Embedding(n_items, emb, padding_idx=0)
+        self.gru = nn.GRU(emb, hidden, batch_first=True, bias=False)
+        self.dense = nn.Linear(hidden, emb)
+        self.By = nn.Embedding(n_items, 1)
+
+    def score(self, h):
+        return F.linear(self.dense(h), self.item_emb.weight) + self.By.weight.squeeze(-1)
+
+    def forward(self, items, lengths):
+        packed = pack_padded_sequence(self.item_emb(items), lengths, batch_first=True, enforce_sorted=False)
+        _, h_n = self.gru(packed)
+        return torch.log_softmax(self.score(h_n[-1]), dim=-1)
+
+
+class DeepLog(nn.Module):
+    """(o) Log anomaly detection as DeepLog: log-key Embedding -> 2-layer LSTM -> Linear(num_keys) -> log_softmax;
+    the next key is an anomaly when it is not within the top g of the previous step's distribution (per-step top-k)."""
+
+    def __init__(self, num_keys=28, emb=6, hidden=10):
+        super().__init__()
+        self.key_emb = nn.Embedding(num_keys, emb)
+        self.lstm = nn.LSTM(emb, hidden, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(hidden, num_keys)
+
+    def forward(self, keys, lengths):
+        packed = pack_padded_sequence(self.key_emb(keys), lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)
+        return torch.log_softmax(self.fc(h_n[-1]), dim=-1)
+
 
 # The SPEC each model is exported with (export_pytorch.export_module / --spec); None: read from forward.
 SPECS = {
@@ -377,6 +432,19 @@ SPECS = {
         "rnn": "lstm",
         "pooling": [{"last_k_mean": {"k": 5}}],
         "heads": [{"name": "p", "module": "head", "activation": "sigmoid"}]},
+    "GRU4Rec": {
+        "inputs": [{"name": "items", "kind": "tokens", "embedding": "item_emb"}],
+        "rnn": "gru",
+        "heads": [{"name": "next_item", "tied_to": "item_emb", "activation": "softmax"}]},
+    "GRU4RecDenseBias": {
+        "inputs": [{"name": "items", "kind": "tokens", "embedding": "item_emb"}],
+        "rnn": "gru",
+        "heads": [{"name": "next_item", "module": "dense", "tied_to": "item_emb", "bias": "By",
+                   "activation": "log_softmax"}]},
+    "DeepLog": {
+        "inputs": [{"name": "keys", "kind": "tokens", "embedding": "key_emb"}],
+        "rnn": "lstm",
+        "heads": [{"name": "next_key", "module": "fc", "activation": "log_softmax"}]},
     "ReluRNNMean": {
         "inputs": [{"name": "signal", "kind": "features", "size": 4}],
         "rnn": "rnn",

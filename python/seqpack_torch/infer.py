@@ -764,9 +764,6 @@ class _Mapper:
                     self.problems.append("--activation %s=%s: forward already applies %s" % (
                         h["name"], post[h["name"]], h["activation"]))
                 h["activation"] = post[h["name"]]
-            if h["activation"] == "log_softmax":
-                self.problems.append("head '%s' ends in log_softmax, which seqpack does not have yet (none, "
-                                     "sigmoid, softmax)" % h["name"])
             h["module"] = self.collapse(h["module"])
         return heads
 

@@ -197,7 +197,7 @@ FORMAT2 = "seqpack-model/2"
 POOLINGS2 = ("last", "first", "mean", "max")
 JOINS = ("after_pooling", "every_step")
 NORM_TYPES = ("batch_norm", "layer_norm")
-HEAD_ACTIVATIONS = ("none", "sigmoid", "softmax")
+HEAD_ACTIVATIONS = ("none", "sigmoid", "softmax", "log_softmax")
 LAYER_KEYS = {
     "linear": {"type", "module", "in_features", "out_features", "bias"},
     "relu": {"type"}, "tanh": {"type"}, "sigmoid": {"type"}, "dropout": {"type"}, "identity": {"type"},
@@ -206,6 +206,7 @@ LAYER_KEYS = {
     "elu": {"type", "alpha"},
     "layer_norm": {"type", "module", "size", "eps", "affine"},
     "batch_norm": {"type", "module", "size", "eps", "affine"},
+    "tied": {"type", "embedding", "num_embeddings", "embedding_dim", "exclude_padding"},   # + optional "bias"
 }
 
 
@@ -279,7 +280,9 @@ def validate_graph(mj):
             where = "%s[%d]" % (at, j)
             need(isinstance(layer, dict) and layer.get("type") in LAYER_KEYS, where + ".type")
             gelu_tanh = layer["type"] == "gelu" and "approximate" in layer       # GELU(approximate='tanh')
-            keys(layer, LAYER_KEYS[layer["type"]] | ({"approximate"} if gelu_tanh else set()), where)
+            tied_bias = layer["type"] == "tied" and "bias" in layer
+            keys(layer, LAYER_KEYS[layer["type"]] | ({"approximate"} if gelu_tanh else set())
+                 | ({"bias"} if tied_bias else set()), where)
             need(not gelu_tanh or layer["approximate"] in ("none", "tanh"), where + ".approximate none or tanh")
             t = layer["type"]
             if t == "linear":
@@ -293,7 +296,20 @@ def validate_graph(mj):
                 need(_is_num(layer["negative_slope"]), where + ".negative_slope number")
             elif t == "elu":
                 need(_is_num(layer["alpha"]), where + ".alpha number")
+            elif t == "tied":                      # x · Eᵀ (+ b), E a tokens input's embedding, stored once
+                owner = tied_owner(mj, layer)
+                need(owner is not None, where + ".embedding %r the embedding of a tokens input" % layer["embedding"])
+                need([layer["num_embeddings"], layer["embedding_dim"]] == [owner["vocab_size"], owner["embedding_dim"]],
+                     where + " num_embeddings, embedding_dim as input %s's embedding" % owner["name"])
+                need(layer["embedding_dim"] == width, where + ".embedding_dim %d expected (the width reaching it)"
+                     % width)
+                need(not tied_bias or isinstance(layer["bias"], str), where + ".bias a tensor name")
+                need(isinstance(layer["exclude_padding"], bool)
+                     and (not layer["exclude_padding"] or owner["padding_idx"] is not None),
+                     where + ".exclude_padding bool, true only with a padding_idx")
+                width = layer["num_embeddings"]
         return width
+
     if "export" in mj:
         need(isinstance(mj["export"], dict) and isinstance(mj["export"].get("verified"), bool),
              "export must be an object with a boolean 'verified'")
@@ -385,6 +401,11 @@ def validate_graph(mj):
     need(len(set(hnames)) == len(hnames), "head names must be distinct")
 
 
+def tied_owner(mj, layer):
+    """The tokens input whose embedding a tied layer reads, or None."""
+    return next((i for i in mj["inputs"] if i["kind"] == "tokens" and i["embedding"] == layer["embedding"]), None)
+
+
 def graph_tensor_names(mj):
     """{tensor name: shape} for every tensor a seqpack-model/2 dict references (what model.safetensors holds)."""
     validate_graph(mj)
@@ -443,6 +464,8 @@ def graph_tensor_names(mj):
                     out[layer["module"] + ".bias"] = [layer["out_features"]]
             elif layer["type"] in ("layer_norm", "batch_norm"):
                 norm(layer, layer["size"])
+            elif layer["type"] == "tied" and "bias" in layer:      # the table itself is the input's
+                out[layer["bias"]] = [layer["num_embeddings"]]
     return out
 
 
@@ -459,8 +482,15 @@ def _norm_apply(n, x, t):
     return y.reshape(shape)
 
 
-def _layer_apply(layer, x, t):
+def _layer_apply(layer, x, t, inputs=()):
+    """One head layer on x [..., width]; inputs: the model.json's inputs (a tied layer's padding_idx)."""
     typ = layer["type"]
+    if typ == "tied":
+        y = F.linear(x, t[layer["embedding"] + ".weight"], t[layer["bias"]] if "bias" in layer else None)
+        if layer["exclude_padding"]:
+            owner = next(i for i in inputs if i["kind"] == "tokens" and i["embedding"] == layer["embedding"])
+            y[..., owner["padding_idx"]] = float("-inf")
+        return y
     if typ == "linear":
         return F.linear(x, t[layer["module"] + ".weight"], t[layer["module"] + ".bias"] if layer["bias"] else None)
     if typ in ("layer_norm", "batch_norm"):
@@ -482,14 +512,16 @@ def _layer_apply(layer, x, t):
     raise ValueError("unknown layer type %r" % typ)
 
 
-def head_apply(head, x, t):
-    """One head (its layers then its activation) on x [..., W]."""
+def head_apply(head, x, t, inputs=()):
+    """One head (its layers then its activation) on x [..., W]; inputs: the model.json's (for tied layers)."""
     for layer in head["layers"]:
-        x = _layer_apply(layer, x, t)
+        x = _layer_apply(layer, x, t, inputs)
     if head["activation"] == "sigmoid":
         return torch.sigmoid(x)
     if head["activation"] == "softmax":
         return torch.softmax(x, dim=-1)
+    if head["activation"] == "log_softmax":
+        return torch.log_softmax(x, dim=-1)
     return x
 
 
@@ -613,10 +645,10 @@ class GraphReference(nn.Module):
             if s["join"] == "after_pooling":
                 parts.append(statics[s["name"]])
         embedding = torch.cat(parts, dim=1)
-        heads = {h["name"]: head_apply(h, embedding, t) for h in mj["heads"]}
+        heads = {h["name"]: head_apply(h, embedding, t, mj["inputs"]) for h in mj["heads"]}
         step_scores = None
         if step_scores_apply(mj):
-            step_scores = [head_apply(mj["heads"][0], output[i, :n], t) for i, n in enumerate(lengths.tolist())]
+            step_scores = [head_apply(mj["heads"][0], output[i, :n], t, mj["inputs"]) for i, n in enumerate(lengths.tolist())]
         return {"lengths": lengths, "rnn_output": output, "h_n": h_n, "c_n": c_n, "embedding": embedding,
                 "heads": heads, "step_scores": step_scores}
 

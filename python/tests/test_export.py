@@ -238,6 +238,40 @@ class Reference(unittest.TestCase):
             st.validate_graph(mj)
 
 
+class PaddingMaskedGRU4Rec(gm.GRU4Rec):
+    """GRU4Rec that never recommends the padding item: its logit is -inf before the softmax."""
+
+    def score(self, h):
+        s = super().score(h)
+        return s.masked_fill(torch.arange(s.shape[-1]) == self.item_emb.padding_idx, float("-inf"))
+
+
+class TiedHeads(unittest.TestCase):
+    def test_exclude_padding_is_verified_against_a_module_that_masks_it(self):
+        torch.manual_seed(3)
+        model = PaddingMaskedGRU4Rec().eval()
+        spec = json.loads(json.dumps(gm.SPECS["GRU4Rec"]))
+        with tempfile.TemporaryDirectory() as tmp:
+            with self.assertRaises(ep.ExportError) as ctx:        # the padding item scored: disagrees
+                ep.export_module(model, spec, os.path.join(tmp, "plain"))
+            self.assertIn("disagrees with PaddingMaskedGRU4Rec.forward", str(ctx.exception))
+            spec["heads"][0]["exclude_padding"] = True
+            mj = ep.export_module(model, spec, os.path.join(tmp, "masked"))
+        self.assertEqual(mj["heads"][0]["layers"], [{"type": "tied", "embedding": "item_emb", "num_embeddings": 60,
+                                                     "embedding_dim": 8, "exclude_padding": True}])
+        self.assertTrue(mj["export"]["verified"])
+
+    def test_exclude_padding_needs_a_padding_idx(self):
+        model = gm.GRU4Rec().eval()
+        model.item_emb.padding_idx = None
+        spec = json.loads(json.dumps(gm.SPECS["GRU4Rec"]))
+        spec["heads"][0]["exclude_padding"] = True
+        with tempfile.TemporaryDirectory() as tmp, self.assertRaises(ep.ExportError) as ctx:
+            ep.export_module(model, spec, os.path.join(tmp, "m"))
+        self.assertEqual(str(ctx.exception), "head 'next_item': exclude_padding is true but tied_to 'item_emb' has "
+                                             "no padding_idx")
+
+
 if __name__ == "__main__":
     np.random.seed(0)
     unittest.main()

@@ -116,7 +116,7 @@ class ForwardCheck(ExportCase):
             self.assertTrue(mj["export"]["verified"], case["name"])
             self.assertEqual(mj["export"]["rows"], 37, case["name"])
             layout = {"e_static_two_heads": "time_major", "i_forward_read": "feature_major",
-                      "n_query_attention": "time_major"}.get(case["name"],
+                      "q_query_attention": "time_major"}.get(case["name"],
                                                                                                "batch_first")
             self.assertEqual(mj["export"]["layout"], layout, case["name"])
 

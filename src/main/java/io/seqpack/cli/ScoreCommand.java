@@ -4,6 +4,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.job.IncrementalScoreJob;
 import io.seqpack.job.ScoreJob;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -92,6 +93,16 @@ final class ScoreCommand implements Cli.Command {
   @Option(names = "--emit-embedding",
       description = "also write embedding: the vector the heads see (pooled + static)")
   boolean emitEmbedding;
+
+  @Option(names = "--top-k", paramLabel = "K|HEAD=K", split = ",", splitSynopsisLabel = ",",
+      description = "instead of a head's scores, its K best: <column>_top_ids (array<int>) and <column>_top_scores "
+          + "(array<float>), score descending, ties to the lower index; K for every head of 2 or more outputs, "
+          + "HEAD=K for one; repeatable")
+  List<String> topK = new ArrayList<>();
+
+  @Option(names = "--top-k-exclude-seen", paramLabel = "INPUT",
+      description = "with --top-k: leave the ids of the row's own tokens input INPUT out of its top K")
+  String topKExcludeSeen;
 
   @Option(names = "--max-length", paramLabel = "N", defaultValue = "0", converter = Cli.NonNegativeInt.class,
       description = "reject rows longer than N as TOO_LONG (default: ${DEFAULT-VALUE}, no limit)")
@@ -204,7 +215,9 @@ final class ScoreCommand implements Cli.Command {
         inputColumns(),
         emitEmbedding,
         skipCorruptFiles,
-        waitForLock);
+        waitForLock,
+        SequenceScorer.parseTopK(topK, "--top-k"),
+        topKExcludeSeen);
   }
 
   /** {@code --col IN=COL[,IN=COL]}: model input name → input column. */

@@ -61,6 +61,8 @@ final class JobSummary {
         .maxLength(options.maxLength())
         .batchPlan(options.plan())
         .allowNonFiniteWeights(options.allowNonFiniteWeights())
+        .topK(options.topK())
+        .topKExcludeSeen(options.topKExcludeSeen())
         .names(SequenceScorer.Names.CLI_FLAGS) // the CLI's job: messages name its flags
         .build();
   }

@@ -41,7 +41,9 @@ public final class ScoreJob {
       Map<String, String> columns,
       boolean emitEmbedding,
       boolean skipCorruptFiles,
-      int waitForLockSeconds) {
+      int waitForLockSeconds,
+      Map<String, Integer> topK,
+      String topKExcludeSeen) {
     public Options {
       if (waitForLockSeconds < 0) {
         throw new ConfigException("Invalid --wait-for-lock " + waitForLockSeconds + ": expected seconds >= 0");
@@ -52,6 +54,17 @@ public final class ScoreJob {
       keepCols = List.copyOf(keepCols);
       partitionBy = List.copyOf(partitionBy);
       columns = Map.copyOf(columns);
+      topK = Map.copyOf(topK);
+    }
+
+    /** Without {@code --top-k} and {@code --top-k-exclude-seen}. */
+    public Options(String input, Path modelDir, String output, String rejects, String idCol, String seqCol,
+        List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean overwrite,
+        boolean allowNonFiniteWeights, double maxRejectFraction, List<String> partitionBy,
+        Map<String, String> columns, boolean emitEmbedding, boolean skipCorruptFiles, int waitForLockSeconds) {
+      this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
+          allowNonFiniteWeights, maxRejectFraction, partitionBy, columns, emitEmbedding, skipCorruptFiles,
+          waitForLockSeconds, Map.of(), null);
     }
 
     /** Without {@code --partition-by}, {@code --col}, {@code --emit-embedding} and the night-run settings. */

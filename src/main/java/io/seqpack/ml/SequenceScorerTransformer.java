@@ -63,7 +63,9 @@ import org.apache.spark.sql.types.StructType;
  * {@code embeddingCol} and {@code perStepCol} (unset: not emitted), {@code batchTokens}, {@code maxBatchRows},
  * {@code windowBatches}, {@code maxLength}, {@code vocabTableMaxFloats}, {@code allowNonFiniteWeights}, {@code
  * handleInvalid} ({@code error} | {@code skip} | {@code keep}, as Spark's Bucketizer) and {@code rejectReasonCol}
- * ({@code reject_reason}, with keep: {@code REASON: detail}, null for scored rows).
+ * ({@code reject_reason}, with keep: {@code REASON: detail}, null for scored rows), {@code topK} ({@code K} or
+ * {@code HEAD=K[,HEAD=K]}: a head's K best as {@code <column>_top_ids} and {@code <column>_top_scores} instead of
+ * its vector) and {@code topKExcludeSeen} (a tokens input whose ids are left out of the row's top K).
  *
  * <p>{@link #write()} stores the params (Spark's {@code metadata/}) and the model's two files under {@code
  * model/} of the stage folder, so a saved pipeline does not need the original model directory; {@link #load}
@@ -98,6 +100,8 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
   private final BooleanParam allowNonFiniteWeights;
   private final Param<String> handleInvalid;
   private final Param<String> rejectReasonCol;
+  private final Param<String> topK;
+  private final Param<String> topKExcludeSeen;
 
   /** The model read for {@link #modelPath} (or from a saved stage), with the path it stands for. */
   private record Loaded(String path, boolean allowNonFinite, ModelBytes bytes, LoadedModel model) {}
@@ -139,6 +143,11 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
         ParamValidators.inArray(new String[] {"error", "skip", "keep"}));
     rejectReasonCol = new Param<>(this, "rejectReasonCol", "with handleInvalid=keep: REASON: detail for a bad "
         + "row, null for a scored one");
+    topK = new Param<>(this, "topK", "K (every head of 2 or more outputs) or HEAD=K[,HEAD=K]: instead of a head's "
+        + "scores, its K best as <column>_top_ids (array<int>) and <column>_top_scores (array<float>), score "
+        + "descending, ties to the lower index");
+    topKExcludeSeen = new Param<>(this, "topKExcludeSeen", "with topK: a tokens input whose ids in the row are left "
+        + "out of its top K");
     setDefault(outputCol, "scores");
     setDefault(lengthCol, "length");
     setDefault(batchTokens, BatchPlan.DEFAULT_BATCH_TOKENS);
@@ -192,6 +201,14 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
 
   public Param<String> perStepCol() {
     return perStepCol;
+  }
+
+  public Param<String> topK() {
+    return topK;
+  }
+
+  public Param<String> topKExcludeSeen() {
+    return topKExcludeSeen;
   }
 
   public IntParam batchTokens() {
@@ -262,6 +279,14 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
     return optional(perStepCol);
   }
 
+  public String getTopK() {
+    return optional(topK);
+  }
+
+  public String getTopKExcludeSeen() {
+    return optional(topKExcludeSeen);
+  }
+
   public int getBatchTokens() {
     return (Integer) getOrDefault(batchTokens);
   }
@@ -328,6 +353,14 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
 
   public SequenceScorerTransformer setPerStepCol(String value) {
     return setParam(perStepCol, value);
+  }
+
+  public SequenceScorerTransformer setTopK(String value) {
+    return setParam(topK, value);
+  }
+
+  public SequenceScorerTransformer setTopKExcludeSeen(String value) {
+    return setParam(topKExcludeSeen, value);
   }
 
   public SequenceScorerTransformer setBatchTokens(int value) {
@@ -455,6 +488,8 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
         .batchPlan(new BatchPlan(getBatchTokens(), getMaxBatchRows(), getWindowBatches()))
         .engineOptions(new SequenceModel.Options(getVocabTableMaxFloats()))
         .allowNonFiniteWeights(getAllowNonFiniteWeights())
+        .topK(SequenceScorer.parseTopK(getTopK() == null ? List.of() : List.of(getTopK()), "topK"))
+        .topKExcludeSeen(getTopKExcludeSeen())
         .names(new ParamNames(graph))
         .build();
   }

@@ -78,6 +78,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
       int width = embeddingWidth;
       for (int i = 0; i < heads.get(h).layers().size(); i++) {
         try {
+          heads.get(h).layers().get(i).checkInputs(inputs);
           width = heads.get(h).layers().get(i).outputWidth(width);
         } catch (StrictJson.Invalid e) {
           throw e.within("heads[" + h + "].layers[" + i + "]");

@@ -292,13 +292,28 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     NONE {
       @Override
       void apply(float[] out, int off, int width) {}
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return logit;
+      }
     },
     SIGMOID {
       @Override
       void apply(float[] out, int off, int width) {
         for (int j = 0; j < width; j++) {
-          out[off + j] = (float) (1.0 / (1.0 + Math.exp(-out[off + j])));
+          out[off + j] = ofLogit(out[off + j], 0);
         }
+      }
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return (float) (1.0 / (1.0 + Math.exp(-logit)));
+      }
+
+      @Override
+      public boolean inUnitInterval() {
+        return true;
       }
     },
     /** Max-subtracted, as {@code torch.softmax}. */
@@ -319,7 +334,66 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
           out[off + j] /= sum;
         }
       }
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return (float) Math.exp(logit - logSumExp);
+      }
+
+      @Override
+      public boolean needsLogSumExp() {
+        return true;
+      }
+
+      @Override
+      public boolean inUnitInterval() {
+        return true;
+      }
+    },
+    /** {@code torch.log_softmax}: {@code x − max − log Σ exp(x − max)}. */
+    LOG_SOFTMAX {
+      @Override
+      void apply(float[] out, int off, int width) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < width; j++) {
+          max = Math.max(max, out[off + j]);
+        }
+        float sum = 0f;
+        for (int j = 0; j < width; j++) {
+          sum += (float) Math.exp(out[off + j] - max);
+        }
+        float shift = max + (float) Math.log(sum);
+        for (int j = 0; j < width; j++) {
+          out[off + j] -= shift;
+        }
+      }
+
+      @Override
+      public float ofLogit(float logit, double logSumExp) {
+        return (float) (logit - logSumExp);
+      }
+
+      @Override
+      public boolean needsLogSumExp() {
+        return true;
+      }
     };
+
+    /**
+     * The activation of one logit of a row whose {@code log Σ exp} over all outputs is {@code logSumExp} (read
+     * only by the normalising activations): a row's top scores without the whole row at once.
+     */
+    public abstract float ofLogit(float logit, double logSumExp);
+
+    /** Whether {@link #ofLogit} reads the row's {@code log Σ exp} (softmax, log_softmax). */
+    public boolean needsLogSumExp() {
+      return false;
+    }
+
+    /** Whether every output lies in [0, 1] (a probability), which the run report's score histograms use. */
+    public boolean inUnitInterval() {
+      return false;
+    }
 
     /** Applies the activation to {@code out[off .. off+width)} in place. */
     abstract void apply(float[] out, int off, int width);

@@ -8,9 +8,28 @@ import java.util.List;
  * its activation; the vector the heads saw ({@code embedding}, {@code [B, embeddingWidth]}) when asked for, else
  * null; {@code stepScores}, present only when per-step scores were asked for, is {@code [totalSteps, width]} of
  * the one head, in the batch's own step order (row i's steps at {@code stepOffsets[i] .. stepOffsets[i+1]}).
+ * A head asked for its top k has {@code top.get(h)} (and a null entry in {@code heads}); the others a null
+ * {@code top} entry ({@code top} itself is null when no head was). Per-step scores of a top-k head are {@code
+ * stepTop} (one row per step, in the order of {@code stepScores}) instead of {@code stepScores}.
  */
 public record Scores(List<float[]> heads, int[] headWidths, float[] embedding, int embeddingWidth,
-    float[] stepScores, int[] stepOffsets) {
+    float[] stepScores, int[] stepOffsets, List<TopK> top, TopK stepTop) {
+  /** Scores without top-k. */
+  public Scores(List<float[]> heads, int[] headWidths, float[] embedding, int embeddingWidth, float[] stepScores,
+      int[] stepOffsets) {
+    this(heads, headWidths, embedding, embeddingWidth, stepScores, stepOffsets, null, null);
+  }
+
+  /** Index of step t of row i in {@code stepScores} / {@code stepTop} rows. */
+  public int stepRow(int i, int t) {
+    return stepOffsets[i] + t;
+  }
+
+  /** Head {@code head}'s top k, or null when its whole vector was computed. */
+  public TopK top(int head) {
+    return top == null ? null : top.get(head);
+  }
+
   public int size() {
     return stepOffsets.length - 1;
   }

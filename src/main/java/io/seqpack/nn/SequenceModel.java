@@ -327,6 +327,16 @@ public final class SequenceModel {
    *     per-step scores of a model that has none ({@link ModelGraph#supportsPerStep()})
    */
   public Scores score(RaggedBatch batch, boolean perStep, boolean embedding) {
+    return score(batch, perStep, embedding, null, -1);
+  }
+
+  /**
+   * {@link #score(RaggedBatch, boolean, boolean)} where head {@code h} with {@code topK[h] > 0} gives its top
+   * {@code topK[h]} scores and item ids ({@link Scores#top}) instead of its whole vector (a tied head in bounded
+   * memory, see {@code Layers.Head#topK}); {@code excludeSeenInput} ≥ 0 is a token input whose ids in a row are
+   * left out of that row's top k. {@code topK} null: whole vectors only.
+   */
+  public Scores score(RaggedBatch batch, boolean perStep, boolean embedding, int[] topK, int excludeSeenInput) {
     if (perStep && !graph.supportsPerStep()) {
       throw new IllegalArgumentException("Cannot score per step: the model has " + heads.length + " heads and "
           + "its heads read " + embeddingWidth + " floats, not one step's " + outputWidth
@@ -355,18 +365,39 @@ public final class SequenceModel {
     ws.pooled = Workspace.grow(ws.pooled, (long) batchSize * embeddingWidth);
     pool(output, hN, layout, batch, ws);
     List<float[]> headScores = new ArrayList<>(heads.length);
-    for (Layers.Head head : heads) {
-      headScores.add(head.apply(ws.pooled, batchSize, true));
+    List<TopK> top = topK == null ? null : new ArrayList<>(heads.length);
+    int[][] seen = topK == null || excludeSeenInput < 0 ? null : seen(batch, excludeSeenInput);
+    for (int h = 0; h < heads.length; h++) {
+      boolean selected = topK != null && topK[h] > 0;
+      headScores.add(selected ? null : heads[h].apply(ws.pooled, batchSize, true));
+      if (top != null) {
+        top.add(selected ? heads[h].topK(ws.pooled, batchSize, topK[h], seen) : null);
+      }
     }
     float[] stepScores = null;
-    if (perStep) {
+    TopK stepTop = null;
+    if (perStep && topK != null && topK[0] > 0) { // the top k of every step, in item blocks for a tied head
+      stepTop = inBatchOrder(heads[0].topK(output, layout.totalRows(), topK[0], null), batch, layout);
+    } else if (perStep) {
       int rows = layout.totalRows();
       float[] stepLogits = heads[0].apply(output, rows, true);
       stepScores = new float[rows * widths[0]];
       scatterToBatchOrder(stepLogits, widths[0], batch, layout, stepScores);
     }
     float[] pooled = embedding ? Arrays.copyOf(ws.pooled, batchSize * embeddingWidth) : null;
-    return new Scores(headScores, widths, pooled, embeddingWidth, stepScores, batch.offsets().clone());
+    return new Scores(headScores, widths, pooled, embeddingWidth, stepScores, batch.offsets().clone(), top,
+        stepTop);
+  }
+
+  /** Per row, the distinct token ids of input {@code input}, sorted. */
+  private static int[][] seen(RaggedBatch batch, int input) {
+    int[] tokens = batch.columns().get(input).tokens();
+    int[] offsets = batch.offsets();
+    int[][] out = new int[batch.size()][];
+    for (int r = 0; r < out.length; r++) {
+      out[r] = Arrays.stream(tokens, offsets[r], offsets[r + 1]).sorted().distinct().toArray();
+    }
+    return out;
   }
 
   /** Runs the RNN stack only and returns what PyTorch's module returns for a packed input (fresh arrays). */
@@ -628,6 +659,25 @@ public final class SequenceModel {
   }
 
   /** {@code packed[N, width]} (packed order) → {@code dest} in the batch's own step order. */
+  /** {@code packed}'s rows (one per valid step, in packed order) in the batch's own step order. */
+  private static TopK inBatchOrder(TopK packed, RaggedBatch batch, PackedLayout layout) {
+    int k = packed.k();
+    TopK out = TopK.empty(layout.totalRows(), k);
+    int[] offsets = batch.offsets();
+    int[] sorted = layout.sortedIndices();
+    for (int t = 0; t < layout.maxLength(); t++) {
+      int base = layout.stepOffsets()[t];
+      for (int s = 0, n = layout.batchSizes()[t]; s < n; s++) {
+        int from = base + s;
+        int to = offsets[sorted[s]] + t;
+        System.arraycopy(packed.ids(), from * k, out.ids(), to * k, k);
+        System.arraycopy(packed.scores(), from * k, out.scores(), to * k, k);
+        out.counts()[to] = packed.counts()[from];
+      }
+    }
+    return out;
+  }
+
   private static void scatterToBatchOrder(
       float[] packed, int width, RaggedBatch batch, PackedLayout layout, float[] dest) {
     int[] offsets = batch.offsets();

@@ -31,7 +31,7 @@ final class ReportBins implements Serializable {
 
   /** Bins for the scores of a head with this activation and width (the first head of the model). */
   ReportBins(ModelSpec.Activation activation, int outFeatures) {
-    boolean bounded = activation != ModelSpec.Activation.NONE;
+    boolean bounded = activation.inUnitInterval();
     this.scoreLow = bounded ? 0.0 : -10.0;
     this.scoreHigh = bounded ? 1.0 : 10.0;
     this.scoreFeatures = Math.min(outFeatures, MAX_SCORE_FEATURES);

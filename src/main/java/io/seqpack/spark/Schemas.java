@@ -61,14 +61,31 @@ public final class Schemas {
     return graph.heads().stream().map(io.seqpack.model.ModelGraph.Head::name).toList();
   }
 
-  /** {@code id, <carried columns>, length, <head columns>[, embedding][, step_scores]}. */
+  /** Suffix of a top-k head's item ids column ({@code array<int>}): {@code scores_top_ids}. */
+  public static final String TOP_IDS = "_top_ids";
+
+  /** Suffix of a top-k head's scores column ({@code array<float>}), aligned with its ids. */
+  public static final String TOP_SCORES = "_top_scores";
+
+  /**
+   * {@code id, <carried columns>, length, <head columns>[, embedding][, step_scores]}; a head with {@code
+   * topK[h] > 0} ({@code topK} null: none) is two columns, {@code <column>_top_ids}, {@code <column>_top_scores}.
+   */
   public static StructType predictions(DataType idType, List<StructField> carried, List<String> headColumns,
-      boolean embedding, boolean perStep) {
+      boolean embedding, boolean perStep, int[] topK) {
     List<StructField> fields = new ArrayList<>();
     fields.add(DataTypes.createStructField(ID, idType, false));
     fields.addAll(carried);
     fields.add(DataTypes.createStructField(LENGTH, DataTypes.IntegerType, false));
-    for (String head : headColumns) {
+    for (int h = 0; h < headColumns.size(); h++) {
+      String head = headColumns.get(h);
+      if (topK != null && topK[h] > 0) {
+        fields.add(DataTypes.createStructField(head + TOP_IDS, DataTypes.createArrayType(DataTypes.IntegerType,
+            false), false));
+        fields.add(DataTypes.createStructField(head + TOP_SCORES, DataTypes.createArrayType(DataTypes.FloatType,
+            false), false));
+        continue;
+      }
       fields.add(DataTypes.createStructField(head, DataTypes.createArrayType(DataTypes.FloatType, false), false));
     }
     if (embedding) {
@@ -76,11 +93,7 @@ public final class Schemas {
           false));
     }
     if (perStep) {
-      fields.add(
-          DataTypes.createStructField(
-              STEP_SCORES,
-              DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false),
-              false));
+      fields.addAll(stepColumns(STEP_SCORES, topK != null && topK[0] > 0, false));
     }
     List<String> names = new ArrayList<>();
     for (StructField f : fields) {
@@ -91,6 +104,20 @@ public final class Schemas {
       names.add(f.name());
     }
     return DataTypes.createStructType(fields);
+  }
+
+  /**
+   * The per-step column {@code name} ({@code array<array<float>>}), or with top-k its two, {@code
+   * <name>_top_ids} ({@code array<array<int>>}) and {@code <name>_top_scores} ({@code array<array<float>>}).
+   */
+  static List<StructField> stepColumns(String name, boolean topK, boolean nullable) {
+    DataType scores = DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    if (!topK) {
+      return List.of(DataTypes.createStructField(name, scores, nullable));
+    }
+    return List.of(DataTypes.createStructField(name + TOP_IDS,
+            DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType, false), false), nullable),
+        DataTypes.createStructField(name + TOP_SCORES, scores, nullable));
   }
 
   /** {@code id, <carried columns>, reason, detail}; id is null for NULL_ID rows. */

@@ -158,7 +158,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       RaggedBatch ragged = toRaggedBatch(batch);
       long start = System.nanoTime();
-      Scores scores = engine.score(ragged, settings.perStep(), settings.emitEmbedding());
+      Scores scores = engine.score(ragged, settings.perStep(), settings.emitEmbedding(), settings.topK(),
+          settings.excludeSeenInput());
       metrics.engineNanos.add(System.nanoTime() - start);
       metrics.batches.add(1);
       metrics.rowsScored.add(batch.size());
@@ -166,7 +167,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       metrics.paddedSlots.add((long) batch.size() * ragged.maxLength());
       metrics.addBatch(ragged.lengths(), ragged.maxLength(), ragged.totalSteps());
       for (int i = 0; i < batch.size(); i++) {
-        metrics.addScores(scores.row(i));
+        metrics.addScores(scores.top(0) != null ? scores.top(0).scores(i) : scores.row(i));
         rows.add(predictionRow(batch.get(i), i, scores));
       }
       return rows;
@@ -214,17 +215,32 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
    */
   private Row predictionRow(RowCodec.Valid row, int i, Scores scores) {
     int heads = scores.heads().size();
-    Object[] values = new Object[prefixWidth(row.source()) + 1 + heads + (settings.emitEmbedding() ? 1 : 0)
-        + (settings.perStep() ? 1 : 0) + (settings.output() == ScoreSettings.Output.APPEND_KEEP ? 1 : 0)];
+    Object[] values = new Object[prefixWidth(row.source()) + 1 + settings.headColumnCount()
+        + (settings.emitEmbedding() ? 1 : 0)
+        + settings.stepColumnCount() + (settings.output() == ScoreSettings.Output.APPEND_KEEP ? 1 : 0)];
     int k = copyPrefix(row.source(), row.id(), values);
     values[k++] = row.length();
     for (int h = 0; h < heads; h++) {
-      values[k++] = scores.row(h, i);
+      if (scores.top(h) != null) {
+        values[k++] = scores.top(h).ids(i);
+        values[k++] = scores.top(h).scores(i);
+      } else {
+        values[k++] = scores.row(h, i);
+      }
     }
     if (settings.emitEmbedding()) {
       values[k++] = scores.embeddingRow(i);
     }
-    if (settings.perStep()) {
+    if (settings.perStep() && scores.stepTop() != null) {
+      int[][] ids = new int[row.length()][];
+      float[][] top = new float[row.length()][];
+      for (int t = 0; t < ids.length; t++) {
+        ids[t] = scores.stepTop().ids(scores.stepRow(i, t));
+        top[t] = scores.stepTop().scores(scores.stepRow(i, t));
+      }
+      values[k++] = ids;
+      values[k] = top;
+    } else if (settings.perStep()) {
       float[][] steps = new float[row.length()][];
       for (int t = 0; t < steps.length; t++) {
         steps[t] = scores.step(i, t);
@@ -236,9 +252,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   /** handleInvalid = keep: the input columns, null for every appended column, then {@code REASON: detail}. */
   private Row keptRejectRow(RowCodec.Rejected r) {
-    int heads = settings.headCount();
-    Object[] values = new Object[prefixWidth(r.source()) + 1 + heads + (settings.emitEmbedding() ? 1 : 0)
-        + (settings.perStep() ? 1 : 0) + 1];
+    Object[] values = new Object[prefixWidth(r.source()) + 1 + settings.headColumnCount()
+        + (settings.emitEmbedding() ? 1 : 0) + settings.stepColumnCount() + 1];
     copyPrefix(r.source(), r.id(), values);
     values[values.length - 1] = r.reason().name() + ": " + r.detail();
     return RowFactory.create(values);

@@ -25,6 +25,8 @@ import java.io.Serializable;
  * @param modelCacheBytes the executor model cache's budget ({@value ExecutorModelCache#BUDGET_KEY})
  * @param output the row layout and what happens to rows the decoder refuses
  * @param headCount the model's number of heads (one output column each)
+ * @param topK per head, its top k written instead of its vector ({@code 0}: the vector), or null for none
+ * @param excludeSeenInput the model input whose token ids are left out of each row's top k, or -1
  */
 public record ScoreSettings(
     int idIndex,
@@ -40,8 +42,29 @@ public record ScoreSettings(
     long vocabTableMaxFloats,
     long modelCacheBytes,
     Output output,
-    int headCount)
+    int headCount,
+    int[] topK,
+    int excludeSeenInput)
     implements Serializable {
+  /** Whether head {@code h} is written as its top k (two columns) rather than its vector. */
+  boolean topKOf(int h) {
+    return topK != null && topK[h] > 0;
+  }
+
+  /** Per-step output columns: none, one, or two with the (one) head's top k. */
+  int stepColumnCount() {
+    return !perStep ? 0 : topKOf(0) ? 2 : 1;
+  }
+
+  /** Output columns of the heads: one per head, two per top-k head. */
+  int headColumnCount() {
+    int n = headCount;
+    for (int h = 0; h < headCount; h++) {
+      n += topKOf(h) ? 1 : 0;
+    }
+    return n;
+  }
+
   /** The engine's options (kept as a number here: {@link SequenceModel.Options} is not serializable). */
   SequenceModel.Options engine() {
     return new SequenceModel.Options(vocabTableMaxFloats);

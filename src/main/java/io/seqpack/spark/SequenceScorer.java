@@ -84,15 +84,28 @@ public final class SequenceScorer {
     /** How to pick another column, after a column of the wrong type. */
     String pickColumn();
 
+    /** The top-k setting. */
+    default String topK() {
+      return "topK";
+    }
+
+    /** The setting that leaves a row's own items out of its top k. */
+    default String topKExcludeSeen() {
+      return "topKExcludeSeen";
+    }
+
     Names CLI_FLAGS = new Fixed("--id-col", "--seq-col", "--keep-cols", "--per-step", "--max-length", "--col",
-        "--col %s=%s", "%s %s; rename with --col %s=COLUMN", "use --seq-col or --col to pick another column");
+        "--col %s=%s", "%s %s; rename with --col %s=COLUMN", "use --seq-col or --col to pick another column",
+        "--top-k", "--top-k-exclude-seen");
 
     Names SETTINGS = new Fixed("idCol", "seqCol", "keepCols", "perStep", "maxLength", "columns",
-        "columns: %s=%s", "%s %s; map it with columns(%s=COLUMN)", "use seqCol or columns to pick another column");
+        "columns: %s=%s", "%s %s; map it with columns(%s=COLUMN)", "use seqCol or columns to pick another column",
+        "topK", "topKExcludeSeen");
   }
 
   private record Fixed(String idCol, String seqCol, String keepCols, String perStep, String maxLength,
-      String columns, String mappedFormat, String unmappedFormat, String pickColumn) implements Names {
+      String columns, String mappedFormat, String unmappedFormat, String pickColumn, String topK,
+      String topKExcludeSeen) implements Names {
     @Override
     public String mapped(String input, String column) {
       return String.format(mappedFormat, input, column);
@@ -132,7 +145,10 @@ public final class SequenceScorer {
   /** The settings of a built scorer, copied from the builder (a later change to the builder does not leak in). */
   private record Options(String idCol, String seqCol, Map<String, String> columns, boolean emitEmbedding,
       List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean allowNonFiniteWeights,
-      SequenceModel.Options engine, Names names) {}
+      SequenceModel.Options engine, Names names, int[] topK, String topKExcludeSeen) {}
+
+  /** The key of {@link Builder#topK} that means every head of 2 or more outputs (no head is named so). */
+  public static final String EVERY_HEAD = "*";
 
   private final LoadedModel model;
   private final ModelBytes modelBytes;
@@ -214,13 +230,13 @@ public final class SequenceScorer {
       carried.add(schema.fields()[keepIndices[i]]);
     }
     StructType predictionSchema = Schemas.predictions(idType, carried, Schemas.headColumns(graph),
-        options.emitEmbedding, options.perStep);
+        options.emitEmbedding, options.perStep, options.topK);
     ScoreSettings settings = settings(input.sparkSession(), idIndex, columns, keepIndices, options.perStep,
         options.emitEmbedding, ScoreSettings.Output.PREDICTIONS);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
-    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), graph.outFeatures(0));
+    ScoreMetrics metrics = metrics(jsc);
     Dataset<Row> predictions =
         input.mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(predictionSchema));
     Dataset<Row> rejects =
@@ -249,8 +265,15 @@ public final class SequenceScorer {
         append.perStepCol() != null, append.embeddingCol() != null, append.invalid());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
     Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
-    ScoreMetrics metrics = new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), graph.outFeatures(0));
+    ScoreMetrics metrics = metrics(jsc);
     return input.toDF().mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(r.schema));
+  }
+
+  /** The run's accumulators; the score histograms bin the first head's outputs, or its top k. */
+  private ScoreMetrics metrics(JavaSparkContext jsc) {
+    ModelGraph graph = model.graph();
+    return new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(),
+        options.topK != null && options.topK[0] > 0 ? options.topK[0] : graph.outFeatures(0));
   }
 
   private record Resolved(int idIndex, InputColumns columns, StructType schema) {}
@@ -271,8 +294,15 @@ public final class SequenceScorer {
     List<StructField> appended = new ArrayList<>();
     appended.add(DataTypes.createStructField(append.lengthCol(), DataTypes.IntegerType, keep));
     List<ModelGraph.Head> heads = graph.heads();
-    for (ModelGraph.Head head : heads) {
-      String name = heads.size() == 1 ? append.outputCol() : append.outputCol() + "_" + head.name();
+    for (int h = 0; h < heads.size(); h++) {
+      String name = heads.size() == 1 ? append.outputCol() : append.outputCol() + "_" + heads.get(h).name();
+      if (options.topK != null && options.topK[h] > 0) {
+        appended.add(DataTypes.createStructField(name + Schemas.TOP_IDS,
+            DataTypes.createArrayType(DataTypes.IntegerType, false), keep));
+        appended.add(DataTypes.createStructField(name + Schemas.TOP_SCORES,
+            DataTypes.createArrayType(DataTypes.FloatType, false), keep));
+        continue;
+      }
       appended.add(DataTypes.createStructField(name, DataTypes.createArrayType(DataTypes.FloatType, false), keep));
     }
     if (append.embeddingCol() != null) {
@@ -280,8 +310,7 @@ public final class SequenceScorer {
           DataTypes.createArrayType(DataTypes.FloatType, false), keep));
     }
     if (perStep) {
-      appended.add(DataTypes.createStructField(append.perStepCol(),
-          DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType, false), false), keep));
+      appended.addAll(Schemas.stepColumns(append.perStepCol(), options.topK != null && options.topK[0] > 0, keep));
     }
     if (keep) {
       appended.add(DataTypes.createStructField(append.rejectReasonCol(), DataTypes.StringType, true));
@@ -299,7 +328,36 @@ public final class SequenceScorer {
     return new Resolved(idIndex, columns, DataTypes.createStructType(fields));
   }
 
-  private static void checkPerStep(ModelGraph graph, boolean perStep, String setting) {
+  /**
+   * {@code K|HEAD=K} values (each may hold several, comma-separated) as head name (or {@link #EVERY_HEAD}) → K;
+   * {@code setting} names them in messages ({@code --top-k}, {@code topK}).
+   */
+  public static Map<String, Integer> parseTopK(List<String> values, String setting) {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    for (String value : values.stream().flatMap(v -> Arrays.stream(v.split(","))).map(String::trim)
+        .filter(v -> !v.isEmpty()).toList()) {
+      int eq = value.indexOf('=');
+      String head = eq < 0 ? EVERY_HEAD : value.substring(0, eq).trim();
+      int k;
+      try {
+        k = Integer.parseInt(value.substring(eq + 1).trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException("Invalid " + setting + " '" + value + "': expected K or HEAD=K, e.g. " + setting
+            + " 10 or " + setting + " next_item=20");
+      }
+      if (out.put(head, k) != null) {
+        throw new ConfigException("Invalid " + setting + ": " + (eq < 0 ? "K" : "head '" + head + "'")
+            + " is given twice");
+      }
+    }
+    return out;
+  }
+
+  private void checkPerStep(ModelGraph graph, boolean perStep, String setting) {
+    if (perStep && options.topKExcludeSeen != null) {
+      throw new ConfigException("Cannot combine " + options.names.topKExcludeSeen() + " with " + setting + ": the "
+          + "items a row has seen are its whole input, which every step's top k would see ahead of time");
+    }
     if (perStep && !graph.supportsPerStep()) {
       throw new ConfigException("Cannot write per-step scores (" + setting + ") for this model: per-step scores "
           + "need one head reading one pooling part and no after-pooling static features; it has "
@@ -309,9 +367,63 @@ public final class SequenceScorer {
 
   private ScoreSettings settings(SparkSession spark, int idIndex, InputColumns columns, int[] keepIndices,
       boolean perStep, boolean emitEmbedding, ScoreSettings.Output output) {
+    int excludeSeen = options.topKExcludeSeen == null ? -1
+        : columns.steps().stream().map(InputColumns.Step::input).toList().indexOf(options.topKExcludeSeen);
     return new ScoreSettings(idIndex, columns, keepIndices, options.maxLength, options.names.maxLength(), perStep,
         emitEmbedding, options.plan, model.contentHash(), options.allowNonFiniteWeights, options.engine.vocabTableMaxFloats(),
-        modelCacheBytes(spark), output, model.graph().heads().size());
+        modelCacheBytes(spark), output, model.graph().heads().size(), options.topK, excludeSeen);
+  }
+
+  /**
+   * Per head, its top-k ({@code 0}: the whole vector), or null when none was asked for; checked against the model:
+   * K ≥ 1, a head that exists, has 2 or more outputs and at least K; the excluded input a tokens input.
+   */
+  private static int[] topK(ModelGraph graph, Map<String, Integer> byHead, String excludeSeen, Names names) {
+    if (byHead.isEmpty()) {
+      if (excludeSeen != null) {
+        throw new ConfigException("Cannot use " + names.topKExcludeSeen() + " " + excludeSeen + " without "
+            + names.topK() + ": it leaves items out of the top k");
+      }
+      return null;
+    }
+    List<String> headNames = graph.heads().stream().map(ModelGraph.Head::name).toList();
+    int[] k = new int[headNames.size()];
+    for (Map.Entry<String, Integer> e : byHead.entrySet()) {
+      String what = e.getKey().equals(EVERY_HEAD) ? Integer.toString(e.getValue()) : e.getKey() + "=" + e.getValue();
+      if (e.getValue() < 1) {
+        throw new ConfigException("Invalid " + names.topK() + " " + what + ": expected K >= 1");
+      }
+      if (!e.getKey().equals(EVERY_HEAD) && !headNames.contains(e.getKey())) {
+        throw new ConfigException("Invalid " + names.topK() + " " + what + ": the model has no head '" + e.getKey()
+            + "' (heads: " + String.join(", ", headNames) + ")");
+      }
+    }
+    for (int h = 0; h < k.length; h++) {
+      int width = graph.outFeatures(h);
+      Integer named = byHead.get(headNames.get(h));
+      Integer every = byHead.get(EVERY_HEAD);
+      k[h] = named != null ? named : every != null && width >= 2 ? every : 0;
+      if (k[h] > 0 && (width < 2 || k[h] > width)) {
+        throw new ConfigException("Cannot take the top " + k[h] + " of head '" + headNames.get(h) + "' ("
+            + names.topK() + "): it has " + width + " output" + (width == 1 ? "" : "s")
+            + (width < 2 ? "; top-k needs a head of 2 or more outputs" : ""));
+      }
+    }
+    if (Arrays.stream(k).allMatch(v -> v == 0)) {
+      throw new ConfigException("Cannot take the top " + byHead.get(EVERY_HEAD) + " (" + names.topK() + "): every "
+          + "head of the model has 1 output; top-k needs a head of 2 or more outputs");
+    }
+    if (excludeSeen != null) {
+      ModelGraph.StepInput in = graph.inputs().stream().filter(i -> i.name().equals(excludeSeen)).findFirst()
+          .orElseThrow(() -> new ConfigException("Invalid " + names.topKExcludeSeen() + " " + excludeSeen
+              + ": the model has no input of that name (inputs: " + String.join(", ",
+                  graph.inputs().stream().map(ModelGraph.StepInput::name).toList()) + ")"));
+      if (in.kind() != io.seqpack.model.ModelSpec.InputKind.TOKENS) {
+        throw new ConfigException("Invalid " + names.topKExcludeSeen() + " " + excludeSeen + ": it is a features "
+            + "input; the items a row has seen are the ids of a tokens input");
+      }
+    }
+    return k;
   }
 
   /** {@value ExecutorModelCache#BUDGET_KEY} from the session (runtime) or the Spark conf, else the default. */
@@ -421,6 +533,8 @@ public final class SequenceScorer {
     private boolean allowNonFiniteWeights;
     private SequenceModel.Options engine = SequenceModel.Options.DEFAULT;
     private Names names = Names.SETTINGS;
+    private Map<String, Integer> topK = Map.of();
+    private String topKExcludeSeen;
 
     private Builder(String source, Source reader, LoadedModel loaded) {
       this.source = source;
@@ -482,6 +596,22 @@ public final class SequenceScorer {
       return this;
     }
 
+    /**
+     * Instead of head {@code HEAD}'s whole vector, its {@code K} best scores and their item ids (two columns,
+     * {@code <column>_top_ids}, {@code <column>_top_scores}): {@code HEAD → K}, or {@link #EVERY_HEAD} → K for
+     * every head of 2 or more outputs. Checked by {@link #build}.
+     */
+    public Builder topK(Map<String, Integer> kByHead) {
+      this.topK = Map.copyOf(kByHead);
+      return this;
+    }
+
+    /** Leave the items of the row's own tokens input {@code input} out of its top k (null: none). */
+    public Builder topKExcludeSeen(String input) {
+      this.topKExcludeSeen = input;
+      return this;
+    }
+
     /** Accept weights that contain NaN or infinity (refused by default). */
     public Builder allowNonFiniteWeights(boolean allow) {
       this.allowNonFiniteWeights = allow;
@@ -508,8 +638,9 @@ public final class SequenceScorer {
       }
       ModelBytes bytes = reader.read(hadoop != null ? hadoop : activeHadoopConf());
       LoadedModel model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
+      int[] k = SequenceScorer.topK(model.graph(), topK, topKExcludeSeen, names);
       return new SequenceScorer(model, bytes, new Options(idCol, seqCol, columns, emitEmbedding, keepCols,
-          perStep, maxLength, plan, allowNonFiniteWeights, engine, names));
+          perStep, maxLength, plan, allowNonFiniteWeights, engine, names, k, topKExcludeSeen));
     }
 
     private static Configuration activeHadoopConf() {

@@ -171,6 +171,16 @@ class CliTest {
   }
 
   @Test
+  void topKIsKOrHeadEqualsKAndAccumulates() {
+    assertEquals(Map.of("*", 10, "next_item", 20),
+        score(with("--top-k", "10", "--top-k", "next_item=20")).options().topK());
+    assertEquals("items", score(with("--top-k-exclude-seen", "items")).options().topKExcludeSeen());
+    assertError("Invalid --top-k 'ten': expected K or HEAD=K, e.g. --top-k 10 or --top-k next_item=20",
+        scoreWith("--top-k", "ten"));
+    assertError("Invalid --top-k: head 'a' is given twice", scoreWith("--top-k", "a=1,a=2"));
+  }
+
+  @Test
   void switchesTakeTrueOrFalseAndARepeatedSingleValuedFlagIsAnError() {
     ScoreCommand c = score(with("--per-step=false", "--emit-embedding=true"));
     assertFalse(c.perStep);

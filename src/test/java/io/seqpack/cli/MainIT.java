@@ -133,6 +133,27 @@ class MainIT {
         "seqpack: error: Missing required flag --input (see seqpack score --help)");
   }
 
+  /** --top-k refusals: one line, exit 2, before any task runs. */
+  @Test
+  void topKRefusalsAreOneLine() {
+    String softmax3 = "src/test/resources/golden/lstm_max_softmax";
+    assertOneLineError(run("score", "--input", tokensInput, "--model", softmax3, "--output",
+        tmp.resolve("o-top0").toString(), "--top-k", "0", "--master", "local[1]"), 2,
+        "seqpack: error: Invalid --top-k 0: expected K >= 1");
+    assertOneLineError(run("score", "--input", tokensInput, "--model", softmax3, "--output",
+        tmp.resolve("o-top4").toString(), "--top-k", "4", "--master", "local[1]"), 2,
+        "seqpack: error: Cannot take the top 4 of head 'scores' (--top-k): it has 3 outputs");
+    assertOneLineError(run("score", "--input", tokensInput, "--model", MODEL.toString(), "--output",
+        tmp.resolve("o-top-w1").toString(), "--top-k", "scores=1", "--master", "local[1]"), 2,
+        "seqpack: error: Cannot take the top 1 of head 'scores' (--top-k): it has 1 output; top-k needs a head of 2 "
+            + "or more outputs");
+    assertOneLineError(run("score", "--input", tokensInput, "--model", "src/test/resources/golden/graph/c_sensor_gru",
+        "--output", tmp.resolve("o-top-seen").toString(), "--top-k", "1", "--top-k-exclude-seen", "vib",
+        "--master", "local[1]"), 2,
+        "seqpack: error: Invalid --top-k-exclude-seen vib: it is a features input; the items a row has seen are the "
+            + "ids of a tokens input");
+  }
+
   @Test
   void helpAndInspectModel() {
     for (String command : new String[] {"score", "demo", "inspect-model", "report"}) {

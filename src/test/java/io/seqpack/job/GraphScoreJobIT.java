@@ -173,6 +173,61 @@ class GraphScoreJobIT {
     }
   }
 
+  /**
+   * {@code --top-k K --per-step} and {@code --top-k K --top-k-exclude-seen} on the cases with a {@code top_k}
+   * (GRU4Rec tied heads, DeepLog's per-step next-key distribution), through Parquet: the item ids are {@code torch.topk}'s on the module's own scores (of the row and of every step; with
+   * the row's items at -inf), the scores within the tolerance.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void topKIsTorchTopk() throws Exception {
+    int checked = 0;
+    for (Path dir : Golden.graphCases()) {
+      Map<String, Object> c = Golden.readCase(dir);
+      if (!c.containsKey("top_k")) {
+        continue;
+      }
+      Map<String, Object> top = (Map<String, Object>) c.get("top_k");
+      ModelGraph graph = ModelLoader.load(dir).graph();
+      String name = dir.getFileName().toString();
+      String input = tmp.resolve(name + "-top-in").toString();
+      dataset(graph, c).write().parquet(input);
+      for (boolean excludeSeen : new boolean[] {false, true}) {
+        String output = tmp.resolve(name + "-top-out-" + excludeSeen).toString();
+        int k = ((Number) top.get("k")).intValue();
+        ScoreJob.run(spark, new ScoreJob.Options(input, dir, output, null, "id", null, List.of(), !excludeSeen, 0,
+            new BatchPlan(12, 3, 2), false, false, 1.0, List.of(), renames(graph), false, false, 0,
+            Map.of(top.get("head").toString(), k), excludeSeen ? (String) top.get("exclude_seen_input") : null));
+        String suffix = excludeSeen ? "_excluding_seen" : "";
+        for (Row row : spark.read().parquet(output).orderBy("id").collectAsList()) {
+          int id = (int) row.getLong(row.fieldIndex("id"));
+          List<Object> ids = row.getList(row.fieldIndex(Schemas.SCORES + Schemas.TOP_IDS));
+          int[] actualIds = ids.stream().mapToInt(v -> ((Number) v).intValue()).toArray();
+          org.junit.jupiter.api.Assertions.assertArrayEquals(Golden.ints(Golden.at(top.get("ids" + suffix), id)),
+              actualIds, name + " row " + id + (excludeSeen ? " excluding seen" : ""));
+          assertTrue(maxDiff(Golden.floats(Golden.at(top.get("scores" + suffix), id)),
+              row.getList(row.fieldIndex(Schemas.SCORES + Schemas.TOP_SCORES))) <= TOLERANCE, name + " row " + id);
+          if (!excludeSeen) {
+            List<Object> stepIds = row.getList(row.fieldIndex(Schemas.STEP_SCORES + Schemas.TOP_IDS));
+            List<Object> stepScores = row.getList(row.fieldIndex(Schemas.STEP_SCORES + Schemas.TOP_SCORES));
+            Object expectedIds = Golden.at(top.get("step_ids"), id);
+            assertEquals(Golden.size(expectedIds), stepIds.size(), name + " steps of row " + id);
+            for (int t = 0; t < stepIds.size(); t++) {
+              assertEquals(java.util.Arrays.toString(Golden.ints(Golden.at(expectedIds, t))),
+                  scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<Object>) stepIds.get(t))
+                      .toString(), name + " row " + id + " step " + t);
+              assertTrue(maxDiff(Golden.floats(Golden.at(Golden.at(top.get("step_scores"), id), t)),
+                  scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<Object>) stepScores.get(t)))
+                  <= TOLERANCE, name + " row " + id + " step " + t);
+            }
+          }
+          checked++;
+        }
+      }
+    }
+    assertTrue(checked >= 20, "rows checked: " + checked);
+  }
+
   private static double maxDiff(float[] expected, List<?> actual) {
     assertEquals(expected.length, actual.size());
     double worst = 0;

@@ -341,6 +341,43 @@ class SequenceScorerTransformerIT {
     assertEquals("BAD_FEATURES: static column 'prof' has 1 values, expected 3", why.get(102L));
   }
 
+  /** The topK param on the tied GRU4Rec case: torch.topk's ids (with the row's own items left out). */
+  @Test
+  @SuppressWarnings("unchecked")
+  void topKParamAppendsTorchTopkIdsAndScores() {
+    Path dir = GOLDEN.resolve("graph/n_gru4rec_dense_bias");
+    Map<String, Object> c = Golden.readCase(dir);
+    Map<String, Object> top = (Map<String, Object>) c.get("top_k");
+    List<Row> rows = new ArrayList<>();
+    for (int b = 0; b < Golden.size(c.get("lengths")); b++) {
+      List<Object> items = new ArrayList<>();
+      for (int t : Golden.ints(Golden.at(((Map<String, Object>) c.get("inputs")).get("items"), b))) {
+        items.add(t);
+      }
+      rows.add(RowFactory.create((long) b, items));
+    }
+    StructType schema = DataTypes.createStructType(List.of(
+        DataTypes.createStructField("id", DataTypes.LongType, false),
+        DataTypes.createStructField("items", DataTypes.createArrayType(DataTypes.IntegerType), true)));
+    Dataset<Row> out = new SequenceScorerTransformer().setModelPath(dir.toString()).setIdCol("id")
+        .setOutputCol("next").setTopK("next_item=" + top.get("k")).setTopKExcludeSeen("items")
+        .transform(spark.createDataFrame(rows, schema).repartition(2));
+    assertEquals(List.of("id", "items", "length", "next_top_ids", "next_top_scores"),
+        List.of(out.schema().fieldNames()));
+    for (Row r : out.collectAsList()) {
+      int id = (int) r.getLong(0);
+      assertEquals(java.util.Arrays.toString(Golden.ints(Golden.at(top.get("ids_excluding_seen"), id))),
+          r.getList(3).toString(), "row " + id);
+      float[] want = Golden.floats(Golden.at(top.get("scores_excluding_seen"), id));
+      for (int k = 0; k < want.length; k++) {
+        assertEquals(want[k], (Float) r.getList(4).get(k), 1e-5, "row " + id);
+      }
+    }
+    assertEquals("Invalid topK 0: expected K >= 1", assertThrows(ConfigException.class,
+        () -> new SequenceScorerTransformer().setModelPath(dir.toString()).setTopK("0").transformSchema(schema))
+            .getMessage());
+  }
+
   /** e_static_two_heads as {@code id, tag, ev array<bigint>, amt array<array<float>>, prof array<double>}. */
   private static Dataset<Row> twoHeads(Map<String, Object> c) {
     @SuppressWarnings("unchecked")

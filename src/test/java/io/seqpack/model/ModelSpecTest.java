@@ -197,7 +197,7 @@ class ModelSpecTest {
         Arguments.of(json(TOKENS, RNN, "{\"pooling\": \"last\", \"out_features\": 0}"),
             "head.out_features: 0, expected an integer in [1, 1048576]"),
         Arguments.of(json(TOKENS, RNN, "{\"pooling\": \"last\", \"out_features\": 1, \"activation\": \"relu\"}"),
-            "head.activation: \"relu\", expected one of none, sigmoid, softmax"),
+            "head.activation: \"relu\", expected one of none, sigmoid, softmax, log_softmax"),
         Arguments.of(json(TOKENS, RNN, "{\"pooling\": \"last\", \"out_features\": 1, \"activation\": null}"),
             "head.activation: null, expected a value (only padding_idx, norm, h0, c0 may be null)"),
         Arguments.of(json(TOKENS, RNN, "{\"pooling\": \"last\", \"out_features\": 1, \"bias\": true}"),

@@ -30,7 +30,7 @@ class GoldenGraphParityTest {
   @TestFactory
   Stream<DynamicTest> matchesTheUsersModule() {
     List<Path> cases = Golden.graphCases();
-    assertTrue(cases.size() >= 14, "golden/graph/ fixtures found: " + cases);
+    assertTrue(cases.size() >= 17, "golden/graph/ fixtures found: " + cases);
     List<DynamicTest> tests = new ArrayList<>();
     for (Path dir : cases) {
       for (boolean table : new boolean[] {true, false}) {

@@ -44,7 +44,8 @@ public final class PartRegistry {
       .add("dropout", DropoutLayer.class)
       .add("identity", IdentityLayer.class)
       .add("layer_norm", LayerNorm.class)
-      .add("batch_norm", BatchNorm.class);
+      .add("batch_norm", BatchNorm.class)
+      .add("tied", TiedLayer.class);
 
   /** An input's {@code norm}: {@code {"type": "batch_norm", ...}}. */
   public static final Family<Norm> NORMS = new Family<>(Norm.class, "type")
