@@ -2,7 +2,7 @@ package io.seqpack.cli;
 
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
-import io.seqpack.job.IncrementalScoreJob;
+import io.seqpack.job.CheckedRun;
 import io.seqpack.job.ScoreJob;
 import io.seqpack.summary.RunSummary;
 import java.io.PrintStream;
@@ -138,17 +138,19 @@ final class ScoreCommand implements Cli.Command {
   public void execute(PrintStream out) {
     ScoreJob.Options options = options();
     String checkpointDir = checkpoint(options);
-    SparkSession session = Sessions.create("seqpack score", spark.master, spark.conf);
-    try {
-      RunSummary summary = checkpointDir == null
-          ? ScoreJob.run(session, options)
-          : IncrementalScoreJob.run(session, options, checkpointDir);
-      out.println(summary.toJson().strip());
-      if (checkpointDir != null) {
-        out.println(runLine(summary, options));
+    // what needs no cluster is checked first: a mistake costs no Spark start-up (README, Command line)
+    try (CheckedRun checked = CheckedRun.check(options, checkpointDir, () -> Sessions.hadoopConf(spark.conf),
+        Sessions.defaultFs(spark.conf))) {
+      SparkSession session = Sessions.create("seqpack score", spark.master, spark.conf);
+      try {
+        RunSummary summary = checked.run(session);
+        out.println(summary.toJson().strip());
+        if (checkpointDir != null) {
+          out.println(runLine(summary, options));
+        }
+      } finally {
+        session.stop();
       }
-    } finally {
-      session.stop();
     }
   }
 

@@ -61,21 +61,50 @@ public final class IncrementalScoreJob {
   private record Failure(long id, boolean incremental, String status, String error) {}
 
   public static RunSummary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
+    try (CheckedRun checked = CheckedRun.check(options, checkpoint, spark.sparkContext()::hadoopConfiguration,
+        FileSystem.getDefaultUri(spark.sparkContext().hadoopConfiguration()).toString())) {
+      return run(spark, checked);
+    }
+  }
+
+  /** {@link #run(SparkSession, ScoreJob.Options, String)} with the model (and a local checkpoint) checked before. */
+  static RunSummary run(SparkSession spark, CheckedRun checked) {
     long start = System.nanoTime();
+    ScoreJob.Options options = checked.options();
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    Path cp = new Path(checked.checkpoint());
+    if (checked.holdsLock()) {
+      return runLocked(spark, checked, cp, hadoop, start);
+    }
+    try (CheckpointLock lock = lock(hadoop, options, cp)) {
+      return runLocked(spark, checked, cp, hadoop, start);
+    }
+  }
+
+  /** Takes the checkpoint's lock; refuses outputs that cannot be incremental ones first. */
+  static CheckpointLock lock(Configuration hadoop, ScoreJob.Options options, Path checkpoint) {
     if (options.overwrite()) {
       throw new ConfigException("Cannot combine --mode overwrite with --incremental: to rescore everything, use a "
           + "new --checkpoint with new --output and --rejects folders (or delete all three)");
     }
-    ScoreJob.checkDistinctOutputs(options);
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    Path cp = new Path(checkpoint);
-    try (CheckpointLock lock = CheckpointLock.acquire(hadoop, cp, options.waitForLockSeconds())) {
-      return runLocked(spark, options, checkpoint, cp, hadoop, start);
-    }
+    CheckedRun.checkDistinctOutputs(options);
+    return CheckpointLock.acquire(hadoop, checkpoint, options.waitForLockSeconds());
   }
 
-  private static RunSummary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
-      Configuration hadoop, long start) {
+  /**
+   * With the lock held: the checkpoint belongs to these folders and its manifests are readable (a new checkpoint
+   * needs outputs that do not exist yet).
+   */
+  static void checkCheckpoint(Configuration hadoop, ScoreJob.Options options, String checkpoint) {
+    Path cp = new Path(checkpoint);
+    checkCheckpointMatches(hadoop, options, checkpoint, readMeta(hadoop, cp));
+    readManifests(hadoop, cp);
+  }
+
+  private static RunSummary runLocked(SparkSession spark, CheckedRun checked, Path cp, Configuration hadoop,
+      long start) {
+    ScoreJob.Options options = checked.options();
+    String checkpoint = checked.checkpoint();
     Checkpoint meta = readMeta(hadoop, cp);
     checkCheckpointMatches(hadoop, options, checkpoint, meta);
     long runId = meta == null ? 1 : meta.runs() + 1;
@@ -118,7 +147,7 @@ public final class IncrementalScoreJob {
                 new Path(staging, "predictions"), runId);
             OutputSink rejects = ParquetFolderSink.appending(hadoop, options.rejectsPath(), options.partitionBy(),
                 new Path(staging, "rejects"), runId)) {
-          outcome = ScoringRun.score(spark, options, news, predictions, rejects, start,
+          outcome = ScoringRun.score(spark, checked, news, predictions, rejects, start,
               "incremental run " + runId + " of " + options.input());
           rejects.commit();
           predictions.commit();

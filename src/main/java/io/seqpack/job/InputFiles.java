@@ -82,8 +82,7 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
         return new InputFiles(null, List.of(), List.of());
       }
       if (matches == null || matches.length == 0) {
-        throw new InputSchemaException("Cannot read input " + input + ": Path does not exist: "
-            + fs.makeQualified(pattern));
+        throw CheckedRun.missingInput(input, fs.makeQualified(pattern).toString());
       }
       boolean glob = matches.length != 1 || !fs.makeQualified(pattern).equals(matches[0].getPath());
       root = !glob && matches[0].isDirectory() ? matches[0].getPath().toString() : null;
