@@ -3,6 +3,7 @@ package io.seqpack.job;
 import io.seqpack.ConfigException;
 import io.seqpack.summary.RunSummary;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -41,6 +44,8 @@ public final class IncrementalScoreJob {
   public static final String META_FILE = "seqpack-checkpoint.json";
   static final String CHECKPOINT_FORMAT = "seqpack-checkpoint/2";
   static final String MANIFEST_DIR = "manifest";
+  /** A committed run's manifest; a {@code .tmp} one is being written. */
+  private static final Pattern MANIFEST_NAME = Pattern.compile("run-(\\d+)\\.json");
   /** {@code run.new_files} lists at most this many paths ({@code run.new_file_count} has the number). */
   static final int MAX_LISTED_FILES = 1000;
 
@@ -171,9 +176,9 @@ public final class IncrementalScoreJob {
       JobSummary.writeSummary(hadoop, historyFile(options.output(), runId), summary);
       if (outcome != null) {
         JobSummary.writeSummaryAndReport(hadoop, options.output(), options.output(), summary);
-      } else { // the report of the last run that scored stays
+      } else if (committed.isEmpty()) { // no run has scored yet: the summary says so
         JobSummary.writeSummary(hadoop, new Path(options.output(), RunSummary.FILE), summary);
-      }
+      } // else the summary and the report of the last run that scored stay, together
       JobSummary.checkRejectFraction(options, news.rows(), rejected);
       LOG.info("seqpack: incremental run {}: {} new files, {} new rows, scored {}, rejected {}, in {} s", runId,
           fresh.size(), news.rows(), scored, rejected, JobSummary.round(wallSeconds));
@@ -191,6 +196,27 @@ public final class IncrementalScoreJob {
     } finally {
       ParquetFolderSink.discard(hadoop, staging);
     }
+  }
+
+  /** A committed run: its id and when its manifest was written. */
+  public record CommittedRun(long id, Instant committed) {}
+
+  /** The last run of {@code checkpoint} that committed (scored something), or null if none has. */
+  public static CommittedRun lastCommittedRun(Configuration hadoop, String checkpoint) {
+    Path dir = new Path(checkpoint, MANIFEST_DIR);
+    CommittedRun last = null;
+    try {
+      FileSystem fs = dir.getFileSystem(hadoop);
+      for (FileStatus f : fs.exists(dir) ? fs.listStatus(dir) : new FileStatus[0]) {
+        Matcher m = MANIFEST_NAME.matcher(f.getPath().getName());
+        if (m.matches() && (last == null || Long.parseLong(m.group(1)) > last.id())) {
+          last = new CommittedRun(Long.parseLong(m.group(1)), Instant.ofEpochMilli(f.getModificationTime()));
+        }
+      }
+    } catch (IOException e) {
+      throw new ConfigException("Cannot read the manifests of --checkpoint " + checkpoint + ": " + e, e);
+    }
+    return last;
   }
 
   private static boolean exists(Configuration hadoop, Path p) {
@@ -222,7 +248,7 @@ public final class IncrementalScoreJob {
         return out;
       }
       for (FileStatus f : fs.listStatus(dir)) {
-        if (!f.getPath().getName().matches("run-\\d+\\.json")) {
+        if (!MANIFEST_NAME.matcher(f.getPath().getName()).matches()) {
           continue; // a manifest being written (.tmp) by a killed run
         }
         out.add(JobSummary.readJson(hadoop, f.getPath(), Manifest.class, "manifest"));
