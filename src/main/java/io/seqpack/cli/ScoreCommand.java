@@ -6,6 +6,7 @@ import io.seqpack.job.CheckedRun;
 import io.seqpack.job.IncrementalScoreJob;
 import io.seqpack.job.ScoreJob;
 import io.seqpack.summary.RunSummary;
+import io.seqpack.util.Words;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.ZoneId;
@@ -196,9 +197,9 @@ final class ScoreCommand implements Cli.Command {
     if (run.newRows() == 0) { // and no run has scored yet
       return "seqpack: run " + run.id() + ": nothing to score in " + options.input() + " yet; wrote no data";
     }
-    return "seqpack: run " + run.id() + ": " + run.newFileCount() + " new file(s), " + run.newRows()
-        + " new rows: scored " + summary.scoredRows() + ", rejected " + summary.rejectedRows()
-        + " (accounting check ok)";
+    return "seqpack: run " + run.id() + ": " + Words.count(run.newFileCount(), "new file") + ", "
+        + Words.count(run.newRows(), "new row") + ": scored " + summary.scoredRows() + ", rejected "
+        + summary.rejectedRows() + " (accounting check ok)";
   }
 
   ScoreJob.Options options() {

@@ -1,5 +1,6 @@
 package io.seqpack.job;
 
+import io.seqpack.util.Words;
 import io.seqpack.ConfigException;
 import io.seqpack.summary.RunSummary;
 import java.io.IOException;
@@ -180,8 +181,9 @@ public final class IncrementalScoreJob {
         JobSummary.writeSummary(hadoop, new Path(options.output(), RunSummary.FILE), summary);
       } // else the summary and the report of the last run that scored stay, together
       JobSummary.checkRejectFraction(options, news.rows(), rejected);
-      LOG.info("seqpack: incremental run {}: {} new files, {} new rows, scored {}, rejected {}, in {} s", runId,
-          fresh.size(), news.rows(), scored, rejected, JobSummary.round(wallSeconds));
+      LOG.info("seqpack: incremental run {}: {}, {}, scored {}, rejected {}, in {} s", runId,
+          Words.count(fresh.size(), "new file"), Words.count(news.rows(), "new row"), scored, rejected,
+          JobSummary.round(wallSeconds));
       return summary;
     } catch (JobFailedException e) {
       writeFailure(hadoop, options, runId, e.getMessage());

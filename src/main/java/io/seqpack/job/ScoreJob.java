@@ -1,5 +1,6 @@
 package io.seqpack.job;
 
+import io.seqpack.util.Words;
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.summary.RunSummary;
@@ -121,8 +122,8 @@ public final class ScoreJob {
       rejects.commit();
       predictions.commit();
       JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
-      LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", outcome.scoredRows(),
-          outcome.metrics().tokens(), outcome.rejectedRows(), JobSummary.round(wallSeconds));
+      LOG.info("seqpack: scored {} ({}), rejected {}, in {} s", Words.count(outcome.scoredRows(), "row"),
+          Words.count(outcome.metrics().tokens(), "token"), outcome.rejectedRows(), JobSummary.round(wallSeconds));
       return summary;
     }
   }

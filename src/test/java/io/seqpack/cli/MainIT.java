@@ -159,7 +159,7 @@ class MainIT {
         landing.toString(), "--model", MODEL.toString(), "--output", out, "--master", "local[1]"};
     Result first = run(nightly);
     assertEquals(0, first.status(), first.err());
-    assertTrue(Pattern.compile("(?m)^seqpack: run 1: \\d+ new file\\(s\\), 4 new rows: scored 4, rejected 0 "
+    assertTrue(Pattern.compile("(?m)^seqpack: run 1: \\d+ new files?, 4 new rows: scored 4, rejected 0 "
         + "\\(accounting check ok\\)$").matcher(first.out()).find(), first.out());
     String summary = Files.readString(Path.of(out, "_seqpack_summary.json"));
     String report = Files.readString(Path.of(out, "_seqpack_report.html"));
