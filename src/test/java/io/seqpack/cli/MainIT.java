@@ -162,13 +162,13 @@ class MainIT {
     assertTrue(Pattern.compile("(?m)^seqpack: run 1: \\d+ new files?, 4 new rows: scored 4, rejected 0 "
         + "\\(accounting check ok\\)$").matcher(first.out()).find(), first.out());
     String summary = Files.readString(Path.of(out, "_seqpack_summary.json"));
-    String report = Files.readString(Path.of(out, "_seqpack_report.html"));
+    String reportHtml = Files.readString(Path.of(out, "_seqpack_report.html"));
     Result second = run(nightly);
     assertEquals(0, second.status(), second.err());
     assertTrue(Pattern.compile("seqpack: nothing new since run 1 of \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d; outputs "
         + "unchanged\n").matcher(second.out()).matches(), second.out());
     assertEquals(summary, Files.readString(Path.of(out, "_seqpack_summary.json")), "run 1's summary, untouched");
-    assertEquals(report, Files.readString(Path.of(out, "_seqpack_report.html")), "run 1's report, untouched");
+    assertEquals(reportHtml, Files.readString(Path.of(out, "_seqpack_report.html")), "run 1's report, untouched");
     Result report = run("report", out);
     assertEquals(0, report.status(), report.err());
 
