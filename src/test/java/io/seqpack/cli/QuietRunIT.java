@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +24,9 @@ class QuietRunIT {
   private Run seqpack(String... args) throws IOException, InterruptedException {
     Path out = tmp.resolve("stdout.txt");
     Path err = tmp.resolve("stderr.txt");
-    ProcessBuilder pb = new ProcessBuilder(List.of(args)).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.command().add(0, "scripts/seqpack");
+    List<String> command = new ArrayList<>(List.of("scripts/seqpack"));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().put("SEQPACK_NO_BUILD", "1"); // built by the lifecycle already
     pb.environment().put("SEQPACK_CDS", "0");
     pb.environment().put("SEQPACK_JAVA_OPTS", "-Xmx1g");
