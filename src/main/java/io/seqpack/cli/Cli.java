@@ -277,6 +277,10 @@ final class Cli {
     List<String> sections = new ArrayList<>(cl.getHelpSectionKeys());
     sections.remove(CommandLine.Model.UsageMessageSpec.SECTION_KEY_HEADER_HEADING);
     sections.remove(CommandLine.Model.UsageMessageSpec.SECTION_KEY_HEADER); // the line of seqpack --help
+    if (spec.positionalParameters().stream().allMatch(PositionalParamSpec::hidden)) {
+      // DIR is explained by the description: an empty list's heading would be a second blank line
+      sections.remove(CommandLine.Model.UsageMessageSpec.SECTION_KEY_PARAMETER_LIST_HEADING);
+    }
     cl.setHelpSectionKeys(sections);
     return cl.getUsageMessage(Help.Ansi.OFF);
   }

@@ -2,12 +2,16 @@ package io.seqpack.cli;
 
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
+import io.seqpack.job.CheckedRun;
 import io.seqpack.job.IncrementalScoreJob;
 import io.seqpack.job.ScoreJob;
 import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
+import io.seqpack.util.Words;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -149,17 +153,25 @@ final class ScoreCommand implements Cli.Command {
   public void execute(PrintStream out) {
     ScoreJob.Options options = options();
     String checkpointDir = checkpoint(options);
-    SparkSession session = Sessions.create("seqpack score", spark.master, spark.conf);
-    try {
-      RunSummary summary = checkpointDir == null
-          ? ScoreJob.run(session, options)
-          : IncrementalScoreJob.run(session, options, checkpointDir);
-      out.println(summary.toJson().strip());
-      if (checkpointDir != null) {
-        out.println(runLine(summary, options));
+    // what needs no cluster is checked first: a mistake costs no Spark start-up (README, Command line)
+    try (CheckedRun checked = CheckedRun.check(options, checkpointDir, () -> Sessions.hadoopConf(spark.conf),
+        Sessions.defaultFs(spark.conf))) {
+      SparkSession session = Sessions.create("seqpack score", spark.master, spark.conf);
+      try {
+        RunSummary summary = checked.run(session);
+        IncrementalScoreJob.CommittedRun last = checkpointDir == null || summary.run().newFileCount() > 0 ? null
+            : IncrementalScoreJob.lastCommittedRun(session.sparkContext().hadoopConfiguration(), checkpointDir);
+        if (last != null) { // the outputs, their summary and report are run N's, unchanged
+          out.println(nothingNewLine(last));
+          return;
+        }
+        out.println(summary.toJson().strip());
+        if (checkpointDir != null) {
+          out.println(runLine(summary, options));
+        }
+      } finally {
+        session.stop();
       }
-    } finally {
-      session.stop();
     }
   }
 
@@ -183,16 +195,22 @@ final class ScoreCommand implements Cli.Command {
     return Cli.required("score", "--checkpoint", checkpoint);
   }
 
+  /** What an incremental run with nothing new prints, alone. */
+  static String nothingNewLine(IncrementalScoreJob.CommittedRun last) {
+    return "seqpack: nothing new since run " + last.id() + " of "
+        + DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault()).format(last.committed())
+        + "; outputs unchanged";
+  }
+
   /** The line a scheduler log shows for an incremental run (a summary exists only once the check passed). */
   static String runLine(RunSummary summary, ScoreJob.Options options) {
     RunSummary.Run run = summary.run();
-    if (run.newRows() == 0) {
-      return "seqpack: run " + run.id() + ": nothing new in " + options.input()
-          + " since the last run; wrote no data";
+    if (run.newRows() == 0) { // and no run has scored yet
+      return "seqpack: run " + run.id() + ": nothing to score in " + options.input() + " yet; wrote no data";
     }
-    return "seqpack: run " + run.id() + ": " + run.newFileCount() + " new file(s), " + run.newRows()
-        + " new rows: scored " + summary.scoredRows() + ", rejected " + summary.rejectedRows()
-        + " (accounting check ok)";
+    return "seqpack: run " + run.id() + ": " + Words.count(run.newFileCount(), "new file") + ", "
+        + Words.count(run.newRows(), "new row") + ": scored " + summary.scoredRows() + ", rejected "
+        + summary.rejectedRows() + " (accounting check ok)";
   }
 
   ScoreJob.Options options() {

@@ -1,8 +1,10 @@
 package io.seqpack.job;
 
+import io.seqpack.util.Words;
 import io.seqpack.ConfigException;
 import io.seqpack.summary.RunSummary;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -41,6 +45,8 @@ public final class IncrementalScoreJob {
   public static final String META_FILE = "seqpack-checkpoint.json";
   static final String CHECKPOINT_FORMAT = "seqpack-checkpoint/2";
   static final String MANIFEST_DIR = "manifest";
+  /** A committed run's manifest; a {@code .tmp} one is being written. */
+  private static final Pattern MANIFEST_NAME = Pattern.compile("run-(\\d+)\\.json");
   /** {@code run.new_files} lists at most this many paths ({@code run.new_file_count} has the number). */
   static final int MAX_LISTED_FILES = 1000;
 
@@ -61,21 +67,50 @@ public final class IncrementalScoreJob {
   private record Failure(long id, boolean incremental, String status, String error) {}
 
   public static RunSummary run(SparkSession spark, ScoreJob.Options options, String checkpoint) {
+    try (CheckedRun checked = CheckedRun.check(options, checkpoint, spark.sparkContext()::hadoopConfiguration,
+        FileSystem.getDefaultUri(spark.sparkContext().hadoopConfiguration()).toString())) {
+      return run(spark, checked);
+    }
+  }
+
+  /** {@link #run(SparkSession, ScoreJob.Options, String)} with the model (and a local checkpoint) checked before. */
+  static RunSummary run(SparkSession spark, CheckedRun checked) {
     long start = System.nanoTime();
+    ScoreJob.Options options = checked.options();
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    Path cp = new Path(checked.checkpoint());
+    if (checked.holdsLock()) {
+      return runLocked(spark, checked, cp, hadoop, start);
+    }
+    try (CheckpointLock lock = lock(hadoop, options, cp)) {
+      return runLocked(spark, checked, cp, hadoop, start);
+    }
+  }
+
+  /** Takes the checkpoint's lock; refuses outputs that cannot be incremental ones first. */
+  static CheckpointLock lock(Configuration hadoop, ScoreJob.Options options, Path checkpoint) {
     if (options.overwrite()) {
       throw new ConfigException("Cannot combine --mode overwrite with --incremental: to rescore everything, use a "
           + "new --checkpoint with new --output and --rejects folders (or delete all three)");
     }
-    ScoreJob.checkDistinctOutputs(options);
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    Path cp = new Path(checkpoint);
-    try (CheckpointLock lock = CheckpointLock.acquire(hadoop, cp, options.waitForLockSeconds())) {
-      return runLocked(spark, options, checkpoint, cp, hadoop, start);
-    }
+    CheckedRun.checkDistinctOutputs(options);
+    return CheckpointLock.acquire(hadoop, checkpoint, options.waitForLockSeconds());
   }
 
-  private static RunSummary runLocked(SparkSession spark, ScoreJob.Options options, String checkpoint, Path cp,
-      Configuration hadoop, long start) {
+  /**
+   * With the lock held: the checkpoint belongs to these folders and its manifests are readable (a new checkpoint
+   * needs outputs that do not exist yet).
+   */
+  static void checkCheckpoint(Configuration hadoop, ScoreJob.Options options, String checkpoint) {
+    Path cp = new Path(checkpoint);
+    checkCheckpointMatches(hadoop, options, checkpoint, readMeta(hadoop, cp));
+    readManifests(hadoop, cp);
+  }
+
+  private static RunSummary runLocked(SparkSession spark, CheckedRun checked, Path cp, Configuration hadoop,
+      long start) {
+    ScoreJob.Options options = checked.options();
+    String checkpoint = checked.checkpoint();
     Checkpoint meta = readMeta(hadoop, cp);
     checkCheckpointMatches(hadoop, options, checkpoint, meta);
     long runId = meta == null ? 1 : meta.runs() + 1;
@@ -118,7 +153,7 @@ public final class IncrementalScoreJob {
                 new Path(staging, "predictions"), runId);
             OutputSink rejects = ParquetFolderSink.appending(hadoop, options.rejectsPath(), options.partitionBy(),
                 new Path(staging, "rejects"), runId)) {
-          outcome = ScoringRun.score(spark, options, news, predictions, rejects, start,
+          outcome = ScoringRun.score(spark, checked, news, predictions, rejects, start,
               "incremental run " + runId + " of " + options.input());
           rejects.commit();
           predictions.commit();
@@ -142,12 +177,13 @@ public final class IncrementalScoreJob {
       JobSummary.writeSummary(hadoop, historyFile(options.output(), runId), summary);
       if (outcome != null) {
         JobSummary.writeSummaryAndReport(hadoop, options.output(), options.output(), summary);
-      } else { // the report of the last run that scored stays
+      } else if (committed.isEmpty()) { // no run has scored yet: the summary says so
         JobSummary.writeSummary(hadoop, new Path(options.output(), RunSummary.FILE), summary);
-      }
+      } // else the summary and the report of the last run that scored stay, together
       JobSummary.checkRejectFraction(options, news.rows(), rejected);
-      LOG.info("seqpack: incremental run {}: {} new files, {} new rows, scored {}, rejected {}, in {} s", runId,
-          fresh.size(), news.rows(), scored, rejected, JobSummary.round(wallSeconds));
+      LOG.info("seqpack: incremental run {}: {}, {}, scored {}, rejected {}, in {} s", runId,
+          Words.count(fresh.size(), "new file"), Words.count(news.rows(), "new row"), scored, rejected,
+          JobSummary.round(wallSeconds));
       return summary;
     } catch (JobFailedException e) {
       writeFailure(hadoop, options, runId, e.getMessage());
@@ -162,6 +198,27 @@ public final class IncrementalScoreJob {
     } finally {
       ParquetFolderSink.discard(hadoop, staging);
     }
+  }
+
+  /** A committed run: its id and when its manifest was written. */
+  public record CommittedRun(long id, Instant committed) {}
+
+  /** The last run of {@code checkpoint} that committed (scored something), or null if none has. */
+  public static CommittedRun lastCommittedRun(Configuration hadoop, String checkpoint) {
+    Path dir = new Path(checkpoint, MANIFEST_DIR);
+    CommittedRun last = null;
+    try {
+      FileSystem fs = dir.getFileSystem(hadoop);
+      for (FileStatus f : fs.exists(dir) ? fs.listStatus(dir) : new FileStatus[0]) {
+        Matcher m = MANIFEST_NAME.matcher(f.getPath().getName());
+        if (m.matches() && (last == null || Long.parseLong(m.group(1)) > last.id())) {
+          last = new CommittedRun(Long.parseLong(m.group(1)), Instant.ofEpochMilli(f.getModificationTime()));
+        }
+      }
+    } catch (IOException e) {
+      throw new ConfigException("Cannot read the manifests of --checkpoint " + checkpoint + ": " + e, e);
+    }
+    return last;
   }
 
   private static boolean exists(Configuration hadoop, Path p) {
@@ -193,7 +250,7 @@ public final class IncrementalScoreJob {
         return out;
       }
       for (FileStatus f : fs.listStatus(dir)) {
-        if (!f.getPath().getName().matches("run-\\d+\\.json")) {
+        if (!MANIFEST_NAME.matcher(f.getPath().getName()).matches()) {
           continue; // a manifest being written (.tmp) by a killed run
         }
         out.add(JobSummary.readJson(hadoop, f.getPath(), Manifest.class, "manifest"));

@@ -82,8 +82,7 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
         return new InputFiles(null, List.of(), List.of());
       }
       if (matches == null || matches.length == 0) {
-        throw new InputSchemaException("Cannot read input " + input + ": Path does not exist: "
-            + fs.makeQualified(pattern));
+        throw CheckedRun.missingInput(input, fs.makeQualified(pattern).toString());
       }
       boolean glob = matches.length != 1 || !fs.makeQualified(pattern).equals(matches[0].getPath());
       root = !glob && matches[0].isDirectory() ? matches[0].getPath().toString() : null;
@@ -118,8 +117,10 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
         } else if (skipCorrupt) {
           skipped.add(new Skipped(found.get(i).getPath().toString(), (String) result));
         } else {
-          throw new InputSchemaException("Cannot read input file " + found.get(i).getPath() + ": " + result
-              + " (remove or replace it, or pass --skip-corrupt-files to score the other files)");
+          String advice = found.size() == 1 ? "replace it with a readable Parquet file" // nothing else to score
+              : "remove or replace it, or pass --skip-corrupt-files to score the other files";
+          throw new InputSchemaException("Cannot read input file " + found.get(i).getPath() + ": " + result + " ("
+              + advice + ")");
         }
       }
     } catch (InterruptedException e) {

@@ -50,8 +50,9 @@ final class JobSummary {
     return keep;
   }
 
-  static SequenceScorer scorer(ScoreJob.Options options, List<String> carried) {
-    return SequenceScorer.builder(options.modelDir())
+  static SequenceScorer scorer(CheckedRun checked, List<String> carried) {
+    ScoreJob.Options options = checked.options();
+    return SequenceScorer.builder(checked.model(), checked.modelBytes())
         .idCol(options.idCol())
         .seqCol(options.seqCol())
         .columns(options.columns())

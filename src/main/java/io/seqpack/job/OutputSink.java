@@ -19,7 +19,7 @@ interface OutputSink extends AutoCloseable {
    */
   long stage(Dataset<Row> rows);
 
-  /** The staged rows, for the run's checks before it commits (the rejects by reason). */
+  /** The staged rows, for the run's checks before it commits (the rejects by reason); not their partition columns. */
   Dataset<Row> readStaged(SparkSession spark);
 
   /** Makes the staged rows visible to readers in one step; after this, {@link #close} keeps them. */

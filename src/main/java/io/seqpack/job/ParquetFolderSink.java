@@ -87,7 +87,10 @@ final class ParquetFolderSink implements OutputSink {
 
   @Override
   public Dataset<Row> readStaged(SparkSession spark) {
-    return spark.read().parquet(staged.toString());
+    // the data files, not the folder: Spark ignores a hidden folder (.x.seqpack-staging-...) with a warning
+    // the user cannot act on; the staged rows are read without their partition columns
+    return spark.read().parquet(dataFiles(hadoop, staged).stream().map(f -> f.getPath().toString())
+        .toArray(String[]::new));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.seqpack.job;
 
+import io.seqpack.util.Words;
 import io.seqpack.spark.ScoreMetrics;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -54,8 +55,9 @@ final class ProgressListener extends SparkListener {
       return;
     }
     StageInfo stage = event.stageInfo();
-    LOG.info("seqpack: stage {} ({} tasks) done; so far {} rows scored, {} tokens, {} batches", stage.stageId(),
-        stage.numTasks(), metrics.rowsScored(), metrics.tokens(), metrics.batches());
+    LOG.info("seqpack: stage {} ({}) done; so far {} scored, {}, {}", stage.stageId(),
+        Words.count(stage.numTasks(), "task"), Words.count(metrics.rowsScored(), "row"),
+        Words.count(metrics.tokens(), "token"), Words.count(metrics.batches(), "batch", "batches"));
   }
 
   /** Draws the final state and ends the line, so what follows starts on a line of its own. */

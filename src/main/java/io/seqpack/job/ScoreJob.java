@@ -1,13 +1,14 @@
 package io.seqpack.job;
 
+import io.seqpack.util.Words;
 import io.seqpack.ConfigException;
 import io.seqpack.batching.BatchPlan;
 import io.seqpack.summary.RunSummary;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,19 +105,29 @@ public final class ScoreJob {
    * @return what the run wrote to {@code <output>/_seqpack_summary.json}; its {@code scoring} part is never null
    */
   public static RunSummary run(SparkSession spark, Options options) {
+    try (CheckedRun checked = CheckedRun.check(options, null, spark.sparkContext()::hadoopConfiguration,
+        FileSystem.getDefaultUri(spark.sparkContext().hadoopConfiguration()).toString())) {
+      return run(spark, checked);
+    }
+  }
+
+  /** {@link #run(SparkSession, Options)} with the model and the local input checked before Spark started. */
+  static RunSummary run(SparkSession spark, CheckedRun checked) {
     long start = System.nanoTime();
+    Options options = checked.options();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    checkWritable(hadoop, options.output(), "--output", options.overwrite());
-    checkWritable(hadoop, options.rejectsPath(), "--rejects", options.overwrite());
-    checkDistinctOutputs(options);
+    CheckedRun.checkWritable(hadoop, options.output(), "--output", options.overwrite());
+    CheckedRun.checkWritable(hadoop, options.rejectsPath(), "--rejects", options.overwrite());
+    CheckedRun.checkDistinctOutputs(options);
     String run = java.util.UUID.randomUUID().toString();
     try (ParquetFolderSink predictions = ParquetFolderSink.replacing(hadoop, options.output(), options.partitionBy(),
             run, options.overwrite());
         OutputSink rejects = ParquetFolderSink.replacing(hadoop, options.rejectsPath(), options.partitionBy(), run,
             options.overwrite())) {
-      InputFiles files = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
+      InputFiles files = checked.input() != null ? checked.input()
+          : InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
       ScoringRun.Outcome outcome =
-          ScoringRun.score(spark, options, files, predictions, rejects, start, options.input());
+          ScoringRun.score(spark, checked, files, predictions, rejects, start, options.input());
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       RunSummary summary = JobSummary.summary(null, spark, options, outcome, files, wallSeconds);
       // published with the predictions: readers never see predictions without their summary
@@ -124,30 +135,9 @@ public final class ScoreJob {
       rejects.commit();
       predictions.commit();
       JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
-      LOG.info("seqpack: scored {} rows ({} tokens), rejected {}, in {} s", outcome.scoredRows(),
-          outcome.metrics().tokens(), outcome.rejectedRows(), JobSummary.round(wallSeconds));
+      LOG.info("seqpack: scored {} ({}), rejected {}, in {} s", Words.count(outcome.scoredRows(), "row"),
+          Words.count(outcome.metrics().tokens(), "token"), outcome.rejectedRows(), JobSummary.round(wallSeconds));
       return summary;
-    }
-  }
-
-  static void checkDistinctOutputs(Options options) {
-    if (options.rejectsPath().equals(options.output())) {
-      throw new ConfigException("Cannot write rejects to " + options.output() + ": it is also the --output folder");
-    }
-  }
-
-  private static void checkWritable(Configuration hadoop, String path, String flag, boolean overwrite) {
-    if (overwrite) {
-      return;
-    }
-    try {
-      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-      if (p.getFileSystem(hadoop).exists(p)) {
-        throw new ConfigException(
-            "Cannot write " + flag + " " + path + ": it already exists (use --mode overwrite to replace it)");
-      }
-    } catch (IOException e) {
-      throw new ConfigException("Cannot check " + flag + " " + path + ": " + e.getMessage(), e);
     }
   }
 }

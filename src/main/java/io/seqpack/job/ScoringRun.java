@@ -32,14 +32,14 @@ final class ScoringRun {
     }
   }
 
-  static Outcome score(SparkSession spark, ScoreJob.Options options, InputFiles files, OutputSink predictions,
+  static Outcome score(SparkSession spark, CheckedRun checked, InputFiles files, OutputSink predictions,
       OutputSink rejects, long start, String what) {
     Dataset<Row> input = files.read(spark);
     SequenceScorer scorer;
     ScoreResult result;
     try {
-      List<String> carried = JobSummary.carriedColumns(options, input.schema());
-      scorer = JobSummary.scorer(options, carried);
+      List<String> carried = JobSummary.carriedColumns(checked.options(), input.schema());
+      scorer = JobSummary.scorer(checked, carried);
       result = scorer.score(input);
     } catch (InputSchemaException e) {
       throw namingTheFile(e, files.missingColumns(spark));

@@ -1,5 +1,6 @@
 package io.seqpack.model;
 
+import io.seqpack.util.Words;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.HeadLayer;
 import io.seqpack.util.StrictJson;
@@ -237,7 +238,7 @@ public final class ModelLoader {
     for (int i = 0; i < g.heads().size(); i++) {
       ModelGraph.Head h = g.heads().get(i);
       sb.append("  ").append(h.name()).append(": ").append(h.description()).append(" → ")
-          .append(g.outFeatures(i)).append(" outputs\n");
+          .append(Words.count(g.outFeatures(i), "output")).append('\n');
     }
     sb.append("verification: ").append(model.verification().description()).append('\n');
     sb.append("parameters:   ").append(String.format(Locale.ROOT, "%,d", parameters)).append('\n');

@@ -279,6 +279,7 @@ class CliTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().startsWith("Usage: seqpack " + c.getKey()), r.out());
         assertEquals(Cli.help(c.getValue()), r.out());
+        assertTrue(!r.out().contains("\n\n\n"), "a doubled blank line in\n" + r.out());
         for (OptionSpec option : Cli.spec(c.getValue()).options()) {
           assertTrue(r.out().contains(option.longestName()), option.longestName() + " in\n" + r.out());
         }

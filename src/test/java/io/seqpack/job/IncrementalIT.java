@@ -106,6 +106,8 @@ class IncrementalIT {
     land(in, "C", rows(2000, 29, 1));
     RunSummary r2 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
     long outputFiles = countFiles(out);
+    String summary2 = Files.readString(out.resolve(RunSummary.FILE));
+    String report2 = Files.readString(out.resolve(io.seqpack.report.RunReport.REPORT_FILE));
     RunSummary r3 = IncrementalScoreJob.run(spark, options(in, out, List.of()), checkpoint);
 
     for (RunSummary s : List.of(r1, r2, r3)) {
@@ -129,8 +131,12 @@ class IncrementalIT {
     assertEquals(outputFiles, countFiles(out), "a run with nothing new writes no data");
     assertEquals(177, r3.run().totalScoredRows());
 
+    // nothing new: the summary and the report in the folder are still run 2's, together
+    assertEquals(summary2, Files.readString(out.resolve(RunSummary.FILE)));
+    assertEquals(report2, Files.readString(out.resolve(io.seqpack.report.RunReport.REPORT_FILE)));
+    assertEquals(2, IncrementalScoreJob.lastCommittedRun(spark.sparkContext().hadoopConfiguration(), checkpoint).id());
     // the files the job wrote, read through the codec: the records run() returned
-    RunSummary last = RunSummary.read(out.resolve(RunSummary.FILE));
+    RunSummary last = RunSummary.read(out.resolve(IncrementalScoreJob.RUNS_DIR).resolve("run-3.json"));
     assertEquals(r3, last);
     assertEquals(0, last.run().newRows());
     assertNull(last.scoring(), "nothing new: no scoring part");

@@ -298,7 +298,7 @@ class ModelLoaderTest {
     assertEquals("architecture: tokens(vocab=11, dim=100) → RNN_TANH(hidden=256, layers=1, unidirectional, bias)"
         + " → last → Linear(256→1) → none", lines.get(1));
     assertEquals(List.of("inputs (per step, in concat order):", "  seq: tokens(vocab=11, dim=100)", "heads:",
-        "  scores: Linear(256→1) → none → 1 outputs"), lines.subList(2, 6));
+        "  scores: Linear(256→1) → none → 1 output"), lines.subList(2, 6));
     // 11*100 + 256*100 + 256*256 + 256 + 256 + 256 + 1
     assertEquals("verification: not recorded (a model.json without an \"export\" block: an older export, or "
         + "written by hand)", lines.get(6));
