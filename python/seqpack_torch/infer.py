@@ -50,6 +50,9 @@ FUNCTIONAL = {"relu": {"type": "relu"}, "relu_": {"type": "relu"}, "tanh": {"typ
 MAX_PROBE_RUNS = 16
 # ops that take one step (or a slice) of a sequence: forward loops that step cells read their inputs this way
 SLICING = {"__getitem__", "split", "unbind", "chunk", "select", "narrow"}
+# products with a weight matrix: with an nn.Embedding's table as the weight, a head tied to that input
+PRODUCTS = {"matmul", "mm", "linear", "__matmul__"}
+ADDS = {"add", "__add__", "__radd__"}
 # recorded calls that read shapes or sizes, not values: never a step of the data path
 NOT_DATA = {"__get__", "size", "dim", "numel", "__len__", "__int__", "__index__", "tolist", "cpu"}
 
@@ -576,7 +579,9 @@ class _Mapper:
         module after the RNN that takes one row per sequence, walked back through element-wise functions."""
         b = len(RECORD_LENGTHS)
         for e in self.rec.events:
-            if e.kind != "module" or isinstance(e.module, (nn.RNNBase, nn.RNNCellBase, nn.Embedding)) or not e.inputs:
+            tied = e.kind == "op" and e.name in PRODUCTS and self.tied_table(e) is not None
+            if not tied and (e.kind != "module" or isinstance(e.module, (nn.RNNBase, nn.RNNCellBase, nn.Embedding))
+                             or not e.inputs):
                 continue
             x = e.inputs[0]
             if "rnn" not in self.rec.source_of(x) or x.dim() != 2 or x.shape[0] != b:
@@ -713,9 +718,15 @@ class _Mapper:
         outputs = self.output_names()
         heads = []
         for start in consumers:
-            layers, act, t, e = [], None, pooled, start
+            layers, act, t, e, tied = [], None, pooled, start, {}
             while e is not None:
-                if e.kind == "module":
+                if e.kind == "op" and e.name in PRODUCTS and self.tied_table(e) is not None and not tied:
+                    tied = {"module": list(layers), "tied_to": self.tied_table(e)}
+                    layers = []
+                elif tied and e.kind == "op" and e.name in ADDS and "bias" not in tied and not layers \
+                        and self.bias_of(e) is not None:
+                    tied["bias"] = self.bias_of(e)
+                elif e.kind == "module":
                     m = e.module
                     if isinstance(m, (nn.Softmax, nn.LogSoftmax)) or (isinstance(m, nn.Sigmoid) and self.is_last(e)):
                         act = self.activation_of(e)
@@ -746,6 +757,19 @@ class _Mapper:
                 e = nxt[0] if nxt else None
             if t is None or id(t) not in outputs:
                 continue
+            if tied:
+                if layers:
+                    self.problems.append("forward applies %s after the tied product h · %s.weightᵀ; seqpack ends a "
+                                         "tied head with it" % (layers[0], tied["tied_to"]))
+                head = {"name": outputs[id(t)]}
+                if tied["module"]:
+                    head["module"] = tied.pop("module")
+                else:
+                    tied.pop("module")
+                head.update(tied)
+                head["activation"] = act or "none"
+                heads.append(head)
+                continue
             heads.append({"name": outputs[id(t)], "module": layers, "activation": act or "none"})
         if not heads:
             self.fail_with_problems("cannot find the head from the pooled vector to forward's result")
@@ -764,7 +788,8 @@ class _Mapper:
                     self.problems.append("--activation %s=%s: forward already applies %s" % (
                         h["name"], post[h["name"]], h["activation"]))
                 h["activation"] = post[h["name"]]
-            h["module"] = self.collapse(h["module"])
+            if "module" in h:
+                h["module"] = self.collapse(h["module"])
         return heads
 
     def collapse(self, layers):
@@ -799,6 +824,26 @@ class _Mapper:
             at = nxt[0].index
             t = nxt[0].outputs[0] if nxt[0].outputs else None
         return t is not None
+
+    def tied_table(self, e):
+        """The path of the nn.Embedding whose table is the weight of product e (h · Eᵀ), else None."""
+        if len(e.inputs) < 2:
+            return None
+        params = [s[2:] for s in self.rec.source_of(e.inputs[1]) if s.startswith("p:")]
+        if len(params) != 1 or not params[0].endswith(".weight") or any(
+                not s.startswith("p:") for s in self.rec.source_of(e.inputs[1])):
+            return None
+        path = params[0][:-len(".weight")]
+        return path if isinstance(self.module.get_submodule(path), nn.Embedding) else None
+
+    def bias_of(self, e):
+        """The parameter (or the one-parameter module holding it) that add e puts on the scores, else None."""
+        params = [s[2:] for t in e.inputs[1:] for s in self.rec.source_of(t) if s.startswith("p:")]
+        if len(params) != 1:
+            return None
+        owner = params[0].rpartition(".")[0]
+        m = self.module.get_submodule(owner) if owner else None
+        return owner if m is not None and len(list(m.parameters())) == 1 else params[0]
 
     def consumers_of(self, t, after=-1):
         """The events that read t, after event index `after` (an op may hand back its input: x.contiguous())."""

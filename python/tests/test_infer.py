@@ -92,6 +92,23 @@ class BranchyGRU(nn.Module):
         return -self.fc(h[-1])
 
 
+class SessionGRUCell(nn.Module):
+    """GRU4Rec's own shape: a GRUCell stepped over the session's items, scores h · Eᵀ + By over the item table
+    (By an Embedding(n_items, 1))."""
+
+    def __init__(self, n_items=50, hidden=6):
+        super().__init__()
+        self.E = nn.Embedding(n_items, hidden)
+        self.cell = nn.GRUCell(hidden, hidden)
+        self.By = nn.Embedding(n_items, 1)
+
+    def forward(self, X):
+        H = torch.zeros(X.shape[0], self.cell.hidden_size)
+        for t in range(X.shape[1]):
+            H = self.cell(self.E(X[:, t]), H)
+        return torch.mm(H, self.E.weight.t()) + self.By.weight.view(-1)
+
+
 def seeded(cls, seed=3, **kw):
     torch.manual_seed(seed)
     return cls(**kw).eval()
@@ -121,15 +138,25 @@ class Infer(ExportCase):
             spec = infer.infer_spec(model, sizes.get(name))
             self.assertEqual(without_names(spec), without_names(gm.SPECS[name]), name)
 
-    def test_tied_heads_are_not_read_from_forward(self):
-        """h · Eᵀ is not read from forward (yet): the export without a spec is refused, nothing is written."""
+    def test_tied_heads_are_read_from_forward(self):
+        """h · Eᵀ (+ By) with the input's own item table: a tied head, its bias the one-parameter module By."""
         cases = {c["name"]: c for c in mgg.CASES}
-        self.assertEqual(self.refused(mgg.init_model(cases["m_gru4rec_tied"])),
-                         "cannot export: GRU4Rec.forward's result reads no [B, W] vector of the RNN's outputs "
-                         "through a layer seqpack knows (Linear, an activation, a norm)")
-        self.assertRegex(self.refused(mgg.init_model(cases["n_gru4rec_dense_bias"])),
-                         r"^cannot export: cannot find the head from the pooled vector to forward's result: forward "
-                         r"line \d+ calls torch.linear in the head$")
+        self.assertEqual(infer.infer_spec(mgg.init_model(cases["m_gru4rec_tied"]))["heads"],
+                         [{"name": "score", "tied_to": "item_emb", "activation": "softmax"}])
+        self.assertEqual(infer.infer_spec(mgg.init_model(cases["n_gru4rec_dense_bias"]))["heads"],
+                         [{"name": "score", "module": "dense", "tied_to": "item_emb", "bias": "By",
+                           "activation": "log_softmax"}])
+        self.assertTrue(ep.export_module(mgg.init_model(cases["n_gru4rec_dense_bias"]), None, self.out)
+                        ["export"]["verified"])
+
+    def test_a_session_stepped_through_a_gru_cell_with_a_tied_head(self):
+        spec = infer.infer_spec(seeded(SessionGRUCell))
+        self.assertEqual(spec, {"inputs": [{"name": "X", "kind": "tokens", "embedding": "E"}], "rnn": "cell",
+                                "pooling": ["last"],
+                                "heads": [{"name": "score", "tied_to": "E", "bias": "By", "activation": "none"}]})
+        mj = ep.export_module(seeded(SessionGRUCell), None, self.out)
+        self.assertEqual((mj["rnn"]["mode"], mj["heads"][0]["layers"][-1]["bias"]), ("GRU", "By.weight"))
+        self.assertTrue(mj["export"]["equal_lengths"])
 
     def test_the_forward_read_golden_modules(self):
         cases = {c["name"]: c for c in mgg.CASES}
