@@ -14,9 +14,9 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * <ul>
  *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products of the time loop ({@link
  *       #prepareRecurrent}: {@code W_hh} and LSTM's {@code W_hr}): the weight packed once into register-blocked
- *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. Used
- *       when the JVM has {@code jdk.incubator.vector} and the CPU has FMA, unless {@code -Dseqpack.gemm=blas} or
- *       {@code java}. It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step multiplies (the
+ *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. Opt-in
+ *       ({@code -Dseqpack.gemm=panels}) while it runs slower inside Spark task threads (docs/performance.md), when the
+ *       JVM has {@code jdk.incubator.vector} and the CPU has FMA. It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step multiplies (the
  *       table in {@code docs/performance.md}), and each output row is the same chain of fused multiply-adds whatever
  *       the batch, so a row's product does not depend on its batch-mates at all.
  *   <li><b>OpenBLAS</b> ({@code cblas_sgemm}, row-major, {@code CblasTrans} on the {@code [n, k]} weight), used
@@ -85,8 +85,11 @@ public final class Gemm {
   }
 
   private static boolean loadPanels() {
+    // Opt-in (-Dseqpack.gemm=panels) for now: fast in EngineBench, but in Spark task threads the tutorial-shaped
+    // model (hidden 256) scored 2.5x slower than on OpenBLAS and grew the executor's RSS by ~900 MB per job
+    // (LongLivedSessionIT), the mark of Vector API code running without C2's intrinsics. docs/performance.md.
     String forced = System.getProperty("seqpack.gemm", "auto");
-    if (forced.equalsIgnoreCase("java") || forced.equalsIgnoreCase("blas")
+    if (!forced.equalsIgnoreCase("panels")
         || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
         || !OpenBlasCore.CpuInfo.current().hasFma()) { // without FMA the Vector API's fma is a slow software loop
       return false;
