@@ -58,7 +58,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Params: {@code modelPath} (any Hadoop URI or a relative path), {@code inputCols} (the model's per-step inputs
  * in its order; {@code inputCol} for single-input models; unset: each input reads the column of its own name),
- * {@code staticCols}, {@code idCol} (optional: names bad rows in errors and checks them for NULL_ID), {@code
+ * {@code staticCols}, {@code idCol} ({@code id}: names bad rows in errors and checks them for NULL_ID), {@code
  * outputCol} ({@code scores}; several heads: {@code <outputCol>_<head>}), {@code lengthCol} ({@code length}),
  * {@code embeddingCol} and {@code perStepCol} (unset: not emitted), {@code batchTokens}, {@code maxBatchRows},
  * {@code windowBatches}, {@code maxLength}, {@code vocabTableMaxFloats}, {@code allowNonFiniteWeights}, {@code
@@ -121,8 +121,8 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
     inputCol = new Param<>(this, "inputCol", "the sequence column of a single-input model");
     staticCols = new StringArrayParam(this, "staticCols", "the columns of the model's static features, in the "
         + "model's order (default: each feature's own name)");
-    idCol = new Param<>(this, "idCol", "optional id column (integer or string): names bad rows in errors; a null "
-        + "id is a NULL_ID bad row");
+    idCol = new Param<>(this, "idCol", "the id column (integer or string; default id): names bad rows in errors; "
+        + "a null id is a NULL_ID bad row");
     outputCol = new Param<>(this, "outputCol", "the scores column; with several heads one column per head, named "
         + "<outputCol>_<head>");
     lengthCol = new Param<>(this, "lengthCol", "the column with each row's length");
@@ -148,6 +148,7 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
         + "descending, ties to the lower index");
     topKExcludeSeen = new Param<>(this, "topKExcludeSeen", "with topK: a tokens input whose ids in the row are left "
         + "out of its top K");
+    setDefault(idCol, "id");
     setDefault(outputCol, "scores");
     setDefault(lengthCol, "length");
     setDefault(batchTokens, BatchPlan.DEFAULT_BATCH_TOKENS);
@@ -260,7 +261,7 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
   }
 
   public String getIdCol() {
-    return optional(idCol);
+    return getOrDefault(idCol);
   }
 
   public String getOutputCol() {

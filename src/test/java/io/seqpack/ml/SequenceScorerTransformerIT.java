@@ -431,6 +431,12 @@ class SequenceScorerTransformerIT {
         () -> gruStage("error").setIdCol("weight").transformSchema(schema));
     assertEquals("Cannot use column 'weight' as the id: its type is double, expected an integer type (tinyint, "
         + "smallint, int, bigint) or string (use idCol)", badId.getMessage());
+    StructType noId = DataTypes.createStructType(Arrays.copyOfRange(schema.fields(), 1, schema.fields().length));
+    InputSchemaException defaultId = assertThrows(InputSchemaException.class,
+        () -> new SequenceScorerTransformer().setModelPath(GOLDEN.resolve("gru").toString()).setInputCol("seq")
+            .transformSchema(noId));
+    assertEquals("Cannot find column 'id' (idCol) in the input; available columns: note, seq, weight",
+        defaultId.getMessage());
     ConfigException clash = assertThrows(ConfigException.class,
         () -> gruStage("error").setOutputCol("note").transformSchema(schema));
     assertEquals("Cannot append column 'note': the input already has a column of that name; choose another output "
