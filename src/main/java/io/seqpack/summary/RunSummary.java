@@ -389,6 +389,11 @@ public record RunSummary(
     if (!scored.isEmpty() && !scored.has("drift")) { // only runs with a baseline
       scored.putNull("drift");
     }
+    scored.path("drift").forEach(head -> { // only heads of width > 1 list their outputs
+      if (head instanceof ObjectNode h && !h.has("per_output")) {
+        h.putNull("per_output");
+      }
+    });
     if (!file.has("run")) { // only incremental runs have one
       file.putNull("run");
     }
