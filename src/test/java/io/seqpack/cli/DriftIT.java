@@ -192,6 +192,55 @@ class DriftIT {
     assertTrue(line.startsWith("seqpack: error: Cannot read summary " + old + ": summary_format is 1"), line);
   }
 
+  @Test
+  void anIncrementalRunComparesWithTheLastCommittedOneAndARefusedRunIsRetried() throws IOException {
+    Path in = tmp.resolve("incoming");
+    Path cp = tmp.resolve("checkpoint");
+    Path out = tmp.resolve("incremental-out");
+    copyParquet(Path.of(first), in);
+    String[] flags = {"--incremental", "--checkpoint", cp.toString(), "--max-drift", "0.2"};
+    Result r1 = score(in.toString(), MODEL, out, flags);
+    assertEquals(0, r1.status(), r1.err());
+    assertNull(RunSummary.read(out.resolve(RunSummary.FILE)).scoring().drift(), "the first run has no baseline");
+    List<Path> manifests = list(cp.resolve("manifest"));
+    List<Path> outputs = parquet(out);
+
+    copyParquet(Path.of(second), in);
+    Result refused = score(in.toString(), shifted, out, flags);
+    assertEquals(3, refused.status(), refused.err());
+    assertTrue(refused.err().strip().lines().reduce((a, b) -> b).orElse("").startsWith(
+        "seqpack: score drift: head 'scores' PSI "), refused.err());
+    assertEquals(manifests, list(cp.resolve("manifest")), "nothing committed");
+    assertEquals(outputs, parquet(out), "nothing published");
+
+    Result retried = score(in.toString(), MODEL, out, flags);
+    assertEquals(0, retried.status(), retried.err());
+    RunSummary s = RunSummary.read(out.resolve(RunSummary.FILE));
+    assertEquals(3000, s.run().newRows(), "the refused run's files are scored again");
+    RunSummary.HeadDrift d = only(s.scoring().drift());
+    assertTrue(d.psi() < 0.1, "PSI " + d.psi());
+    assertEquals(out.resolve(RunSummary.FILE).toString(), d.baseline());
+  }
+
+  private static void copyParquet(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    for (Path p : parquet(from)) {
+      Files.copy(p, to.resolve(p.getFileName()));
+    }
+  }
+
+  private static List<Path> parquet(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(p -> p.toString().endsWith(".parquet")).sorted().toList();
+    }
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.sorted().toList();
+    }
+  }
+
   private static RunSummary.HeadDrift only(Map<String, RunSummary.HeadDrift> drift) {
     assertNotNull(drift);
     assertEquals(1, drift.size(), drift.toString());
