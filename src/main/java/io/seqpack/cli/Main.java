@@ -4,6 +4,7 @@ import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
 import io.seqpack.job.JobFailedException;
+import io.seqpack.job.ScoreDriftException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,6 +21,8 @@ public final class Main {
   public static final int EXIT_USAGE = 2;
   /** Exit status for a job that failed while running. */
   public static final int EXIT_FAILED = 1;
+  /** A run refused for score drift ({@code --max-drift}): nothing was published. */
+  public static final int EXIT_DRIFT = 3;
 
   /** The subcommands, in the order {@code seqpack --help} lists them; each declares its flags (see {@link Cli}). */
   private static final Map<String, Supplier<Cli.Command>> COMMANDS = new LinkedHashMap<>();
@@ -75,6 +78,12 @@ public final class Main {
       }
       command.execute(out);
       return 0;
+    } catch (ScoreDriftException e) { // the whole line, "seqpack: score drift: ..."
+      err.println(oneLine(e.getMessage()));
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      return EXIT_DRIFT;
     } catch (JobFailedException e) { // already one line that says what failed and what to do
       err.println("seqpack: job failed: " + oneLine(e.getMessage()));
       if (verbose) {

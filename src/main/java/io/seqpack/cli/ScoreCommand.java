@@ -130,6 +130,16 @@ final class ScoreCommand implements Cli.Command {
           + "(default: ${DEFAULT-VALUE}, never)")
   double maxRejectFraction;
 
+  @Option(names = "--drift-baseline", paramLabel = "PATH",
+      description = "compare each head's scores with this earlier run's (its output folder or "
+          + "_seqpack_summary.json): PSI per head in the summary's drift (default with --incremental: the last "
+          + "committed run)")
+  String driftBaseline;
+
+  @Option(names = "--max-drift", paramLabel = "PSI",
+      description = "publish nothing and exit 3 if any head's PSI against the baseline exceeds this (e.g. 0.2)")
+  Double maxDrift;
+
   @Option(names = "--fail-on-reject", description = "the same with fraction 0: any reject fails the run")
   boolean failOnReject;
 
@@ -235,7 +245,9 @@ final class ScoreCommand implements Cli.Command {
         skipCorruptFiles,
         waitForLock,
         SequenceScorer.parseTopK(topK, "--top-k"),
-        topKExcludeSeen);
+        topKExcludeSeen,
+        driftBaseline,
+        maxDrift);
   }
 
   /** {@code --col IN=COL[,IN=COL]}: model input name → input column. */

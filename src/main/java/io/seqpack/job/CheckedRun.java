@@ -30,10 +30,12 @@ public final class CheckedRun implements AutoCloseable {
   private final ModelBytes modelBytes;
   private final InputFiles input;
   private final CheckpointLock lock;
+  private final DriftBaseline baseline;
 
   private CheckedRun(ScoreJob.Options options, String checkpoint, LoadedModel model, ModelBytes modelBytes,
-      InputFiles input, CheckpointLock lock) {
+      InputFiles input, CheckpointLock lock, DriftBaseline baseline) {
     this.lock = lock;
+    this.baseline = baseline;
     this.options = options;
     this.checkpoint = checkpoint;
     this.model = model;
@@ -67,6 +69,12 @@ public final class CheckedRun implements AutoCloseable {
       }
     }
     Configuration hadoop = hadoopConf.get();
+    if (options.maxDrift() != null && options.driftBaseline() == null && checkpoint == null) {
+      throw new ConfigException("Invalid --max-drift without a baseline: add --drift-baseline PATH (a previous "
+          + "run's output folder), or use --incremental, whose baseline is its last committed run");
+    }
+    DriftBaseline baseline = options.driftBaseline() == null ? null
+        : DriftBaseline.read(hadoop, options.driftBaseline(), heads(model));
     InputFiles input = null;
     if (checkpoint == null) {
       if (isLocal(hadoop, options.input())) {
@@ -87,9 +95,19 @@ public final class CheckedRun implements AutoCloseable {
         lock.close();
         throw e;
       }
-      return new CheckedRun(options, checkpoint, model, bytes, null, lock);
+      return new CheckedRun(options, checkpoint, model, bytes, null, lock, baseline);
     }
-    return new CheckedRun(options, checkpoint, model, bytes, input, null);
+    return new CheckedRun(options, checkpoint, model, bytes, input, null, baseline);
+  }
+
+  /** The model's head names, in model order (the keys of a summary's drift). */
+  static java.util.List<String> heads(LoadedModel model) {
+    return model.graph().heads().stream().map(io.seqpack.model.ModelGraph.Head::name).toList();
+  }
+
+  /** {@code --drift-baseline} as read and checked, or null without one. */
+  DriftBaseline baseline() {
+    return baseline;
   }
 
   /** Whether this holds the checkpoint's lock (a local checkpoint, locked by {@link #check}). */

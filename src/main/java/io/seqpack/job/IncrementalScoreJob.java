@@ -147,6 +147,7 @@ public final class IncrementalScoreJob {
     Path staging = new Path(new Path(cp, "staging"), "run-" + runId);
     try {
       ScoringRun.Outcome outcome = null;
+      DriftBaseline baseline = null;
       InputFiles news = listing.only(fresh);
       if (!fresh.isEmpty()) {
         try (OutputSink predictions = ParquetFolderSink.appending(hadoop, options.output(), options.partitionBy(),
@@ -155,6 +156,12 @@ public final class IncrementalScoreJob {
                 new Path(staging, "rejects"), runId)) {
           outcome = ScoringRun.score(spark, checked, news, predictions, rejects, start,
               "incremental run " + runId + " of " + options.input());
+          baseline = baseline(hadoop, checked, committed.isEmpty());
+          RunSummary.Run pending = new RunSummary.Run(runId, checkpoint, fresh.size(),
+              fresh.stream().limit(MAX_LISTED_FILES).toList(), news.rows(), removed,
+              scoredBefore + outcome.scoredRows(), rejectedBefore + outcome.rejectedRows());
+          JobSummary.refuseIfDrifted(hadoop, options, JobSummary.summary(pending, spark, options, outcome, news,
+              (System.nanoTime() - start) / 1e9, baseline)); // before anything is committed
           rejects.commit();
           predictions.commit();
           writeManifest(hadoop, cp, runId, news, outcome);
@@ -168,7 +175,7 @@ public final class IncrementalScoreJob {
           rejectedBefore + rejected);
       RunSummary summary;
       if (outcome != null) {
-        summary = JobSummary.summary(run, spark, options, outcome, news, wallSeconds);
+        summary = JobSummary.summary(run, spark, options, outcome, news, wallSeconds, baseline);
       } else {
         summary = JobSummary.nothingScored(run, options, listing, wallSeconds);
         LOG.info("seqpack: incremental run {}: nothing new in {}", runId, options.input());
@@ -198,6 +205,23 @@ public final class IncrementalScoreJob {
     } finally {
       ParquetFolderSink.discard(hadoop, staging);
     }
+  }
+
+  /**
+   * {@code --drift-baseline} when given, else the summary of the last committed run in the output folder; null for
+   * the first run (or when that summary has no deciles, written by an older seqpack).
+   */
+  private static DriftBaseline baseline(Configuration hadoop, CheckedRun checked, boolean firstRun) {
+    if (checked.baseline() != null || firstRun) {
+      return checked.baseline();
+    }
+    String last = new Path(checked.options().output(), RunSummary.FILE).toString();
+    DriftBaseline previous = new DriftBaseline(DriftBaseline.readSummary(hadoop, last), last);
+    if (!previous.hasDeciles()) {
+      return null;
+    }
+    io.seqpack.summary.Drift.checkHeads(previous.summary(), last, CheckedRun.heads(checked.model()));
+    return previous;
   }
 
   /** A committed run: its id and when its manifest was written. */

@@ -6,6 +6,7 @@ import io.seqpack.Version;
 import io.seqpack.spark.Schemas;
 import io.seqpack.spark.ScoreMetrics;
 import io.seqpack.spark.SequenceScorer;
+import io.seqpack.summary.Drift;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.JsonRecords;
 import java.io.IOException;
@@ -79,7 +80,7 @@ final class JobSummary {
 
   /** The summary of a run that scored {@code files}; {@code run} is the incremental part (null for a batch run). */
   static RunSummary summary(RunSummary.Run run, SparkSession spark, ScoreJob.Options options,
-      ScoringRun.Outcome outcome, InputFiles files, double wallSeconds) {
+      ScoringRun.Outcome outcome, InputFiles files, double wallSeconds, DriftBaseline baseline) {
     ScoreMetrics m = outcome.metrics();
     RunSummary.Settings settings = new RunSummary.Settings(options.idCol(), options.seqCol(), options.columns(),
         options.keepCols(), options.partitionBy(), options.perStep(), options.emitEmbedding(), options.maxLength(),
@@ -88,7 +89,8 @@ final class JobSummary {
     RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
         outcome.scorer().model().verification().spelling(), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
         m.executors(), m.kernels(), m.executorMemory(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
-        outcome.throughput().points());
+        outcome.throughput().points(), m.scoreDeciles(),
+        baseline == null ? null : Drift.of(baseline.summary(), baseline.shownAs(), m.decileCells()));
     if (!files.skipped().isEmpty()) {
       LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", files.skipped().size(),
           files.skipped().stream().map(InputFiles.Skipped::path).toList());
@@ -111,6 +113,23 @@ final class JobSummary {
 
   static double round(double v) {
     return Math.round(v * 1000.0) / 1000.0;
+  }
+
+  /**
+   * Refuses a run whose scores drifted more than {@code --max-drift} from the baseline's: writes its summary to
+   * {@link ScoreJob.Options#refusedSummaryPath} and throws, so the caller publishes nothing.
+   */
+  static void refuseIfDrifted(Configuration hadoop, ScoreJob.Options options, RunSummary summary) {
+    if (options.maxDrift() == null || summary.scoring() == null || summary.scoring().drift() == null) {
+      return;
+    }
+    Map.Entry<String, RunSummary.HeadDrift> worst = Drift.exceeding(summary.scoring().drift(), options.maxDrift());
+    if (worst == null) {
+      return;
+    }
+    writeSummary(hadoop, new Path(options.refusedSummaryPath()), summary);
+    throw new ScoreDriftException(worst.getKey(), worst.getValue().psi(), options.maxDrift(),
+        worst.getValue().baseline());
   }
 
   /** Fails (after everything is written) if the rejects exceed {@code --max-reject-fraction}. */

@@ -44,8 +44,13 @@ public final class ScoreJob {
       boolean skipCorruptFiles,
       int waitForLockSeconds,
       Map<String, Integer> topK,
-      String topKExcludeSeen) {
+      String topKExcludeSeen,
+      String driftBaseline,
+      Double maxDrift) {
     public Options {
+      if (maxDrift != null && !(maxDrift >= 0)) {
+        throw new ConfigException("Invalid --max-drift " + maxDrift + ": expected a PSI >= 0, e.g. 0.2");
+      }
       if (waitForLockSeconds < 0) {
         throw new ConfigException("Invalid --wait-for-lock " + waitForLockSeconds + ": expected seconds >= 0");
       }
@@ -56,6 +61,17 @@ public final class ScoreJob {
       partitionBy = List.copyOf(partitionBy);
       columns = Map.copyOf(columns);
       topK = Map.copyOf(topK);
+    }
+
+    /** Without {@code --drift-baseline} and {@code --max-drift}. */
+    public Options(String input, Path modelDir, String output, String rejects, String idCol, String seqCol,
+        List<String> keepCols, boolean perStep, int maxLength, BatchPlan plan, boolean overwrite,
+        boolean allowNonFiniteWeights, double maxRejectFraction, List<String> partitionBy,
+        Map<String, String> columns, boolean emitEmbedding, boolean skipCorruptFiles, int waitForLockSeconds,
+        Map<String, Integer> topK, String topKExcludeSeen) {
+      this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
+          allowNonFiniteWeights, maxRejectFraction, partitionBy, columns, emitEmbedding, skipCorruptFiles,
+          waitForLockSeconds, topK, topKExcludeSeen, null, null);
     }
 
     /** Without {@code --top-k} and {@code --top-k-exclude-seen}. */
@@ -88,6 +104,11 @@ public final class ScoreJob {
     /** Rejects default to {@code <output>_rejects}. */
     public String rejectsPath() {
       return rejects != null ? rejects : stripSlash(output) + "_rejects";
+    }
+
+    /** Where a run refused for drift writes its summary: {@code <output>._refused_summary.json}. */
+    public String refusedSummaryPath() {
+      return stripSlash(output) + "._refused_summary.json";
     }
 
     private static String stripSlash(String path) {
@@ -129,7 +150,9 @@ public final class ScoreJob {
       ScoringRun.Outcome outcome =
           ScoringRun.score(spark, checked, files, predictions, rejects, start, options.input());
       double wallSeconds = (System.nanoTime() - start) / 1e9;
-      RunSummary summary = JobSummary.summary(null, spark, options, outcome, files, wallSeconds);
+      RunSummary summary = JobSummary.summary(null, spark, options, outcome, files, wallSeconds,
+          checked.baseline());
+      JobSummary.refuseIfDrifted(hadoop, options, summary); // before anything is published
       // published with the predictions: readers never see predictions without their summary
       JobSummary.writeSummaryAndReport(hadoop, predictions.stagedFolder().toString(), options.output(), summary);
       rejects.commit();

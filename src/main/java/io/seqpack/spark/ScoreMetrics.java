@@ -3,8 +3,13 @@ package io.seqpack.spark;
 import io.seqpack.model.ModelSpec;
 import io.seqpack.nn.SequenceModel;
 import io.seqpack.summary.RunSummary;
+import io.seqpack.summary.DecileGrid;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.CollectionAccumulator;
@@ -35,9 +40,32 @@ public final class ScoreMetrics implements Serializable {
   /** Run report: score histogram slots, {@link ReportBins#SCORE_SLOTS} per tracked feature. */
   final BinCounts scoreBins;
   final ReportBins bins;
+  /** Score deciles: {@link DecileGrid#CELLS} cells per tracked output of each head, heads one after another. */
+  final BinCounts decileCells;
+  /** The heads' names, in model order. */
+  private final String[] heads;
+  /** Per head, its tracked outputs (its width, or k for top k, at most {@link ReportBins#MAX_SCORE_FEATURES}). */
+  private final int[] tracked;
+  /** Per head, its first cell in {@link #decileCells}. */
+  private final int[] firstCell;
 
-  ScoreMetrics(SparkContext sc, ModelSpec.Activation activation, int outFeatures) {
+  /**
+   * @param heads the heads' names in model order
+   * @param widths per head, the scores it writes per row (its width, or k for top k)
+   */
+  ScoreMetrics(SparkContext sc, ModelSpec.Activation activation, int outFeatures, List<String> heads,
+      int[] widths) {
     bins = new ReportBins(activation, outFeatures);
+    this.heads = heads.toArray(new String[0]);
+    this.tracked = new int[widths.length];
+    this.firstCell = new int[widths.length];
+    int cells = 0;
+    for (int h = 0; h < widths.length; h++) {
+      tracked[h] = Math.min(widths[h], ReportBins.MAX_SCORE_FEATURES);
+      firstCell[h] = cells;
+      cells += tracked[h] * DecileGrid.CELLS;
+    }
+    decileCells = register(sc, new BinCounts(cells), "seqpack.decileCells");
     int classes = ReportBins.LENGTH_EDGES.length;
     lengths = register(sc, new BinCounts(classes), "seqpack.lengths");
     buckets = register(sc, new BinCounts(4 * classes), "seqpack.buckets");
@@ -76,6 +104,42 @@ public final class ScoreMetrics implements Serializable {
     for (int k = 0; k < bins.scoreFeatures; k++) {
       scoreBins.addAt(k * ReportBins.SCORE_SLOTS + bins.scoreSlot(scores[k]), 1);
     }
+  }
+
+  /** Executor side: the scores of one row of head {@code head}, for its deciles. */
+  void addHeadScores(int head, float[] scores) {
+    for (int k = 0; k < tracked[head]; k++) {
+      int cell = DecileGrid.cell(scores[k]);
+      if (cell >= 0) {
+        decileCells.addAt(firstCell[head] + k * DecileGrid.CELLS + cell, 1);
+      }
+    }
+  }
+
+  /** Per head (in model order), the grid cells of each tracked output. */
+  public Map<String, List<long[]>> decileCells() {
+    long[] all = decileCells.value();
+    Map<String, List<long[]>> out = new LinkedHashMap<>();
+    for (int h = 0; h < heads.length; h++) {
+      List<long[]> outputs = new ArrayList<>();
+      for (int k = 0; k < tracked[h]; k++) {
+        int from = firstCell[h] + k * DecileGrid.CELLS;
+        outputs.add(Arrays.copyOfRange(all, from, from + DecileGrid.CELLS));
+      }
+      out.put(heads[h], outputs);
+    }
+    return out;
+  }
+
+  /** Per head and tracked output, the decile bins a later run compares with. */
+  public List<RunSummary.Deciles> scoreDeciles() {
+    List<RunSummary.Deciles> out = new ArrayList<>();
+    decileCells().forEach((head, outputs) -> {
+      for (int k = 0; k < outputs.size(); k++) {
+        out.add(DecileGrid.deciles(head, k, outputs.get(k)));
+      }
+    });
+    return out;
   }
 
   // The run-report parts of the summary (throughput is sampled on the driver, see ThroughputSampler).

@@ -168,6 +168,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       metrics.addBatch(ragged.lengths(), ragged.maxLength(), ragged.totalSteps());
       for (int i = 0; i < batch.size(); i++) {
         metrics.addScores(scores.top(0) != null ? scores.top(0).scores(i) : scores.row(i));
+        for (int h = 0; h < scores.headWidths().length; h++) {
+          metrics.addHeadScores(h, scores.top(h) != null ? scores.top(h).scores(i) : scores.row(h, i));
+        }
         rows.add(predictionRow(batch.get(i), i, scores));
       }
       return rows;

@@ -272,8 +272,12 @@ public final class SequenceScorer {
   /** The run's accumulators; the score histograms bin the first head's outputs, or its top k. */
   private ScoreMetrics metrics(JavaSparkContext jsc) {
     ModelGraph graph = model.graph();
-    return new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(),
-        options.topK != null && options.topK[0] > 0 ? options.topK[0] : graph.outFeatures(0));
+    int[] widths = new int[graph.heads().size()];
+    for (int h = 0; h < widths.length; h++) {
+      widths[h] = options.topK != null && options.topK[h] > 0 ? options.topK[h] : graph.outFeatures(h);
+    }
+    return new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), widths[0],
+        graph.heads().stream().map(ModelGraph.Head::name).toList(), widths);
   }
 
   private record Resolved(int idIndex, InputColumns columns, StructType schema) {}

@@ -137,15 +137,19 @@ public record RunSummary(
    * @param buckets the batches grouped by the length class of their longest row, non-empty classes only
    * @param scoreHistograms one per output feature, the first 32 features
    * @param throughput cumulative rows and tokens sampled on the driver, in time order
+   * @param scoreDeciles per head and output (the first 32), the decile bins a later run compares with (empty in
+   *     summaries of older versions)
+   * @param drift per head, this run's scores against {@code --drift-baseline}'s; null without a baseline
    */
   public record Scoring(String modelHash, String modelVerification, double meanBatchFill, double tokensPerSecond, double engineSeconds,
       List<String> executors, List<String> kernels, List<ExecutorMemory> executorMemory, Settings settings,
       LengthHistogram lengthHistogram, List<Bucket> buckets, List<ScoreHistogram> scoreHistograms,
-      List<ThroughputPoint> throughput) {
-    /** The file's keys of this part; a summary has all of them or none. */
+      List<ThroughputPoint> throughput, List<Deciles> scoreDeciles,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Map<String, HeadDrift> drift) {
+    /** The file's keys of this part; a summary has all of them or none (but the last two, newer). */
     static final List<String> KEYS = List.of("model_hash", "model_verification", "mean_batch_fill", "tokens_per_second",
         "engine_seconds", "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms",
-        "throughput");
+        "throughput", "score_deciles", "drift");
 
     public Scoring {
       Objects.requireNonNull(modelHash, "modelHash");
@@ -158,9 +162,63 @@ public record RunSummary(
       buckets = List.copyOf(buckets);
       scoreHistograms = List.copyOf(scoreHistograms);
       throughput = List.copyOf(throughput);
+      scoreDeciles = List.copyOf(scoreDeciles);
+      drift = drift == null ? null : Collections.unmodifiableMap(new java.util.LinkedHashMap<>(drift));
     }
 
+    /** This part with {@code drift} set. */
+    public Scoring withDrift(Map<String, HeadDrift> drift) {
+      return new Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond, engineSeconds, executors,
+          kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput, scoreDeciles,
+          drift);
+    }
   }
+
+  /**
+   * The decile bins of one output of one head ({@link DecileGrid#deciles}): {@code edges} (up to 9, increasing;
+   * fewer when deciles coincide) split the scores into {@code counts}, bin 0 below the first edge, the last at or
+   * above the last edge; NaN scores are not counted.
+   */
+  public record Deciles(String head, int output, List<Double> edges, List<Long> counts) {
+    public Deciles {
+      Objects.requireNonNull(head, "head");
+      edges = List.copyOf(edges);
+      counts = List.copyOf(counts);
+      if (counts.size() != edges.size() + 1) {
+        throw new IllegalArgumentException(edges.size() + " edges for " + counts.size()
+            + " counts; expected one count more than edges");
+      }
+      for (int i = 1; i < edges.size(); i++) {
+        if (!(edges.get(i) > edges.get(i - 1))) {
+          throw new IllegalArgumentException("edges do not increase at index " + i);
+        }
+      }
+    }
+
+    /** The rows counted. */
+    public long rows() {
+      return counts.stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  /**
+   * One head's drift against a baseline run ({@link Drift}).
+   *
+   * @param psi the largest PSI over the head's outputs
+   * @param baselineRows the baseline rows of the output with that PSI (rows, bins: this run's, its bins)
+   * @param baseline the baseline as given to {@code --drift-baseline}
+   * @param perOutput each output's, for heads of width > 1; null otherwise
+   */
+  public record HeadDrift(double psi, long baselineRows, long rows, int bins, String baseline,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) List<OutputDrift> perOutput) {
+    public HeadDrift {
+      Objects.requireNonNull(baseline, "baseline");
+      perOutput = perOutput == null ? null : List.copyOf(perOutput);
+    }
+  }
+
+  /** One output column's drift. */
+  public record OutputDrift(int output, double psi, long baselineRows, long rows, int bins) {}
 
   /**
    * The job's options that shape the output, as resolved from flags, config file and defaults.
@@ -274,7 +332,8 @@ public record RunSummary(
     ObjectNode file = head.objectNode();
     head.fields().forEachRemaining(e -> {
       file.set(e.getKey(), e.getValue());
-      SCORING_KEYS_AFTER.getOrDefault(e.getKey(), List.of()).forEach(key -> file.set(key, scored.get(key)));
+      SCORING_KEYS_AFTER.getOrDefault(e.getKey(), List.of()).stream().filter(scored::has)
+          .forEach(key -> file.set(key, scored.get(key)));
     });
     return JsonRecords.writePretty(file);
   }
@@ -324,6 +383,17 @@ public record RunSummary(
     if (!scored.isEmpty() && !scored.has("model_verification")) { // newer than the other keys
       scored.put("model_verification", "unknown");
     }
+    if (!scored.isEmpty() && !scored.has("score_deciles")) { // newer still: such a summary is no baseline
+      scored.putArray("score_deciles");
+    }
+    if (!scored.isEmpty() && !scored.has("drift")) { // only runs with a baseline
+      scored.putNull("drift");
+    }
+    scored.path("drift").forEach(head -> { // only heads of width > 1 list their outputs
+      if (head instanceof ObjectNode h && !h.has("per_output")) {
+        h.putNull("per_output");
+      }
+    });
     if (!file.has("run")) { // only incremental runs have one
       file.putNull("run");
     }

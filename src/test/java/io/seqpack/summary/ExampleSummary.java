@@ -54,6 +54,8 @@ public final class ExampleSummary {
   public List<RunSummary.Bucket> buckets;
   public List<RunSummary.ScoreHistogram> scoreHistograms;
   public List<RunSummary.ThroughputPoint> throughput;
+  public List<RunSummary.Deciles> scoreDeciles = List.of();
+  public java.util.Map<String, RunSummary.HeadDrift> drift;
 
   private ExampleSummary() {}
 
@@ -84,7 +86,8 @@ public final class ExampleSummary {
   /** The summary of these fields. */
   public RunSummary summary() {
     RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond,
-        engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput) : null;
+        engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput,
+        scoreDeciles, drift) : null;
     return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
         scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring);
   }

@@ -84,7 +84,7 @@ class RunSummaryTest {
     assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "model_verification",
         "input", "output", "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
         "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
-        "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms", "throughput"),
+        "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms", "throughput", "score_deciles"),
         List.copyOf(json.keySet()));
     assertEquals(List.of("id", "incremental", "status", "checkpoint", "new_file_count", "new_files", "new_rows",
         "accounting_check", "removed_uncommitted_files", "total_scored_rows", "total_rejected_rows"),
