@@ -35,6 +35,8 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from torch.overrides import TorchFunctionMode
 
+from .forward_check import LAYOUTS, SQUEEZED as ONE_FEATURE  # the layouts the check against forward tries
+
 LEAVES = (nn.RNNBase, nn.RNNCellBase, nn.Embedding, nn.Linear, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh,
           nn.Sigmoid, nn.Softmax, nn.LogSoftmax, nn.Dropout, nn.LayerNorm, nn.BatchNorm1d, nn.Identity, nn.Flatten)
 NORMS = (nn.LayerNorm, nn.BatchNorm1d)
@@ -348,13 +350,12 @@ def probe_inputs(module, input_sizes=None):
                       "time-major, [B, F, T]): %s" % (cls, ", ".join(params), last_error))
 
 
-ONE_FEATURE = "batch_first_one_feature"    # [B, T]: a series of scalars (forward_check's name for it)
 
 
 def _layouts(module):
     rnns = [m for m in module.modules() if isinstance(m, nn.RNNBase)]
     first = "time_major" if rnns and not rnns[0].batch_first else "batch_first"
-    return [first] + [x for x in ("batch_first", "time_major", "feature_major", ONE_FEATURE) if x != first]
+    return [first] + [x for x in LAYOUTS + (ONE_FEATURE,) if x != first]
 
 
 # --------------------------------------------------------------------------------------------- the mapping

@@ -287,6 +287,15 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     }
   }
 
+  /** The largest of {@code out[off .. off + width)}: what softmax and log_softmax subtract, as PyTorch does. */
+  private static float rowMax(float[] out, int off, int width) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int j = 0; j < width; j++) {
+      max = Math.max(max, out[off + j]);
+    }
+    return max;
+  }
+
   /** A head's output activation over its {@code outFeatures} floats per row. */
   public enum Activation {
     NONE {
@@ -320,10 +329,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     SOFTMAX {
       @Override
       void apply(float[] out, int off, int width) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < width; j++) {
-          max = Math.max(max, out[off + j]);
-        }
+        float max = rowMax(out, off, width);
         float sum = 0f;
         for (int j = 0; j < width; j++) {
           float e = (float) Math.exp(out[off + j] - max);
@@ -354,10 +360,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     LOG_SOFTMAX {
       @Override
       void apply(float[] out, int off, int width) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < width; j++) {
-          max = Math.max(max, out[off + j]);
-        }
+        float max = rowMax(out, off, width);
         float sum = 0f;
         for (int j = 0; j < width; j++) {
           sum += (float) Math.exp(out[off + j] - max);
