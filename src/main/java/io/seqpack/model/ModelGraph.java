@@ -5,10 +5,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelSpec.InputKind;
-import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.parts.HeadLayer;
 import io.seqpack.model.parts.Norm;
+import io.seqpack.model.parts.PartRegistry;
 import io.seqpack.model.parts.PoolingPart;
+import io.seqpack.model.parts.RecurrentMode;
 import io.seqpack.util.StrictJson;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -192,29 +193,30 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
   }
 
   /**
-   * The recurrent stack, PyTorch's {@code nn.RNN} / {@code nn.LSTM} / {@code nn.GRU} at {@code module}, with an
-   * optional trainable initial state {@code h0} ({@code [layers·D, 1, P]}) and, for LSTM, {@code c0} ({@code
-   * [layers·D, 1, H]}), broadcast over the batch; null means zeros.
+   * The recurrent stack, PyTorch's {@code nn.RNN} / {@code nn.LSTM} / {@code nn.GRU} at {@code module} (the {@code
+   * mode}, a part of {@link PartRegistry#RECURRENT_MODES}), with an optional trainable initial state {@code h0}
+   * ({@code [layers·D, 1, P]}) and, for a mode with a cell state, {@code c0} ({@code [layers·D, 1, H]}), broadcast
+   * over the batch; null means zeros.
    */
-  public record Recurrent(String module, RnnMode mode, int inputSize, int hiddenSize, int numLayers,
+  public record Recurrent(String module, RecurrentMode mode, int inputSize, int hiddenSize, int numLayers,
       boolean bidirectional, boolean bias, int projSize, String h0, String c0) {
     public Recurrent {
       ModelSpec.checkRnn(mode, hiddenSize, projSize);
-      if (c0 != null && mode != RnnMode.LSTM) {
-        throw new StrictJson.Invalid("c0", StrictJson.quote(c0), "null for mode " + mode
-            + " (only LSTM has a cell state)");
+      if (c0 != null && !mode.hasCellState()) {
+        throw new StrictJson.Invalid("c0", StrictJson.quote(c0), "null for mode " + mode.spelling() + " (only "
+            + PartRegistry.RECURRENT_MODES.names(RecurrentMode::hasCellState) + " has a cell state)");
       }
     }
 
     @JsonCreator
-    static Recurrent json(@JsonProperty("module") String module, @JsonProperty("mode") RnnMode mode,
+    static Recurrent json(@JsonProperty("module") String module, @JsonProperty("mode") RecurrentMode mode,
         @JsonProperty("input_size") Integer inputSize, @JsonProperty("hidden_size") Integer hiddenSize,
         @JsonProperty("num_layers") Integer numLayers, @JsonProperty("bidirectional") Boolean bidirectional,
         @JsonProperty("bias") Boolean bias, @JsonProperty("proj_size") Integer projSize,
         @JsonProperty("h0") String h0,
         @JsonProperty("c0") String c0) {
       return new Recurrent(ModelJson.modulePath("module", module), ModelJson.required("mode", mode,
-          "one of RNN_TANH, RNN_RELU, LSTM, GRU"), ModelJson.integer("input_size", inputSize, 1, ModelSpec.MAX_DIM),
+          "one of " + PartRegistry.RECURRENT_MODES.names()), ModelJson.integer("input_size", inputSize, 1, ModelSpec.MAX_DIM),
           ModelJson.integer("hidden_size", hiddenSize, 1, ModelSpec.MAX_DIM),
           ModelJson.integer("num_layers", numLayers, 1, ModelSpec.MAX_LAYERS, 1),
           ModelJson.bool("bidirectional", bidirectional, false), ModelJson.bool("bias", bias, true),
@@ -271,7 +273,8 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
       for (int layer = 0; layer < numLayers; layer++) {
         for (int d = 0; d < directions(); d++) {
           boolean reverse = d == 1;
-          String where = layer > 0 ? "num_layers=" + numLayers : reverse ? "bidirectional=true" : "mode=" + mode;
+          String where = layer > 0 ? "num_layers=" + numLayers : reverse ? "bidirectional=true"
+              : "mode=" + mode.spelling();
           out.add(new Param(weightIh(layer, reverse), new int[] {gateRows, layer == 0 ? inputSize : outputSize()},
               gateDims + ", " + (layer == 0 ? inputDims : outputDims), where));
           out.add(new Param(weightHh(layer, reverse), new int[] {gateRows, stateSize()}, gateDims + ", " + stateDims,
@@ -299,7 +302,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
 
     /** E.g. {@code LSTM(hidden=8, layers=1, bidirectional, bias)}. */
     public String description() {
-      return mode + "(hidden=" + hiddenSize + (projSize > 0 ? ", proj=" + projSize : "") + ", layers=" + numLayers
+      return mode.spelling() + "(hidden=" + hiddenSize + (projSize > 0 ? ", proj=" + projSize : "") + ", layers=" + numLayers
           + (bidirectional ? ", bidirectional" : ", unidirectional") + (bias ? ", bias" : ", no bias")
           + (h0 != null ? ", trainable h0" : "") + ")";
     }

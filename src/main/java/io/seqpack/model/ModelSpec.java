@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.PartRegistry;
+import io.seqpack.model.parts.RecurrentMode;
 import io.seqpack.util.StrictJson;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,11 +97,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     return paddingIdx < 0 ? paddingIdx + vocabSize : paddingIdx;
   }
 
-  /** The checks JSON cannot express of a recurrent stack: projections only for LSTM, and narrower than hidden. */
-  static void checkRnn(RnnMode mode, int hiddenSize, int projSize) {
-    if (projSize > 0 && mode != RnnMode.LSTM) {
-      throw new StrictJson.Invalid("proj_size", Integer.toString(projSize), "0 for mode " + mode
-          + " (only LSTM has projections)");
+  /** The checks JSON cannot express of a recurrent stack: projections only where the mode has them, narrower than hidden. */
+  static void checkRnn(RecurrentMode mode, int hiddenSize, int projSize) {
+    if (projSize > 0 && !mode.projects()) {
+      throw new StrictJson.Invalid("proj_size", Integer.toString(projSize), "0 for mode " + mode.spelling()
+          + " (only " + PartRegistry.RECURRENT_MODES.names(RecurrentMode::projects) + " has projections)");
     }
     if (projSize >= hiddenSize) {
       throw new StrictJson.Invalid("proj_size", Integer.toString(projSize), "an integer less than hidden_size ("
@@ -123,7 +124,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
       in.put("input_size", input.inputSize());
     }
     Map<String, Object> r = new LinkedHashMap<>();
-    r.put("mode", spelling(rnn.mode()));
+    r.put("mode", rnn.mode().spelling());
     r.put("hidden_size", rnn.hiddenSize());
     r.put("num_layers", rnn.numLayers());
     r.put("bidirectional", rnn.bidirectional());
@@ -165,9 +166,9 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
         List.of(PartRegistry.POOLING.plain(spelling(head.pooling()))), List.of(fc));
   }
 
-  /** How an enum constant is written in model.json: RNN modes as PyTorch names them, the rest in lower case. */
+  /** How an enum constant is written in model.json: in lower case. */
   static String spelling(Enum<?> value) {
-    return value instanceof RnnMode ? value.name() : value.name().toLowerCase(Locale.ROOT);
+    return value.name().toLowerCase(Locale.ROOT);
   }
 
   public enum InputKind {
@@ -219,41 +220,17 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     }
   }
 
-  /** PyTorch's {@code nn.RNN(nonlinearity=tanh|relu)}, {@code nn.LSTM}, {@code nn.GRU}. */
-  public enum RnnMode {
-    RNN_TANH(1),
-    RNN_RELU(1),
-    LSTM(4),
-    GRU(3);
-
-    @JsonCreator
-    static RnnMode of(JsonNode value) {
-      return ModelJson.choice(value, values(), ModelSpec::spelling);
-    }
-
-    private final int gates;
-
-    RnnMode(int gates) {
-      this.gates = gates;
-    }
-
-    /** Number of stacked gate blocks in {@code weight_ih}/{@code weight_hh}: 1, 4 (i,f,g,o) or 3 (r,z,n). */
-    public int gates() {
-      return gates;
-    }
-  }
-
   public record RnnSpec(
-      RnnMode mode, int hiddenSize, int numLayers, boolean bidirectional, boolean bias, int projSize) {
+      RecurrentMode mode, int hiddenSize, int numLayers, boolean bidirectional, boolean bias, int projSize) {
     public RnnSpec {
       checkRnn(mode, hiddenSize, projSize);
     }
 
     @JsonCreator
-    static RnnSpec json(@JsonProperty("mode") RnnMode mode, @JsonProperty("hidden_size") Integer hiddenSize,
+    static RnnSpec json(@JsonProperty("mode") RecurrentMode mode, @JsonProperty("hidden_size") Integer hiddenSize,
         @JsonProperty("num_layers") Integer numLayers, @JsonProperty("bidirectional") Boolean bidirectional,
         @JsonProperty("bias") Boolean bias, @JsonProperty("proj_size") Integer projSize) {
-      return new RnnSpec(ModelJson.required("mode", mode, "one of RNN_TANH, RNN_RELU, LSTM, GRU"),
+      return new RnnSpec(ModelJson.required("mode", mode, "one of " + PartRegistry.RECURRENT_MODES.names()),
           ModelJson.integer("hidden_size", hiddenSize, 1, MAX_DIM),
           ModelJson.integer("num_layers", numLayers, 1, MAX_LAYERS, 1),
           ModelJson.bool("bidirectional", bidirectional, false), ModelJson.bool("bias", bias, true),

@@ -9,7 +9,6 @@ import io.seqpack.model.ModelGraph.Join;
 import io.seqpack.model.ModelGraph.StaticInput;
 import io.seqpack.model.ModelGraph.StepInput;
 import io.seqpack.model.ModelSpec.InputKind;
-import io.seqpack.model.ModelSpec.RnnMode;
 import io.seqpack.model.Tensor;
 import io.seqpack.model.parts.Norm;
 import io.seqpack.model.parts.PoolingPart;
@@ -191,15 +190,11 @@ public final class SequenceModel {
       h0Gates = new float[gateWidth];
       Gemm.multiply(1, h0, 0, stateSize, hiddenWeights, h0Gates, 0, gateWidth, false);
     }
-    Cell cell = switch (rnn.mode()) {
-      case RNN_TANH -> new SimpleRnnCell(hidden, hiddenBias, false, h0Gates);
-      case RNN_RELU -> new SimpleRnnCell(hidden, hiddenBias, true, h0Gates);
-      case GRU -> new GruCell(hidden, hiddenBias, h0Gates, h0);
-      case LSTM -> new LstmCell(hidden, hiddenBias, rnn.projSize() > 0
-          ? Gemm.prepareRecurrent(tensor(model, rnn.weightHr(layer, reverse), stateSize, hidden).data(), 0,
-              stateSize, hidden)
-          : null, h0Gates, c0);
-    };
+    Gemm.Weights projection = rnn.projSize() > 0
+        ? Gemm.prepareRecurrent(tensor(model, rnn.weightHr(layer, reverse), stateSize, hidden).data(), 0, stateSize,
+            hidden)
+        : null;
+    Cell cell = ModeCells.of(rnn.mode(), new ModeCells.DirectionState(hidden, hiddenBias, h0Gates, h0, c0, projection));
     float[][] tables = null;
     Gemm.Weights numericWeights = null;
     if (layer == 0 && layer0 == Layer0.TABLE_ROWS) { // the same Gemm + bias as the per-row path: identical bits
@@ -405,7 +400,7 @@ public final class SequenceModel {
     PackedLayout layout = layoutOf(batch);
     int states = graph.rnn().numLayers() * directions;
     float[] hN = new float[states * layout.batch() * stateSize];
-    float[] cN = graph.rnn().mode() == RnnMode.LSTM ? new float[states * layout.batch() * hidden] : null;
+    float[] cN = graph.rnn().mode().hasCellState() ? new float[states * layout.batch() * hidden] : null;
     float[] output = forward(batch, layout, workspaces.get(), hN, cN);
     float[] data = Arrays.copyOf(output, layout.totalRows() * outputWidth);
     return new RnnResult(new PackedSequence(data, outputWidth, layout), hN, cN, states, stateSize, hidden);

@@ -8,7 +8,9 @@ import io.seqpack.model.ModelSpec.HeadSpec;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.ModelSpec.InputSpec;
 import io.seqpack.model.ModelSpec.Pooling;
-import io.seqpack.model.ModelSpec.RnnMode;
+import io.seqpack.model.parts.LstmMode;
+import io.seqpack.model.parts.PartRegistry;
+import io.seqpack.model.parts.RecurrentMode;
 import io.seqpack.model.ModelSpec.RnnSpec;
 import io.seqpack.model.SafeTensorsFuzzTest.Harness;
 import io.seqpack.model.SafeTensorsFuzzTest.Harness.Case;
@@ -150,7 +152,7 @@ class ModelJsonFuzzTest {
       }
       case 5 -> {
         long p = rs.projSize();
-        long q = rs.mode() == RnnMode.LSTM && rs.hiddenSize() > 2 ? (p + 1 + r.nextInt(rs.hiddenSize() - 1))
+        long q = rs.mode() instanceof LstmMode && rs.hiddenSize() > 2 ? (p + 1 + r.nextInt(rs.hiddenSize() - 1))
             % rs.hiddenSize() : p == 0 ? 1 : 0;
         if (q == p) {
           q = p == 0 ? 1 : 0;
@@ -159,15 +161,15 @@ class ModelJsonFuzzTest {
         what = "proj_size " + q;
       }
       case 6 -> {
-        RnnMode other;
+        RecurrentMode other;
         do {
-          other = Harness.pick(r, Arrays.asList(RnnMode.values()));
-        } while (other == rs.mode());
-        rnn.put("mode", other.name());
-        what = "mode " + other;
+          other = Harness.pick(r, PartRegistry.RECURRENT_MODES.all());
+        } while (other.equals(rs.mode()));
+        rnn.put("mode", other.spelling());
+        what = "mode " + other.spelling();
         if (other.gates() == rs.mode().gates() && rs.projSize() == 0) {
           expect = Expect.LOAD; // RNN_TANH <-> RNN_RELU: same tensors
-          RnnMode expected = other;
+          RecurrentMode expected = other;
           check = m -> assertEquals(expected, m.spec().rnn().mode());
         }
       }
@@ -240,9 +242,9 @@ class ModelJsonFuzzTest {
     } else {
       input = InputSpec.features(1 + r.nextInt(8));
     }
-    RnnMode mode = Harness.pick(r, Arrays.asList(RnnMode.values()));
+    RecurrentMode mode = Harness.pick(r, PartRegistry.RECURRENT_MODES.all());
     int hidden = 1 + r.nextInt(8);
-    int proj = mode == RnnMode.LSTM && hidden > 1 && r.nextBoolean() ? 1 + r.nextInt(hidden - 1) : 0;
+    int proj = mode instanceof LstmMode && hidden > 1 && r.nextBoolean() ? 1 + r.nextInt(hidden - 1) : 0;
     RnnSpec rnn = new RnnSpec(mode, hidden, 1 + r.nextInt(3), r.nextBoolean(), r.nextBoolean(), proj);
     HeadSpec head = new HeadSpec(Harness.pick(r, Arrays.asList(Pooling.values())), 1 + r.nextInt(5),
         Harness.pick(r, Arrays.asList(Activation.values())));

@@ -12,7 +12,10 @@ import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelSpec.HeadSpec;
 import io.seqpack.model.ModelSpec.InputSpec;
 import io.seqpack.model.ModelSpec.Pooling;
-import io.seqpack.model.ModelSpec.RnnMode;
+import io.seqpack.model.parts.GruMode;
+import io.seqpack.model.parts.LstmMode;
+import io.seqpack.model.parts.RnnReluMode;
+import io.seqpack.model.parts.RnnTanhMode;
 import io.seqpack.model.ModelSpec.RnnSpec;
 import io.seqpack.testing.TestJson;
 import java.io.IOException;
@@ -38,23 +41,23 @@ class ModelLoaderTest {
   /** The model.json example of the format documentation. */
   private static final ModelSpec EXAMPLE = new ModelSpec(
       InputSpec.tokens(11, 100, null),
-      new RnnSpec(RnnMode.RNN_TANH, 256, 1, false, true, 0),
+      new RnnSpec(new RnnTanhMode(), 256, 1, false, true, 0),
       new HeadSpec(Pooling.LAST, 1, Activation.NONE));
 
   private static final ModelSpec LSTM = new ModelSpec(
       InputSpec.tokens(7, 64, 0),
-      new RnnSpec(RnnMode.LSTM, 256, 1, false, true, 0),
+      new RnnSpec(new LstmMode(), 256, 1, false, true, 0),
       new HeadSpec(Pooling.MEAN, 2, Activation.SOFTMAX));
 
   static Stream<ModelSpec> specs() {
     return Stream.of(
         EXAMPLE,
         LSTM,
-        new ModelSpec(InputSpec.features(3), new RnnSpec(RnnMode.RNN_RELU, 5, 2, false, true, 0),
+        new ModelSpec(InputSpec.features(3), new RnnSpec(new RnnReluMode(), 5, 2, false, true, 0),
             new HeadSpec(Pooling.MAX, 1, Activation.SIGMOID)),
-        new ModelSpec(InputSpec.tokens(9, 4, 8), new RnnSpec(RnnMode.GRU, 6, 2, true, false, 0),
+        new ModelSpec(InputSpec.tokens(9, 4, 8), new RnnSpec(new GruMode(), 6, 2, true, false, 0),
             new HeadSpec(Pooling.LAST, 3, Activation.NONE)),
-        new ModelSpec(InputSpec.features(4), new RnnSpec(RnnMode.LSTM, 8, 3, true, true, 3),
+        new ModelSpec(InputSpec.features(4), new RnnSpec(new LstmMode(), 8, 3, true, true, 3),
             new HeadSpec(Pooling.MEAN, 2, Activation.SOFTMAX)));
   }
 
@@ -109,7 +112,7 @@ class ModelLoaderTest {
 
   @Test
   void expectsPyTorchShapesForProjectedBidirectionalLstm() {
-    ModelSpec spec = new ModelSpec(InputSpec.features(4), new RnnSpec(RnnMode.LSTM, 8, 2, true, true, 3),
+    ModelSpec spec = new ModelSpec(InputSpec.features(4), new RnnSpec(new LstmMode(), 8, 2, true, true, 3),
         new HeadSpec(Pooling.LAST, 5, Activation.NONE));
     Map<String, int[]> shapes = ModelLoader.expectedShapes(spec);
     assertEquals(List.of(
@@ -131,7 +134,7 @@ class ModelLoaderTest {
 
   @Test
   void expectsEmbeddingAndNoBiasesWhenBiasIsOff() {
-    ModelSpec spec = new ModelSpec(InputSpec.tokens(11, 100, null), new RnnSpec(RnnMode.GRU, 16, 1, false, false, 0),
+    ModelSpec spec = new ModelSpec(InputSpec.tokens(11, 100, null), new RnnSpec(new GruMode(), 16, 1, false, false, 0),
         new HeadSpec(Pooling.LAST, 1, Activation.NONE));
     Map<String, int[]> shapes = ModelLoader.expectedShapes(spec);
     assertEquals(List.of("embedding.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "fc.weight", "fc.bias"),
@@ -159,7 +162,7 @@ class ModelLoaderTest {
     assertEquals("Cannot load model " + dir + ": tensor rnn.bias_hh_l0 is missing from model.safetensors"
         + " (model.json says bias=true)", loadError(dir));
 
-    ModelSpec bidirectional = new ModelSpec(EXAMPLE.input(), new RnnSpec(RnnMode.GRU, 4, 2, true, true, 0),
+    ModelSpec bidirectional = new ModelSpec(EXAMPLE.input(), new RnnSpec(new GruMode(), 4, 2, true, true, 0),
         EXAMPLE.head());
     Path dir2 = modelDir(bidirectional, t -> {
       t.remove("rnn.weight_hh_l0_reverse");
@@ -196,7 +199,7 @@ class ModelLoaderTest {
 
   @Test
   void rejectsModelWhoseModeDisagreesWithItsWeights() throws IOException {
-    ModelSpec gru = new ModelSpec(LSTM.input(), new RnnSpec(RnnMode.GRU, 256, 1, false, true, 0), LSTM.head());
+    ModelSpec gru = new ModelSpec(LSTM.input(), new RnnSpec(new GruMode(), 256, 1, false, true, 0), LSTM.head());
     Path dir = modelDir(LSTM);
     Files.writeString(dir.resolve("model.json"), TestJson.writePretty(gru.toJson()));
     assertEquals("Invalid tensor rnn.weight_ih_l0 in " + dir + "/model.safetensors: shape [1024, 64], expected"
@@ -317,7 +320,7 @@ class ModelLoaderTest {
 
   @Test
   void architectureLineShowsEverySetting() {
-    ModelSpec spec = new ModelSpec(InputSpec.features(4), new RnnSpec(RnnMode.LSTM, 8, 2, true, false, 3),
+    ModelSpec spec = new ModelSpec(InputSpec.features(4), new RnnSpec(new LstmMode(), 8, 2, true, false, 3),
         new HeadSpec(Pooling.MAX, 5, Activation.SOFTMAX));
     assertEquals("features(size=4) → LSTM(hidden=8, proj=3, layers=2, bidirectional, no bias) → max"
         + " → Linear(6→5) → softmax", ModelLoader.architecture(spec));

@@ -10,7 +10,12 @@ import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelSpec.HeadSpec;
 import io.seqpack.model.ModelSpec.InputSpec;
 import io.seqpack.model.ModelSpec.Pooling;
-import io.seqpack.model.ModelSpec.RnnMode;
+import io.seqpack.model.parts.PartRegistry;
+import io.seqpack.model.parts.GruMode;
+import io.seqpack.model.parts.LstmMode;
+import io.seqpack.model.parts.RnnReluMode;
+import io.seqpack.model.parts.RnnTanhMode;
+import io.seqpack.model.parts.RecurrentMode;
 import io.seqpack.model.ModelSpec.RnnSpec;
 import io.seqpack.testing.TestJson;
 import io.seqpack.util.StrictJson;
@@ -46,7 +51,7 @@ class ModelSpecTest {
     assertEquals(
         new ModelSpec(
             InputSpec.tokens(11, 100, null),
-            new RnnSpec(RnnMode.RNN_TANH, 256, 1, false, true, 0),
+            new RnnSpec(new RnnTanhMode(), 256, 1, false, true, 0),
             new HeadSpec(Pooling.LAST, 1, Activation.NONE)),
         spec);
   }
@@ -55,7 +60,7 @@ class ModelSpecTest {
   void appliesDefaultsForOptionalKeys() {
     ModelSpec spec = ModelSpec.parse(json(TOKENS, RNN, HEAD), "/m");
     assertNull(spec.input().paddingIdx());
-    assertEquals(new RnnSpec(RnnMode.RNN_TANH, 256, 1, false, true, 0), spec.rnn());
+    assertEquals(new RnnSpec(new RnnTanhMode(), 256, 1, false, true, 0), spec.rnn());
     assertEquals(Activation.NONE, spec.head().activation());
   }
 
@@ -68,20 +73,20 @@ class ModelSpecTest {
         "{\"pooling\": \"max\", \"out_features\": 5, \"activation\": \"softmax\"}"), "/m");
     assertEquals(InputSpec.features(8), spec.input());
     assertEquals(8, spec.input().rnnInputSize());
-    assertEquals(new RnnSpec(RnnMode.LSTM, 32, 3, true, false, 16), spec.rnn());
+    assertEquals(new RnnSpec(new LstmMode(), 32, 3, true, false, 16), spec.rnn());
     assertEquals(32, spec.rnn().outputSize());
     assertEquals(new HeadSpec(Pooling.MAX, 5, Activation.SOFTMAX), spec.head());
   }
 
   @Test
   void parsesEveryModePoolingAndActivation() {
-    for (RnnMode mode : RnnMode.values()) {
+    for (RecurrentMode mode : PartRegistry.RECURRENT_MODES.all()) {
       for (Pooling pooling : Pooling.values()) {
         for (Activation activation : Activation.values()) {
           String head = "{\"pooling\": \"" + ModelSpec.spelling(pooling) + "\", \"out_features\": 2,"
               + " \"activation\": \"" + ModelSpec.spelling(activation) + "\"}";
           ModelSpec spec = ModelSpec.parse(
-              json(TOKENS, "{\"mode\": \"" + mode.name() + "\", \"hidden_size\": 4}", head), "/m");
+              json(TOKENS, "{\"mode\": \"" + mode.spelling() + "\", \"hidden_size\": 4}", head), "/m");
           assertEquals(mode, spec.rnn().mode());
           assertEquals(pooling, spec.head().pooling());
           assertEquals(activation, spec.head().activation());
@@ -101,11 +106,11 @@ class ModelSpecTest {
   @Test
   void toJsonRoundTrips() {
     ModelSpec[] specs = {
-      new ModelSpec(InputSpec.tokens(11, 100, 3), new RnnSpec(RnnMode.GRU, 7, 2, true, false, 0),
+      new ModelSpec(InputSpec.tokens(11, 100, 3), new RnnSpec(new GruMode(), 7, 2, true, false, 0),
           new HeadSpec(Pooling.MEAN, 3, Activation.SIGMOID)),
-      new ModelSpec(InputSpec.tokens(5, 2, null), new RnnSpec(RnnMode.RNN_RELU, 1, 1, false, true, 0),
+      new ModelSpec(InputSpec.tokens(5, 2, null), new RnnSpec(new RnnReluMode(), 1, 1, false, true, 0),
           new HeadSpec(Pooling.LAST, 1, Activation.NONE)),
-      new ModelSpec(InputSpec.features(9), new RnnSpec(RnnMode.LSTM, 8, 4, true, true, 3),
+      new ModelSpec(InputSpec.features(9), new RnnSpec(new LstmMode(), 8, 4, true, true, 3),
           new HeadSpec(Pooling.MAX, 2, Activation.SOFTMAX)),
     };
     for (ModelSpec spec : specs) {

@@ -13,7 +13,9 @@ import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelSpec.HeadSpec;
 import io.seqpack.model.ModelSpec.InputSpec;
 import io.seqpack.model.ModelSpec.Pooling;
-import io.seqpack.model.ModelSpec.RnnMode;
+import io.seqpack.model.parts.GruMode;
+import io.seqpack.model.parts.RnnReluMode;
+import io.seqpack.model.parts.RnnTanhMode;
 import io.seqpack.model.ModelSpec.RnnSpec;
 import io.seqpack.model.Tensor;
 import io.seqpack.model.WeightNames;
@@ -45,7 +47,7 @@ class SequenceModelTest {
   /** 1 feature in, hidden 1, W_ih = W_hh = 1, no bias, relu: h_t is the running sum of positive inputs. */
   private static LoadedModel runningSumRnn(boolean bidirectional, Pooling pooling) {
     ModelSpec spec = new ModelSpec(InputSpec.features(1),
-        new RnnSpec(RnnMode.RNN_RELU, 1, 1, bidirectional, false, 0), new HeadSpec(pooling, 1, Activation.NONE));
+        new RnnSpec(new RnnReluMode(), 1, 1, bidirectional, false, 0), new HeadSpec(pooling, 1, Activation.NONE));
     Weights w = new Weights();
     for (int d = 0; d < (bidirectional ? 2 : 1); d++) {
       w.put(WeightNames.weightIh(0, d == 1), shape(1, 1), 1f).put(WeightNames.weightHh(0, d == 1), shape(1, 1), 1f);
@@ -110,7 +112,7 @@ class SequenceModelTest {
   @Test
   void tanhRnnMatchesHandComputation() {
     ModelSpec spec = new ModelSpec(InputSpec.tokens(3, 1, null),
-        new RnnSpec(RnnMode.RNN_TANH, 1, 1, false, true, 0), new HeadSpec(Pooling.LAST, 1, Activation.SIGMOID));
+        new RnnSpec(new RnnTanhMode(), 1, 1, false, true, 0), new HeadSpec(Pooling.LAST, 1, Activation.SIGMOID));
     LoadedModel loaded = new Weights()
         .put(WeightNames.EMBEDDING, shape(3, 1), 0f, 0.5f, -1f)
         .put(WeightNames.weightIh(0, false), shape(1, 1), 2f)
@@ -134,7 +136,7 @@ class SequenceModelTest {
   @Test
   void softmaxHeadSumsToOne() {
     ModelSpec spec = new ModelSpec(InputSpec.features(1),
-        new RnnSpec(RnnMode.RNN_RELU, 1, 1, false, false, 0), new HeadSpec(Pooling.LAST, 3, Activation.SOFTMAX));
+        new RnnSpec(new RnnReluMode(), 1, 1, false, false, 0), new HeadSpec(Pooling.LAST, 3, Activation.SOFTMAX));
     LoadedModel loaded = new Weights()
         .put(WeightNames.weightIh(0, false), shape(1, 1), 1f)
         .put(WeightNames.weightHh(0, false), shape(1, 1), 1f)
@@ -163,7 +165,7 @@ class SequenceModelTest {
   @Test
   void rejectsTokenOutsideVocabulary() {
     ModelSpec spec = new ModelSpec(InputSpec.tokens(2, 1, null),
-        new RnnSpec(RnnMode.GRU, 1, 1, false, false, 0), new HeadSpec(Pooling.LAST, 1, Activation.NONE));
+        new RnnSpec(new GruMode(), 1, 1, false, false, 0), new HeadSpec(Pooling.LAST, 1, Activation.NONE));
     LoadedModel loaded = new Weights()
         .put(WeightNames.EMBEDDING, shape(2, 1), 0f, 1f)
         .put(WeightNames.weightIh(0, false), shape(3, 1), 1f, 1f, 1f)

@@ -12,14 +12,24 @@ import io.seqpack.model.ModelJson;
 import io.seqpack.util.StrictJson;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * Where {@code model.json} spellings meet part classes: the graph's JSON, the loader, {@code inspect-model} and the
- * engine find every pooling kind, head layer and norm here, never through a {@code switch}. Adding a part is its
- * class and one line below.
+ * engine find every recurrent mode, pooling kind, head layer and norm here, never through a {@code switch}. Adding
+ * a part is its class and one line below (a recurrent mode also has its cell in the engine).
  */
 public final class PartRegistry {
+  /** {@code "LSTM"}: a name only, as PyTorch spells the module. */
+  public static final Family<RecurrentMode> RECURRENT_MODES = Family.namesOnly(RecurrentMode.class)
+      .add("RNN_TANH", RnnTanhMode.class)
+      .add("RNN_RELU", RnnReluMode.class)
+      .add("LSTM", LstmMode.class)
+      .add("GRU", GruMode.class);
+
   /** {@code "last"}, or {@code {"attention": {...}}}: a name, or a one-key object of the name and its config. */
   public static final Family<PoolingPart> POOLING = new Family<>(PoolingPart.class, null)
       .add("last", LastPooling.class)
@@ -57,6 +67,7 @@ public final class PartRegistry {
   /** The deserializers of every family, for the model.json mapper. */
   public static SimpleModule jacksonModule() {
     SimpleModule module = new SimpleModule("seqpack-parts");
+    RECURRENT_MODES.register(module);
     POOLING.register(module);
     HEAD_LAYERS.register(module);
     NORMS.register(module);
@@ -65,16 +76,28 @@ public final class PartRegistry {
 
   /**
    * The parts of one kind by JSON spelling. {@code typeField} null: a part is written as its name (no config) or
-   * {@code {name: config}}; else as an object whose {@code typeField} names it, the rest being its config.
+   * {@code {name: config}} (only its name when {@code namesOnly}); else as an object whose {@code typeField} names
+   * it, the rest being its config.
    */
   public static final class Family<T> {
     private final Class<T> base;
     private final String typeField;
+    private final boolean namesOnly;
     private final Map<String, Class<? extends T>> byName = new LinkedHashMap<>();
 
     Family(Class<T> base, String typeField) {
+      this(base, typeField, false);
+    }
+
+    private Family(Class<T> base, String typeField, boolean namesOnly) {
       this.base = base;
       this.typeField = typeField;
+      this.namesOnly = namesOnly;
+    }
+
+    /** A family of parts without config, written as their names. */
+    static <T> Family<T> namesOnly(Class<T> base) {
+      return new Family<>(base, null, true);
     }
 
     Family<T> add(String name, Class<? extends T> part) {
@@ -85,6 +108,16 @@ public final class PartRegistry {
     /** The spellings, in registration order, e.g. {@code last, first, mean}. */
     public String names() {
       return String.join(", ", byName.keySet());
+    }
+
+    /** The spellings of the parts for which {@code test} holds, e.g. the modes with a cell state. */
+    public String names(Predicate<T> test) {
+      return byName.keySet().stream().filter(name -> test.test(plain(name))).collect(Collectors.joining(", "));
+    }
+
+    /** Every part of a family without config, in registration order. */
+    public List<T> all() {
+      return byName.keySet().stream().map(this::plain).toList();
     }
 
     /** The part spelled {@code name} with its default config (a name that needs none, such as {@code last}). */
@@ -131,12 +164,13 @@ public final class PartRegistry {
       } else if (node.isTextual() && byName.containsKey(node.asText())) {
         name = node.asText();
         config = JsonNodeFactory.instance.objectNode();
-      } else if (node.isObject() && node.size() == 1 && byName.containsKey(node.fieldNames().next())) {
+      } else if (!namesOnly && node.isObject() && node.size() == 1 && byName.containsKey(node.fieldNames().next())) {
         name = node.fieldNames().next();
         config = node.get(name);
         at = name;
       } else {
-        throw new StrictJson.Invalid("", StrictJson.text(node), expected + " (a name, or {name: {...}})");
+        throw new StrictJson.Invalid("", StrictJson.text(node), namesOnly ? expected
+            : expected + " (a name, or {name: {...}})");
       }
       try {
         return ctxt.readTreeAsValue(config, byName.get(name));
