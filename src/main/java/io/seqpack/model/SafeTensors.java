@@ -1,26 +1,21 @@
 package io.seqpack.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.ModelFormatException;
 import io.seqpack.util.StrictJson;
-import io.seqpack.util.StrictJson.Invalid;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a> format: {@code
@@ -54,7 +49,7 @@ public final class SafeTensors {
   private static final String METADATA = "__metadata__";
 
   /** The floating-point dtypes this reader converts to float32, with their sizes in bytes. */
-  private enum DType {
+  enum DType {
     F32(4),
     F64(8),
     F16(2),
@@ -67,11 +62,8 @@ public final class SafeTensors {
     }
   }
 
-  private static final String SUPPORTED =
-      Arrays.stream(DType.values()).map(Enum::name).collect(Collectors.joining(", "));
-
   /** One validated header entry. */
-  private record Entry(String name, DType dtype, int[] shape, int numel, long begin, long end) {}
+  record Entry(String name, DType dtype, int[] shape, int numel, long begin, long end) {}
 
   private SafeTensors() {}
 
@@ -111,8 +103,8 @@ public final class SafeTensors {
     int dataStart = 8 + (int) headerLength;
     long dataLength = file.length - dataStart;
 
-    List<Entry> entries = parseHeader(decodeUtf8(file, 8, (int) headerLength, "the header", error),
-        "safetensors file " + source, ModelFormatException::new);
+    List<Entry> entries = SafeTensorsHeader.read(decodeUtf8(file, 8, (int) headerLength, "the header", error),
+        "safetensors file " + source);
     checkCoverage(entries, dataLength, error);
 
     Map<String, Tensor> tensors = new TreeMap<>();
@@ -195,104 +187,6 @@ public final class SafeTensors {
     } catch (CharacterCodingException e) {
       throw error.apply(what + " is not valid UTF-8 at byte " + (in.position() - offset));
     }
-  }
-
-  private static List<Entry> parseHeader(String text, String what, Function<String, ModelFormatException> error) {
-    return StrictJson.read(what, null, error, () -> {
-      JsonNode header = StrictJson.tree(StrictJson.MAPPER, text);
-      if (!header.isObject()) {
-        throw new Invalid("the header", StrictJson.text(header), "a JSON object");
-      }
-      List<Entry> entries = new ArrayList<>(header.size());
-      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (e.getKey().equals(METADATA)) {
-          checkMetadata(e.getValue());
-        } else {
-          entries.add(parseEntry(e.getKey(), e.getValue()));
-        }
-      }
-      return entries;
-    });
-  }
-
-  /** {@code __metadata__}: an object of strings. */
-  private static void checkMetadata(JsonNode metadata) {
-    if (!metadata.isObject()) {
-      throw new Invalid(METADATA, StrictJson.text(metadata), "an object of strings");
-    }
-    metadata.fields().forEachRemaining(e -> {
-      if (!e.getValue().isTextual()) {
-        throw new Invalid(METADATA + "." + StrictJson.shorten(e.getKey()), StrictJson.text(e.getValue()), "a string");
-      }
-    });
-  }
-
-  private static final String SHAPE = "an array of at most " + MAX_RANK + " integers in [0, " + Integer.MAX_VALUE + "]";
-  private static final String OFFSETS = "an array of two non-negative integers [begin, end]";
-
-  private static Entry parseEntry(String name, JsonNode value) {
-    String tensor = "tensor " + StrictJson.shorten(name);
-    if (!value.isObject()) {
-      throw new Invalid(tensor, StrictJson.text(value), "a JSON object");
-    }
-    value.fieldNames().forEachRemaining(field -> {
-      if (!field.equals("dtype") && !field.equals("shape") && !field.equals("data_offsets")) {
-        throw new Invalid(tensor + ": " + StrictJson.shorten(field), "an unknown field",
-            "one of dtype, shape, data_offsets");
-      }
-    });
-    JsonNode dtypeNode = value.get("dtype");
-    if (dtypeNode == null || !dtypeNode.isTextual()) {
-      throw new Invalid(tensor + ": dtype", dtypeNode == null ? "missing" : StrictJson.text(dtypeNode), "a string");
-    }
-    DType dtype = Arrays.stream(DType.values())
-        .filter(d -> d.name().equals(dtypeNode.textValue()))
-        .findFirst()
-        .orElseThrow(() -> new Invalid(tensor + ": dtype", StrictJson.text(dtypeNode), "one of " + SUPPORTED));
-    long[] dims = integers(value, tensor, "shape", 0, MAX_RANK, Integer.MAX_VALUE, SHAPE);
-    long[] offsets = integers(value, tensor, "data_offsets", 2, 2, Long.MAX_VALUE, OFFSETS);
-    if (offsets[0] > offsets[1]) {
-      throw new Invalid(tensor + ": data_offsets", StrictJson.text(value.get("data_offsets")),
-          "[begin, end] with begin <= end");
-    }
-    long numel = 1;
-    try {
-      for (long d : dims) {
-        numel = Math.multiplyExact(numel, d);
-      }
-    } catch (ArithmeticException e) {
-      throw new Invalid(tensor + ": shape", Arrays.toString(dims), "a 64-bit element count (it overflows)");
-    }
-    if (numel > MAX_NUMEL) {
-      throw new Invalid(tensor + ": shape", Arrays.toString(dims) + " (" + numel + " elements)",
-          "at most " + MAX_NUMEL + " elements");
-    }
-    long bytes = numel * dtype.size;
-    if (offsets[1] - offsets[0] != bytes) {
-      throw new Invalid(tensor + ": data_offsets", Arrays.toString(offsets) + " (" + (offsets[1] - offsets[0])
-          + " bytes)", bytes + " bytes (" + dtype + " " + Arrays.toString(dims) + ")");
-    }
-    int[] shape = Arrays.stream(dims).mapToInt(Math::toIntExact).toArray();
-    return new Entry(name, dtype, shape, (int) numel, offsets[0], offsets[1]);
-  }
-
-  /** {@code entry[field]}: an array of {@code minSize..maxSize} integers in [0, max]. */
-  private static long[] integers(JsonNode entry, String tensor, String field, int minSize, int maxSize, long max,
-      String expected) {
-    JsonNode array = entry.get(field);
-    if (array == null || !array.isArray() || array.size() < minSize || array.size() > maxSize) {
-      throw new Invalid(tensor + ": " + field, array == null ? "missing" : StrictJson.text(array), expected);
-    }
-    long[] values = new long[array.size()];
-    for (int i = 0; i < values.length; i++) {
-      JsonNode v = array.get(i);
-      if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0 || v.longValue() > max) {
-        throw new Invalid(tensor + ": " + field, StrictJson.text(array), expected);
-      }
-      values[i] = v.longValue();
-    }
-    return values;
   }
 
   /**

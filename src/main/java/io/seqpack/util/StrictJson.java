@@ -1,7 +1,6 @@
 package io.seqpack.util;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,7 +9,9 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,20 +29,19 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import io.seqpack.SeqpackException;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * The one strict JSON adapter: every JSON text seqpack reads ({@code model.json}, the safetensors header, the run
- * summary, the job's checkpoint files) goes through a mapper of {@link #mapper} and every refusal through {@link
- * #read}, worded {@code Cannot read <what>: <json path>: <actual>, expected <what>}. Strict means: unknown fields,
- * null for primitives, duplicate keys, trailing content, scalar coercions ({@code "2"} for 2, 2.5 for an integer),
- * nesting deeper than {@link #MAX_DEPTH}, number literals longer than {@link #MAX_NUMBER_CHARS} digits, and the
- * two escapes Jackson lets through (lone surrogates, non-ASCII {@code \\u} digits) are refused. Domain rules
- * (counts are not negative, widths agree) belong to the records, which throw {@link Invalid}.
+ * The one strict JSON adapter: every JSON text seqpack reads goes through a mapper of {@link #mapper} and every
+ * refusal through {@link #read}, worded {@code Cannot read <what>: <json path>: <actual>, expected <what>}. Strict:
+ * unknown fields, null for primitives, duplicate keys, trailing content, scalar coercions ({@code "2"} for 2, 2.5
+ * for an integer), nesting deeper than {@link #MAX_DEPTH}, numbers longer than {@link #MAX_NUMBER_CHARS} digits and
+ * the escapes Jackson lets through are refused. Domain rules belong to the records, which throw {@link Invalid}.
  */
 public final class StrictJson {
   /** Deepest nesting accepted; no file of seqpack's nests more than five levels. */
@@ -71,13 +71,10 @@ public final class StrictJson {
         .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .addModules(modules)
-        .withCoercionConfigDefaults(c -> {
-          for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer,
-              CoercionInputShape.Float, CoercionInputShape.Boolean, CoercionInputShape.String,
-              CoercionInputShape.EmptyString}) {
-            c.setCoercion(shape, CoercionAction.Fail);
-          }
-        })
+        // no scalar becomes another type, except an integer literal a float
+        .withCoercionConfigDefaults(c -> List.of(CoercionInputShape.Integer, CoercionInputShape.Float,
+            CoercionInputShape.Boolean, CoercionInputShape.String, CoercionInputShape.EmptyString)
+            .forEach(shape -> c.setCoercion(shape, CoercionAction.Fail)))
         .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert))
         .withCoercionConfig(LogicalType.Float, c -> c.setCoercion(CoercionInputShape.Float, CoercionAction.TryConvert)
             .setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert))
@@ -86,13 +83,10 @@ public final class StrictJson {
         .build();
   }
 
-  /** The mapper without modules: the safetensors header, tests. */
+  /** The mapper without modules: writing the safetensors header, tests. */
   public static final ObjectMapper MAPPER = mapper();
 
-  /**
-   * A value a record (or a reader) refused: {@code field} (a JSON path relative to where it was thrown, may be
-   * empty), the value as JSON text ({@code missing} when absent) and what was expected.
-   */
+  /** A value a record refused: at {@code field} (a JSON path relative to where it was thrown, may be empty). */
   public static class Invalid extends RuntimeException {
     private final String field;
 
@@ -105,11 +99,7 @@ public final class StrictJson {
       this.field = field;
     }
 
-    public String field() {
-      return field;
-    }
-
-    /** A path of {@code outer} + this field: {@code heads[0]} + {@code layers[1].in_features}. */
+    /** This refusal at {@code outer} + its field: {@code heads[0]} + {@code layers[1].in_features}. */
     public Invalid within(String outer) {
       return new Invalid(join(outer, field), getMessage());
     }
@@ -128,10 +118,10 @@ public final class StrictJson {
       Step<T> step) {
     try {
       return step.run();
-    } catch (JsonMappingException e) { // no cause: Jackson's messages span lines, ours says it all in one
+    } catch (JsonMappingException e) { // Jackson's messages span lines, ours says it all in one
       throw error.apply("Cannot read " + what + ": " + (String.valueOf(e.getOriginalMessage()).startsWith("Trailing token")
           ? malformed(e) : describe(e, root)));
-    } catch (Invalid e) { // thrown outside Jackson (a check across records, a reader's own)
+    } catch (Invalid e) { // thrown outside Jackson (a check across records)
       throw error.apply("Cannot read " + what + ": " + show(e.field) + ": " + e.getMessage());
     } catch (IOException e) {
       throw error.apply("Cannot read " + what + ": " + malformed(e));
@@ -149,7 +139,7 @@ public final class StrictJson {
   }
 
   /**
-   * Refuses {@code \\u} escapes whose digits are not ASCII hex digits (Jackson decodes U+0661 as {@code 1}) and
+   * Refuses {@code \\u} escapes whose digits are not ASCII (Jackson reads U+0661 by its low byte, as {@code a}) and
    * escaped surrogates that do not pair (no UTF-8 can hold them). Jackson has accepted {@code text}, so every
    * backslash opens an escape.
    */
@@ -157,14 +147,10 @@ public final class StrictJson {
     int pendingHigh = -1; // where an escaped high surrogate's low half must start
     for (int i = text.indexOf('\\'); i >= 0; i = text.indexOf('\\', i + 2)) {
       boolean unicode = text.charAt(i + 1) == 'u';
-      char c = 0;
-      if (unicode) {
-        String digits = text.substring(i + 2, i + 6);
-        if (!HEX4.matcher(digits).matches()) {
-          throw badEscape(text, "invalid \\u escape", i);
-        }
-        c = (char) Integer.parseInt(digits, 16);
+      if (unicode && !HEX4.matcher(text.substring(i + 2, i + 6)).matches()) {
+        throw badEscape(text, "invalid \\u escape", i);
       }
+      char c = unicode ? (char) Integer.parseInt(text.substring(i + 2, i + 6), 16) : 0;
       if ((pendingHigh >= 0 || Character.isLowSurrogate(c)) && !(pendingHigh == i && Character.isLowSurrogate(c))) {
         throw badEscape(text, "lone surrogate", pendingHigh >= 0 ? pendingHigh - 6 : i);
       }
@@ -176,10 +162,10 @@ public final class StrictJson {
     }
   }
 
+  private static final Pattern HEX4 = Pattern.compile("[0-9a-fA-F]{4}");
+
   /** Jackson's pointer to where a container started: no source to show, and the line and column follow. */
   private static final Pattern SOURCE = Pattern.compile("\\s*\\(?(for \\w+ starting at|start marker at) \\[Source.*$");
-
-  private static final Pattern HEX4 = Pattern.compile("[0-9a-fA-F]{4}");
 
   private static JsonParseException badEscape(String text, String what, int at) {
     return new JsonParseException(null, what + " " + text.substring(at, Math.min(at + 6, text.length()))
@@ -200,10 +186,9 @@ public final class StrictJson {
     } else if (message.startsWith("Duplicate field '") && message.endsWith("'")) {
       message = "duplicate key " + quote(message.substring("Duplicate field '".length(), message.length() - 1));
     }
-    message = SOURCE.matcher(message).replaceFirst("");
     JsonLocation at = e instanceof JsonProcessingException p ? p.getLocation() : null;
     return "malformed JSON" + (at == null || at.getLineNr() < 0 ? "" : " (line " + at.getLineNr() + ", column "
-        + at.getColumnNr() + ")") + ": " + message;
+        + at.getColumnNr() + ")") + ": " + SOURCE.matcher(message).replaceFirst("");
   }
 
   /** {@code <path>: <actual>, expected <what>} for a mapping exception. */
@@ -246,6 +231,8 @@ public final class StrictJson {
       return "a string";
     } else if (Collection.class.isAssignableFrom(type) || type.isArray()) {
       return "an array";
+    } else if (type.isEnum()) {
+      return "one of " + Arrays.stream(type.getEnumConstants()).map(String::valueOf).collect(Collectors.joining(", "));
     }
     return "an object";
   }
@@ -253,25 +240,23 @@ public final class StrictJson {
   /** The node at a mapping exception's path, or null when the path leaves the tree. */
   private static JsonNode at(JsonNode root, List<JsonMappingException.Reference> path) {
     JsonNode node = root;
-    for (JsonMappingException.Reference ref : path) {
-      if (node == null) {
-        return null;
-      }
-      node = ref.getFieldName() != null ? node.get(ref.getFieldName()) : node.get(ref.getIndex());
+    for (int i = 0; i < path.size() && node != null; i++) {
+      node = path.get(i).getFieldName() != null ? node.get(path.get(i).getFieldName()) : node.get(path.get(i).getIndex());
     }
     return node;
   }
 
+  /** {@code heads[0].layers[1].in_features}. */
   private static String path(List<JsonMappingException.Reference> refs) {
-    StringBuilder sb = new StringBuilder();
+    StringBuilder path = new StringBuilder();
     for (JsonMappingException.Reference ref : refs) {
       if (ref.getFieldName() != null) {
-        sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
+        path.append(path.length() == 0 ? "" : ".").append(ref.getFieldName());
       } else if (ref.getIndex() >= 0) {
-        sb.append('[').append(ref.getIndex()).append(']');
+        path.append('[').append(ref.getIndex()).append(']');
       }
     }
-    return sb.toString();
+    return path.toString();
   }
 
   /** {@code outer.field}, {@code outer[i]}, or either alone when the other is empty. */
@@ -299,41 +284,9 @@ public final class StrictJson {
     return s.length() <= MAX_SHOWN_CHARS ? s : s.substring(0, MAX_SHOWN_CHARS) + "...(" + s.length() + " chars)";
   }
 
-  // ------------------------------------------------------------------------------------------------ writing
-
-  /** Two-space indented objects, {@code "key": value}, arrays on one line as {@code [1, 2]}. */
-  public static final PrettyPrinter PRETTY = new MinimalPrettyPrinter() {
-    @Override
-    public void beforeObjectEntries(JsonGenerator g) throws IOException {
-      newline(g, 0);
-    }
-
-    @Override
-    public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(',');
-      newline(g, 0);
-    }
-
-    @Override
-    public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(": ");
-    }
-
-    @Override
-    public void writeEndObject(JsonGenerator g, int entries) throws IOException {
-      if (entries > 0) {
-        newline(g, -1);
-      }
-      g.writeRaw('}');
-    }
-
-    @Override
-    public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
-      g.writeRaw(", ");
-    }
-
-    private void newline(JsonGenerator g, int levels) throws IOException {
-      g.writeRaw("\n" + "  ".repeat(g.getOutputContext().getNestingDepth() + levels));
-    }
-  };
+  /** Files people read: two-space indented objects, {@code "key": value}, arrays on one line as {@code [1, 2]}. */
+  public static final PrettyPrinter PRETTY = new DefaultPrettyPrinter(Separators.createDefaultInstance()
+      .withObjectFieldValueSpacing(Separators.Spacing.AFTER).withArrayValueSpacing(Separators.Spacing.AFTER)
+      .withObjectEmptySeparator("").withArrayEmptySeparator(""))
+      .withObjectIndenter(new DefaultIndenter("  ", "\n")).withArrayIndenter(DefaultPrettyPrinter.NopIndenter.instance);
 }
