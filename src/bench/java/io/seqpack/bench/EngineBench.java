@@ -8,6 +8,8 @@ import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.model.SafeTensors;
 import io.seqpack.model.Tensor;
+import io.seqpack.model.parts.StepInput;
+import io.seqpack.model.parts.TokenInput;
 import io.seqpack.nn.Gemm;
 import io.seqpack.nn.Scores;
 import io.seqpack.nn.SequenceModel;
@@ -458,23 +460,24 @@ public final class EngineBench {
     writeInts(out.resolve("lengths.i32"), ds.lengths());
     long steps = ds.totalTokens();
     boolean firstTokens = true;
-    for (ModelGraph.StepInput in : graph.inputs()) {
+    for (StepInput in : graph.inputs()) {
       if (in.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS) {
         int[] ids = new int[Math.toIntExact(steps)];
         for (int i = 0; i < ids.length; i++) {
-          ids[i] = firstTokens ? ds.tokens()[i] % in.vocabSize() : random.nextInt(in.vocabSize());
+          ids[i] = firstTokens ? ds.tokens()[i] % ((TokenInput) in).vocabSize()
+              : random.nextInt(((TokenInput) in).vocabSize());
         }
         firstTokens = false;
         writeInts(out.resolve(in.name() + ".i32"), ids);
       } else {
-        writeFloats(out.resolve(in.name() + ".f32"), gaussians(random, Math.toIntExact(steps * in.size())));
+        writeFloats(out.resolve(in.name() + ".f32"), gaussians(random, Math.toIntExact(steps * in.width())));
       }
     }
     for (ModelGraph.StaticInput st : graph.statics()) {
       writeFloats(out.resolve(st.name() + ".f32"), gaussians(random, ds.size() * st.size()));
     }
     System.err.printf(Locale.ROOT, "bench multi data: %d rows, %d steps, inputs %s, statics %s -> %s%n", ds.size(),
-        steps, graph.inputs().stream().map(ModelGraph.StepInput::name).toList(),
+        steps, graph.inputs().stream().map(StepInput::name).toList(),
         graph.statics().stream().map(ModelGraph.StaticInput::name).toList(), out);
   }
 
@@ -494,7 +497,7 @@ public final class EngineBench {
     }
     List<int[]> tokens = new ArrayList<>();
     List<float[]> features = new ArrayList<>();
-    for (ModelGraph.StepInput in : graph.inputs()) {
+    for (StepInput in : graph.inputs()) {
       boolean isTokens = in.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS;
       tokens.add(isTokens ? readInts(dir.resolve(in.name() + ".i32")) : null);
       features.add(isTokens ? null : readFloatsFile(dir.resolve(in.name() + ".f32")));
@@ -543,7 +546,7 @@ public final class EngineBench {
     Arrays.sort(sorted);
     long steps = md.totalSteps();
     String inputs = graph.inputs().stream().map(i -> i.name() + (i.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS
-        ? " tokens " + i.vocabSize() + "x" + i.embeddingDim() : " features " + i.size())).toList().toString();
+        ? " tokens " + ((TokenInput) i).vocabSize() + "x" + i.width() : " features " + i.width())).toList().toString();
     System.err.printf(Locale.ROOT, "engine multi-input %s + static %d, %s %d: %9.0f tok/s (best; median %9.0f)%n",
         inputs, graph.staticWidth(), graph.rnn().mode(), graph.rnn().hiddenSize(), steps / sorted[0],
         steps / sorted[runs / 2]);
@@ -570,7 +573,7 @@ public final class EngineBench {
     long limit = (long) Math.min(Long.MAX_VALUE / 2, maxSeconds * 1e9);
     long done = 0;
     int staticWidth = graph.staticWidth();
-    List<ModelGraph.StepInput> inputs = graph.inputs();
+    List<StepInput> inputs = graph.inputs();
     Iterator<Integer> ids = IntStream.range(0, md.lengths().length).iterator();
     LengthBucketer<Integer> bucketer = new LengthBucketer<>(ids, i -> md.lengths()[i], BatchPlan.defaults());
     while (bucketer.hasNext()) {
@@ -591,7 +594,7 @@ public final class EngineBench {
           }
           columns.add(RaggedBatch.Column.ofTokens(t));
         } else {
-          int w = inputs.get(c).size();
+          int w = inputs.get(c).width();
           float[] all = md.features().get(c);
           float[] f = new float[steps * w];
           for (int i = 0; i < batch.size(); i++) {

@@ -7,6 +7,7 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.model.parts.StepInput;
 import io.seqpack.nn.SequenceModel;
 import io.seqpack.spark.ScoreSettings;
 import io.seqpack.spark.SequenceScorer;
@@ -496,7 +497,7 @@ public class SequenceScorerTransformer extends Transformer implements MLWritable
   }
 
   private static List<String> inputNames(ModelGraph graph) {
-    return graph.inputs().stream().map(ModelGraph.StepInput::name).toList();
+    return graph.inputs().stream().map(StepInput::name).toList();
   }
 
   private SequenceScorer.Append append() {

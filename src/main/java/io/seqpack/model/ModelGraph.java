@@ -10,6 +10,8 @@ import io.seqpack.model.parts.Norm;
 import io.seqpack.model.parts.PartRegistry;
 import io.seqpack.model.parts.PoolingPart;
 import io.seqpack.model.parts.RecurrentMode;
+import io.seqpack.model.parts.StepInput;
+import io.seqpack.util.Checks;
 import io.seqpack.util.StrictJson;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,9 +22,9 @@ import java.util.Set;
  * A scoring model as a chain of modules: per-step inputs (embeddings and numeric features, each optionally
  * normalised) and static per-row features → one recurrent stack → pooling parts → one or more heads. Every module
  * declares the tensors it needs exactly once ({@link #params()}); {@link ModelLoader} validates the safetensors
- * file against those declarations and the engine ({@code io.seqpack.nn.SequenceModel}) builds from them. Pooling
- * kinds, head layers and norms are parts ({@code io.seqpack.model.parts}), found by their JSON spelling in {@link
- * io.seqpack.model.parts.PartRegistry}.
+ * file against those declarations and the engine ({@code io.seqpack.nn.SequenceModel}) builds from them. Input
+ * kinds, recurrent modes, pooling kinds, head layers and norms are parts ({@code io.seqpack.model.parts}), found by
+ * their JSON spelling in {@link PartRegistry}.
  *
  * <p>Read from {@code model.json} format {@code seqpack-model/2} (the records below, mapped by {@link ModelJson}),
  * or converted from a version-1 file ({@link ModelSpec#toGraph()}). The compact constructor checks what JSON
@@ -54,10 +56,10 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     heads = List.copyOf(heads);
     Set<String> names = new HashSet<>();
     for (int i = 0; i < inputs.size(); i++) {
-      ModelJson.name("inputs[" + i + "].name", inputs.get(i).name(), names, "input or static feature");
+      uniqueName("inputs[" + i + "].name", inputs.get(i).name(), names, "input or static feature");
     }
     for (int i = 0; i < statics.size(); i++) {
-      ModelJson.name("static[" + i + "].name", statics.get(i).name(), names, "input or static feature");
+      uniqueName("static[" + i + "].name", statics.get(i).name(), names, "input or static feature");
     }
     int stepWidth = stepWidth(inputs, statics);
     for (int i = 0; i < stepLayers.size(); i++) {
@@ -75,7 +77,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     int embeddingWidth = poolingWidth(pooling, rnn) + width(statics, Join.AFTER_POOLING);
     Set<String> headNames = new HashSet<>();
     for (int h = 0; h < heads.size(); h++) {
-      ModelJson.name("heads[" + h + "].name", heads.get(h).name(), headNames, "head");
+      uniqueName("heads[" + h + "].name", heads.get(h).name(), headNames, "head");
       int width = embeddingWidth;
       for (int i = 0; i < heads.get(h).layers().size(); i++) {
         try {
@@ -88,6 +90,15 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     }
   }
 
+  /** An input, static feature or head name, unique among {@code taken} (which it joins). */
+  private static String uniqueName(String field, String value, Set<String> taken, String among) {
+    if (value == null || !value.matches("[A-Za-z_][A-Za-z0-9_]{0,127}") || !taken.add(value)) {
+      throw new StrictJson.Invalid(field, value == null ? "missing" : StrictJson.quote(value),
+          "a name of letters, digits and _ (not starting with a digit) not used by another " + among);
+    }
+    return value;
+  }
+
   /** A tensor a module needs: its full name, shape, what each dimension is, and which setting asks for it. */
   public record Param(String name, int[] shape, String dims, String reason) {
     /** Largest accepted width of any part. */
@@ -97,80 +108,18 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     public static String tensorName(String module, String param) {
       return module.isEmpty() ? param : module + "." + param;
     }
+
+    /** A dotted module path such as {@code encoder.lstm} (empty for the top-level module), as {@code field}. */
+    public static String modulePath(String field, String value) {
+      if (value == null || value.length() > 1000 || !value.matches("([A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*)?")) {
+        throw new StrictJson.Invalid(field, value == null ? "missing" : StrictJson.quote(value),
+            "a dotted module path such as encoder.lstm");
+      }
+      return value;
+    }
   }
 
   // ------------------------------------------------------------------------------------------------ modules
-
-  /**
-   * One per-step input: a token column looked up in {@code embedding} ({@code [vocabSize, embeddingDim]}), or a
-   * numeric column of {@code size} floats per step; {@code norm} (or null) applies to that vector. Fields that do
-   * not apply to the kind are 0 / null.
-   */
-  public record StepInput(String name, InputKind kind, int vocabSize, int embeddingDim, Integer paddingIdx,
-      String embedding, int size, Norm norm) {
-    @JsonCreator
-    static StepInput json(@JsonProperty("name") String name, @JsonProperty("kind") InputKind kind,
-        @JsonProperty("vocab_size") Integer vocabSize, @JsonProperty("embedding_dim") Integer embeddingDim,
-        @JsonProperty("padding_idx") Integer paddingIdx,
-        @JsonProperty("embedding") String embedding, @JsonProperty("size") Integer size,
-        @JsonProperty("norm") Norm norm) {
-      ModelJson.required("kind", kind, "one of tokens, features");
-      if (norm != null && norm.size() != null) {
-        throw new StrictJson.Invalid("norm.size", norm.size().toString(), "no size (an input's norm has its width)");
-      }
-      if (kind == InputKind.TOKENS) {
-        notFor(kind, "size", size, "name, kind, vocab_size, embedding_dim, padding_idx, embedding, norm");
-        int vocab = ModelJson.integer("vocab_size", vocabSize, 1, ModelSpec.MAX_VOCAB_SIZE);
-        int dim = ModelJson.integer("embedding_dim", embeddingDim, 1, ModelSpec.MAX_DIM);
-        return new StepInput(name, kind, vocab, dim, ModelSpec.paddingIdx(paddingIdx, vocab),
-            ModelJson.modulePath("embedding", embedding), 0, norm == null ? null : norm.withSize(dim));
-      }
-      String fields = "name, kind, size, norm";
-      notFor(kind, "vocab_size", vocabSize, fields);
-      notFor(kind, "embedding_dim", embeddingDim, fields);
-      notFor(kind, "padding_idx", paddingIdx, fields);
-      notFor(kind, "embedding", embedding, fields);
-      int width = ModelJson.integer("size", size, 1, ModelSpec.MAX_DIM);
-      return new StepInput(name, kind, 0, 0, null, null, width, norm == null ? null : norm.withSize(width));
-    }
-
-    /** Refuses a field of the other input kind. */
-    static void notFor(InputKind kind, String field, Object value, String fields) {
-      if (value != null) {
-        throw new StrictJson.Invalid(field, "not a field of kind " + ModelSpec.spelling(kind), "one of " + fields);
-      }
-    }
-
-    /** Floats this input adds to each step's input vector. */
-    public int width() {
-      return kind == InputKind.TOKENS ? embeddingDim : size;
-    }
-
-    public String embeddingWeight() {
-      return Param.tensorName(embedding, "weight");
-    }
-
-    List<Param> params() {
-      List<Param> out = new ArrayList<>();
-      if (kind == InputKind.TOKENS) {
-        out.add(new Param(embeddingWeight(), new int[] {vocabSize, embeddingDim}, "vocab_size, embedding_dim",
-            "input " + name + " (kind=tokens)"));
-      }
-      if (norm != null) {
-        out.addAll(norm.params("the norm of input " + name));
-      }
-      return out;
-    }
-
-    /** E.g. {@code tokens(vocab=11, dim=100) → LayerNorm(100)}. */
-    public String description() {
-      String text = kind == InputKind.TOKENS
-          ? "tokens(vocab=" + vocabSize + ", dim=" + embeddingDim + (paddingIdx == null ? "" : ", padding_idx="
-              + paddingIdx) + ")"
-          : "features(size=" + size + ")";
-      return norm == null ? text : text + " → " + norm.description();
-    }
-  }
 
   public enum Join {
     AFTER_POOLING,
@@ -187,7 +136,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
     @JsonCreator
     static StaticInput json(@JsonProperty("name") String name, @JsonProperty("size") Integer size,
         @JsonProperty("join") Join join) {
-      return new StaticInput(name, ModelJson.integer("size", size, 1, ModelSpec.MAX_DIM),
+      return new StaticInput(name, Checks.integer("size", size, 1, ModelSpec.MAX_DIM),
           join == null ? Join.AFTER_POOLING : join);
     }
   }
@@ -215,13 +164,13 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
         @JsonProperty("bias") Boolean bias, @JsonProperty("proj_size") Integer projSize,
         @JsonProperty("h0") String h0,
         @JsonProperty("c0") String c0) {
-      return new Recurrent(ModelJson.modulePath("module", module), ModelJson.required("mode", mode,
-          "one of " + PartRegistry.RECURRENT_MODES.names()), ModelJson.integer("input_size", inputSize, 1, ModelSpec.MAX_DIM),
-          ModelJson.integer("hidden_size", hiddenSize, 1, ModelSpec.MAX_DIM),
-          ModelJson.integer("num_layers", numLayers, 1, ModelSpec.MAX_LAYERS, 1),
-          ModelJson.bool("bidirectional", bidirectional, false), ModelJson.bool("bias", bias, true),
-          ModelJson.integer("proj_size", projSize, 0, ModelSpec.MAX_DIM, 0),
-          h0 == null ? null : ModelJson.modulePath("h0", h0), c0 == null ? null : ModelJson.modulePath("c0", c0));
+      return new Recurrent(Param.modulePath("module", module), Checks.required("mode", mode,
+          "one of " + PartRegistry.RECURRENT_MODES.names()), Checks.integer("input_size", inputSize, 1, ModelSpec.MAX_DIM),
+          Checks.integer("hidden_size", hiddenSize, 1, ModelSpec.MAX_DIM),
+          Checks.integer("num_layers", numLayers, 1, ModelSpec.MAX_LAYERS, 1),
+          Checks.bool(bidirectional, false), Checks.bool(bias, true),
+          Checks.integer("proj_size", projSize, 0, ModelSpec.MAX_DIM, 0),
+          h0 == null ? null : Param.modulePath("h0", h0), c0 == null ? null : Param.modulePath("c0", c0));
     }
 
     public int directions() {
@@ -311,7 +260,7 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
   /** A named head: layers applied to the pooled vector, then {@code activation} over its outputs. */
   public record Head(String name, List<HeadLayer> layers, Activation activation) {
     public Head {
-      layers = ModelJson.list("layers", layers, 1, MAX_PARTS, "layers");
+      layers = Checks.list("layers", layers, 1, MAX_PARTS, "layers");
     }
 
     @JsonCreator
@@ -343,12 +292,12 @@ public record ModelGraph(List<StepInput> inputs, List<StaticInput> statics, Recu
       @JsonProperty("step_layers") List<HeadLayer> stepLayers, Recurrent rnn, List<PoolingPart> pooling,
       List<Head> heads, Verification.Export export) {
     ModelGraph graph() {
-      ModelJson.required("rnn", rnn, "an object");
-      return new ModelGraph(ModelJson.list("inputs", inputs, 1, MAX_PARTS, "inputs"),
-          statics == null ? List.of() : ModelJson.list("static", statics, 0, MAX_PARTS, "static features"), rnn,
-          ModelJson.list("pooling", pooling, 1, MAX_PARTS, "pooling parts"),
-          ModelJson.list("heads", heads, 1, MAX_PARTS, "heads"),
-          stepLayers == null ? List.of() : ModelJson.list("step_layers", stepLayers, 0, MAX_PARTS, "step layers"));
+      Checks.required("rnn", rnn, "an object");
+      return new ModelGraph(Checks.list("inputs", inputs, 1, MAX_PARTS, "inputs"),
+          statics == null ? List.of() : Checks.list("static", statics, 0, MAX_PARTS, "static features"), rnn,
+          Checks.list("pooling", pooling, 1, MAX_PARTS, "pooling parts"),
+          Checks.list("heads", heads, 1, MAX_PARTS, "heads"),
+          stepLayers == null ? List.of() : Checks.list("step_layers", stepLayers, 0, MAX_PARTS, "step layers"));
     }
   }
 

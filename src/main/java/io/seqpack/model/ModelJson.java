@@ -6,15 +6,15 @@ import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.PartRegistry;
 import io.seqpack.util.StrictJson;
 import io.seqpack.util.StrictJson.Invalid;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * {@code model.json} as records: the {@link StrictJson} mapper with the parts' deserializers, nulls refused where
- * they mean nothing, and the checks the records' compact constructors share ({@link StrictJson.Invalid} on
- * failure); every refusal reads {@code Cannot read model.json in DIR: <json path>: <what>, expected <what>}.
+ * {@code model.json} as records: the {@link StrictJson} mapper with the parts' deserializers and nulls refused where
+ * they mean nothing; the records check their ranges ({@link io.seqpack.util.Checks}). Every refusal reads {@code
+ * Cannot read model.json in DIR: <json path>: <what>, expected <what>}.
  */
 public final class ModelJson {
   public static final ObjectMapper MAPPER = StrictJson.mapper(PartRegistry.jacksonModule());
@@ -70,73 +70,14 @@ public final class ModelJson {
   /** The fields whose null means something: no padding index, no norm, zero initial states. */
   private static final List<String> NULLABLE = List.of("padding_idx", "norm", "h0", "c0");
 
-  // ---------------------------------------------------------------------------------- checks for compact constructors
-
-  public static int integer(String field, Integer value, int min, int max) {
-    if (value == null || value < min || value > max) {
-      throw new Invalid(field, value == null ? "missing" : value.toString(), "an integer in [" + min + ", " + max + "]");
-    }
-    return value;
-  }
-
-  public static int integer(String field, Integer value, int min, int max, int absent) {
-    return value == null ? absent : integer(field, value, min, max);
-  }
-
-  public static double number(String field, Double value, double min, double max, double absent) {
-    if (value == null) {
-      return absent;
-    }
-    if (!(value >= min && value <= max)) {
-      throw new Invalid(field, value.toString(), "a number in [" + min + ", " + max + "]");
-    }
-    return value;
-  }
-
-  public static boolean bool(String field, Boolean value, boolean absent) {
-    return value == null ? absent : value;
-  }
-
-  public static <T> T required(String field, T value, String expected) {
-    if (value == null) {
-      throw new Invalid(field, "missing", expected);
-    }
-    return value;
-  }
-
-  public static <T> List<T> list(String field, List<T> value, int min, int max, String what) {
-    String expected = "an array of " + min + " to " + max + " " + what;
-    if (value == null || value.size() < min || value.size() > max) {
-      throw new Invalid(field, value == null ? "missing" : value.size() + " entries", expected);
-    }
-    return List.copyOf(value);
-  }
-
-  /** A dotted module path such as {@code encoder.lstm} (empty for the top-level module). */
-  public static String modulePath(String field, String value) {
-    if (value == null || value.length() > 1000 || !value.matches("([A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*)?")) {
-      throw new Invalid(field, value == null ? "missing" : StrictJson.quote(value), "a dotted module path such as encoder.lstm");
-    }
-    return value;
-  }
-
-  /** An input, static feature or head name, unique among {@code taken} (which it joins). */
-  public static String name(String field, String value, Set<String> taken, String among) {
-    if (value == null || !value.matches("[A-Za-z_][A-Za-z0-9_]{0,127}") || !taken.add(value)) {
-      throw new Invalid(field, value == null ? "missing" : StrictJson.quote(value),
-          "a name of letters, digits and _ (not starting with a digit) not used by another " + among);
-    }
-    return value;
-  }
-
   /** The constant of {@code values} spelled {@code value}, for an enum's {@code @JsonCreator}. */
-  public static <E extends Enum<E>> E choice(JsonNode value, E[] values, java.util.function.Function<E, String> spelling) {
+  static <E extends Enum<E>> E choice(JsonNode value, E[] values, Function<E, String> spelling) {
     for (E e : values) {
       if (value.isTextual() && spelling.apply(e).equals(value.asText())) {
         return e;
       }
     }
     throw new Invalid("", StrictJson.text(value), "one of "
-        + java.util.Arrays.stream(values).map(spelling).collect(Collectors.joining(", ")));
+        + Arrays.stream(values).map(spelling).collect(Collectors.joining(", ")));
   }
 }

@@ -3,6 +3,7 @@ package io.seqpack.model;
 import io.seqpack.util.Words;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.HeadLayer;
+import io.seqpack.model.parts.StepInput;
 import io.seqpack.util.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -222,7 +223,7 @@ public final class ModelLoader {
     sb.append("format:       ").append(model.spec() != null ? ModelSpec.FORMAT : ModelGraph.FORMAT).append('\n');
     sb.append("architecture: ").append(architecture(g)).append('\n');
     sb.append("inputs (per step, in concat order):\n");
-    for (ModelGraph.StepInput in : g.inputs()) {
+    for (StepInput in : g.inputs()) {
       sb.append("  ").append(in.name()).append(": ").append(in.description()).append('\n');
     }
     for (ModelGraph.StaticInput st : g.statics()) {

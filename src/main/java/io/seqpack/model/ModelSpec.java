@@ -4,8 +4,12 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.seqpack.ModelFormatException;
+import io.seqpack.model.parts.FeatureInput;
 import io.seqpack.model.parts.PartRegistry;
 import io.seqpack.model.parts.RecurrentMode;
+import io.seqpack.model.parts.StepInput;
+import io.seqpack.model.parts.TokenInput;
+import io.seqpack.util.Checks;
 import io.seqpack.util.StrictJson;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,13 +84,13 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
       if (!FORMAT.equals(format)) {
         throw new StrictJson.Invalid("format", format == null ? "missing" : StrictJson.quote(format), formats);
       }
-      return new ModelSpec(ModelJson.required("input", input, "an object"), ModelJson.required("rnn", rnn,
-          "an object"), ModelJson.required("head", head, "an object"));
+      return new ModelSpec(Checks.required("input", input, "an object"), Checks.required("rnn", rnn,
+          "an object"), Checks.required("head", head, "an object"));
     }
   }
 
   /** {@code padding_idx} as {@code nn.Embedding} normalizes it (negative counts from the end), or null. */
-  static Integer paddingIdx(Integer paddingIdx, int vocabSize) {
+  public static Integer paddingIdx(Integer paddingIdx, int vocabSize) {
     if (paddingIdx == null) {
       return null;
     }
@@ -153,10 +157,10 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    * embedding}, {@code rnn} and {@code fc} (see {@link WeightNames}), {@code fc} with its bias.
    */
   public ModelGraph toGraph() {
-    ModelGraph.StepInput in = input.kind() == InputKind.TOKENS
-        ? new ModelGraph.StepInput(V1_INPUT, InputKind.TOKENS, input.vocabSize(), input.embeddingDim(),
-            input.paddingIdx(), WeightNames.EMBEDDING_MODULE, 0, null)
-        : new ModelGraph.StepInput(V1_INPUT, InputKind.FEATURES, 0, 0, null, null, input.inputSize(), null);
+    StepInput in = input.kind() == InputKind.TOKENS
+        ? new TokenInput(V1_INPUT, input.vocabSize(), input.embeddingDim(), input.paddingIdx(),
+            WeightNames.EMBEDDING_MODULE, null)
+        : new FeatureInput(V1_INPUT, input.inputSize(), null);
     ModelGraph.Recurrent recurrent = new ModelGraph.Recurrent(WeightNames.RNN_MODULE, rnn.mode(),
         input.rnnInputSize(), rnn.hiddenSize(), rnn.numLayers(), rnn.bidirectional(), rnn.bias(), rnn.projSize(), null, null);
     ModelGraph.Head fc = new ModelGraph.Head(V1_HEAD,
@@ -171,6 +175,7 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     return value.name().toLowerCase(Locale.ROOT);
   }
 
+  /** What a batch column holds per step: a token id or a vector of floats (also version 1's {@code input.kind}). */
   public enum InputKind {
     TOKENS,
     FEATURES;
@@ -192,18 +197,25 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
         @JsonProperty("embedding_dim") Integer embeddingDim,
         @JsonProperty("padding_idx") Integer paddingIdx,
         @JsonProperty("input_size") Integer inputSize) {
-      ModelJson.required("kind", kind, "one of tokens, features");
+      Checks.required("kind", kind, "one of tokens, features");
       if (kind == InputKind.FEATURES) {
         String fields = "kind, input_size";
-        ModelGraph.StepInput.notFor(kind, "vocab_size", vocabSize, fields);
-        ModelGraph.StepInput.notFor(kind, "embedding_dim", embeddingDim, fields);
-        ModelGraph.StepInput.notFor(kind, "padding_idx", paddingIdx, fields);
-        return features(ModelJson.integer("input_size", inputSize, 1, MAX_DIM));
+        notFor(kind, "vocab_size", vocabSize, fields);
+        notFor(kind, "embedding_dim", embeddingDim, fields);
+        notFor(kind, "padding_idx", paddingIdx, fields);
+        return features(Checks.integer("input_size", inputSize, 1, MAX_DIM));
       }
-      ModelGraph.StepInput.notFor(kind, "input_size", inputSize, "kind, vocab_size, embedding_dim, padding_idx");
-      int vocab = ModelJson.integer("vocab_size", vocabSize, 1, MAX_VOCAB_SIZE);
-      return tokens(vocab, ModelJson.integer("embedding_dim", embeddingDim, 1, MAX_DIM), ModelSpec.paddingIdx(paddingIdx,
+      notFor(kind, "input_size", inputSize, "kind, vocab_size, embedding_dim, padding_idx");
+      int vocab = Checks.integer("vocab_size", vocabSize, 1, MAX_VOCAB_SIZE);
+      return tokens(vocab, Checks.integer("embedding_dim", embeddingDim, 1, MAX_DIM), ModelSpec.paddingIdx(paddingIdx,
           vocab));
+    }
+
+    /** Refuses a field of the other input kind. */
+    private static void notFor(InputKind kind, String field, Object value, String fields) {
+      if (value != null) {
+        throw new StrictJson.Invalid(field, "not a field of kind " + spelling(kind), "one of " + fields);
+      }
     }
 
     public static InputSpec tokens(int vocabSize, int embeddingDim, Integer paddingIdx) {
@@ -230,11 +242,11 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     static RnnSpec json(@JsonProperty("mode") RecurrentMode mode, @JsonProperty("hidden_size") Integer hiddenSize,
         @JsonProperty("num_layers") Integer numLayers, @JsonProperty("bidirectional") Boolean bidirectional,
         @JsonProperty("bias") Boolean bias, @JsonProperty("proj_size") Integer projSize) {
-      return new RnnSpec(ModelJson.required("mode", mode, "one of " + PartRegistry.RECURRENT_MODES.names()),
-          ModelJson.integer("hidden_size", hiddenSize, 1, MAX_DIM),
-          ModelJson.integer("num_layers", numLayers, 1, MAX_LAYERS, 1),
-          ModelJson.bool("bidirectional", bidirectional, false), ModelJson.bool("bias", bias, true),
-          ModelJson.integer("proj_size", projSize, 0, MAX_DIM, 0));
+      return new RnnSpec(Checks.required("mode", mode, "one of " + PartRegistry.RECURRENT_MODES.names()),
+          Checks.integer("hidden_size", hiddenSize, 1, MAX_DIM),
+          Checks.integer("num_layers", numLayers, 1, MAX_LAYERS, 1),
+          Checks.bool(bidirectional, false), Checks.bool(bias, true),
+          Checks.integer("proj_size", projSize, 0, MAX_DIM, 0));
     }
 
     public int directions() {
@@ -395,8 +407,8 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
     @JsonCreator
     static HeadSpec json(@JsonProperty("pooling") Pooling pooling, @JsonProperty("out_features") Integer outFeatures,
         @JsonProperty("activation") Activation activation) {
-      return new HeadSpec(ModelJson.required("pooling", pooling, "one of last, mean, max"),
-          ModelJson.integer("out_features", outFeatures, 1, MAX_DIM), activation == null ? Activation.NONE
+      return new HeadSpec(Checks.required("pooling", pooling, "one of last, mean, max"),
+          Checks.integer("out_features", outFeatures, 1, MAX_DIM), activation == null ? Activation.NONE
               : activation);
     }
   }

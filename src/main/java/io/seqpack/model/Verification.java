@@ -1,5 +1,7 @@
 package io.seqpack.model;
 
+import io.seqpack.util.Checks;
+
 
 /**
  * Whether the exporter compared the model with its PyTorch module's own {@code forward} on ragged batches before
@@ -40,7 +42,7 @@ public enum Verification {
       String layout, Boolean equalLengths,
       Double roundingMaxAbsDiff) {
     Export {
-      ModelJson.required("verified", verified, "true or false");
+      Checks.required("verified", verified, "true or false");
     }
   }
 

@@ -7,11 +7,12 @@ import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelSpec.Activation;
 import io.seqpack.model.ModelGraph.Join;
 import io.seqpack.model.ModelGraph.StaticInput;
-import io.seqpack.model.ModelGraph.StepInput;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.Tensor;
 import io.seqpack.model.parts.Norm;
 import io.seqpack.model.parts.PoolingPart;
+import io.seqpack.model.parts.StepInput;
+import io.seqpack.model.parts.TokenInput;
 import io.seqpack.pack.PackedLayout;
 import io.seqpack.pack.PackedSequence;
 import java.util.ArrayList;
@@ -125,17 +126,17 @@ public final class SequenceModel {
       StepInput in = inputs[k];
       inputColumn[k] = column;
       column += in.width();
-      if (in.kind() == InputKind.TOKENS) {
-        float[] vectors = tensor(model, in.embeddingWeight(), in.vocabSize(), in.embeddingDim()).data();
-        if (in.norm() != null) { // a function of the token alone: normalise the embedding rows once
+      if (in instanceof TokenInput t) {
+        float[] vectors = tensor(model, t.embeddingWeight(), t.vocabSize(), t.embeddingDim()).data();
+        if (t.norm() != null) { // a function of the token alone: normalise the embedding rows once
           vectors = vectors.clone();
-          in.norm().bindNorm(model).apply(vectors, 0, in.embeddingDim(), in.vocabSize());
+          t.norm().bindNorm(model).apply(vectors, 0, t.embeddingDim(), t.vocabSize());
         }
         tokenVectors[k] = vectors;
-        tableFloats += (long) in.vocabSize() * gateWidth * directions;
+        tableFloats += (long) t.vocabSize() * gateWidth * directions;
       } else {
         featureNorms[k] = in.norm() == null ? null : in.norm().bindNorm(model);
-        numeric += in.size();
+        numeric += in.width();
       }
     }
     this.staticOffset = new int[graph.statics().size()];
@@ -198,17 +199,18 @@ public final class SequenceModel {
     float[][] tables = null;
     Gemm.Weights numericWeights = null;
     if (layer == 0 && layer0 == Layer0.TABLE_ROWS) { // the same Gemm + bias as the per-row path: identical bits
-      tables = new float[][] {new float[Math.multiplyExact(inputs[0].vocabSize(), gateWidth)]};
-      project(inputs[0].vocabSize(), tokenVectors[0], inputWeights, inputBias, tables[0]);
+      int vocab = ((TokenInput) inputs[0]).vocabSize();
+      tables = new float[][] {new float[Math.multiplyExact(vocab, gateWidth)]};
+      project(vocab, tokenVectors[0], inputWeights, inputBias, tables[0]);
     } else if (layer == 0 && layer0 == Layer0.TABLES_PLUS_GEMM) {
       tables = new float[inputs.length][];
       boolean biasFolded = false; // b_ih goes into the first token table: one pass less per step
       for (int k = 0; k < inputs.length; k++) {
-        if (tokenVectors[k] != null) {
-          int e = inputs[k].embeddingDim();
+        if (inputs[k] instanceof TokenInput t) {
+          int e = t.embeddingDim();
           Gemm.Weights slice = Gemm.prepare(columns(wih, layerInput, inputColumn[k], e), 0, gateWidth, e);
-          tables[k] = new float[Math.multiplyExact(inputs[k].vocabSize(), gateWidth)];
-          project(inputs[k].vocabSize(), tokenVectors[k], slice, biasFolded ? null : inputBias, tables[k]);
+          tables[k] = new float[Math.multiplyExact(t.vocabSize(), gateWidth)];
+          project(t.vocabSize(), tokenVectors[k], slice, biasFolded ? null : inputBias, tables[k]);
           biasFolded = true;
         }
       }
@@ -243,7 +245,7 @@ public final class SequenceModel {
     List<int[]> ranges = new ArrayList<>();
     for (int k = 0; k < inputs.length; k++) {
       if (inputs[k].kind() == InputKind.FEATURES) {
-        ranges.add(new int[] {inputColumn[k], inputs[k].size()});
+        ranges.add(new int[] {inputColumn[k], inputs[k].width()});
       }
     }
     int column = inputs.length == 0 ? 0 : inputColumn[inputs.length - 1] + inputs[inputs.length - 1].width();
@@ -455,16 +457,16 @@ public final class SequenceModel {
         }
         for (int i = 0; i < batch.size(); i++) {
           for (int s = batch.offsets()[i]; s < batch.offsets()[i + 1]; s++) {
-            if (ids[s] < 0 || ids[s] >= in.vocabSize()) {
+            if (ids[s] < 0 || ids[s] >= ((TokenInput) in).vocabSize()) {
               throw new IllegalArgumentException("Cannot score batch: token id " + ids[s] + " of input "
                   + in.name() + " at row " + i + " step " + (s - batch.offsets()[i])
-                  + " is outside the vocabulary [0, " + in.vocabSize() + ")");
+                  + " is outside the vocabulary [0, " + ((TokenInput) in).vocabSize() + ")");
             }
           }
         }
-      } else if (c.width() != in.size() || c.features().length < (long) steps * in.size()) {
+      } else if (c.width() != in.width() || c.features().length < (long) steps * in.width()) {
         throw new IllegalArgumentException("Cannot score batch: input " + in.name() + " has " + c.width()
-            + " features per step, the model expects " + in.size());
+            + " features per step, the model expects " + in.width());
       }
     }
     int staticWidth = graph.staticWidth();

@@ -3,6 +3,8 @@ package io.seqpack.spark;
 import io.seqpack.InputSchemaException;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelSpec.InputKind;
+import io.seqpack.model.parts.StepInput;
+import io.seqpack.model.parts.TokenInput;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,15 +49,15 @@ record InputColumns(List<Step> steps, List<Static> statics) implements Serializa
     }
     boolean single = graph.inputs().size() == 1;
     List<Step> steps = new ArrayList<>();
-    for (ModelGraph.StepInput in : graph.inputs()) {
+    for (StepInput in : graph.inputs()) {
       String column = columns.getOrDefault(in.name(), single && seqCol != null ? seqCol : in.name());
       String flag = columns.containsKey(in.name()) ? names.mapped(in.name(), column)
           : single && seqCol != null ? names.seqCol() : names.unmapped("model input", in.name());
       int index = Schemas.columnIndex(schema, column, flag);
       SequenceColumnType type = SequenceColumnType.resolve(column, schema.fields()[index].dataType(), in.kind(),
-          in.kind() == InputKind.TOKENS ? 1 : in.size(), names.pickColumn());
-      steps.add(new Step(in.name(), column, index, type, in.vocabSize(), in.kind() == InputKind.TOKENS ? 1
-          : in.size()));
+          in.kind() == InputKind.TOKENS ? 1 : in.width(), names.pickColumn());
+      steps.add(new Step(in.name(), column, index, type, in instanceof TokenInput t ? t.vocabSize() : 0,
+          in.kind() == InputKind.TOKENS ? 1 : in.width()));
     }
     List<Static> statics = new ArrayList<>();
     for (ModelGraph.StaticInput st : graph.statics()) {

@@ -7,6 +7,7 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.model.parts.StepInput;
 import io.seqpack.nn.SequenceModel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -418,10 +419,10 @@ public final class SequenceScorer {
           + "head of the model has 1 output; top-k needs a head of 2 or more outputs");
     }
     if (excludeSeen != null) {
-      ModelGraph.StepInput in = graph.inputs().stream().filter(i -> i.name().equals(excludeSeen)).findFirst()
+      StepInput in = graph.inputs().stream().filter(i -> i.name().equals(excludeSeen)).findFirst()
           .orElseThrow(() -> new ConfigException("Invalid " + names.topKExcludeSeen() + " " + excludeSeen
               + ": the model has no input of that name (inputs: " + String.join(", ",
-                  graph.inputs().stream().map(ModelGraph.StepInput::name).toList()) + ")"));
+                  graph.inputs().stream().map(StepInput::name).toList()) + ")"));
       if (in.kind() != io.seqpack.model.ModelSpec.InputKind.TOKENS) {
         throw new ConfigException("Invalid " + names.topKExcludeSeen() + " " + excludeSeen + ": it is a features "
             + "input; the items a row has seen are the ids of a tokens input");

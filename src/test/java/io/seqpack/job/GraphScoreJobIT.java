@@ -10,6 +10,8 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.model.ModelSpec.InputKind;
+import io.seqpack.model.parts.StepInput;
+import io.seqpack.model.parts.TokenInput;
 import io.seqpack.spark.LocalSpark;
 import io.seqpack.spark.Schemas;
 import io.seqpack.summary.RunSummary;
@@ -64,9 +66,9 @@ class GraphScoreJobIT {
     Map<String, Object> statics = (Map<String, Object>) c.getOrDefault("static", Map.of());
     List<StructField> fields = new ArrayList<>();
     fields.add(DataTypes.createStructField("id", DataTypes.LongType, false));
-    for (ModelGraph.StepInput in : graph.inputs()) {
+    for (StepInput in : graph.inputs()) {
       DataType type = in.kind() == InputKind.TOKENS ? DataTypes.createArrayType(DataTypes.LongType)
-          : in.size() == 1 ? DataTypes.createArrayType(DataTypes.DoubleType)
+          : in.width() == 1 ? DataTypes.createArrayType(DataTypes.DoubleType)
           : DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType));
       fields.add(DataTypes.createStructField(in.name() + "_col", type, true));
     }
@@ -78,13 +80,13 @@ class GraphScoreJobIT {
     for (int b = 0; b < rows; b++) {
       List<Object> values = new ArrayList<>();
       values.add((long) b);
-      for (ModelGraph.StepInput in : graph.inputs()) {
+      for (StepInput in : graph.inputs()) {
         List<?> seq = (List<?>) Golden.at(inputs.get(in.name()), b);
         List<Object> column = new ArrayList<>();
         for (Object step : seq) {
           if (in.kind() == InputKind.TOKENS) {
             column.add(((Number) step).longValue());
-          } else if (in.size() == 1) {
+          } else if (in.width() == 1) {
             column.add((double) Golden.floats(step)[0]);
           } else {
             List<Object> v = new ArrayList<>();
@@ -285,7 +287,7 @@ class GraphScoreJobIT {
         + "' has " + secondLen, reasons.get(100L));
     assertEquals("NULL_SEQUENCE: column '" + featureCol + "' is null", reasons.get(101L));
     assertEquals("TOKEN_OUT_OF_RANGE: column '" + tokenCol + "': token 999 at step 0 is outside [0, "
-        + graph.inputs().get(tokens - 1).vocabSize() + ")", reasons.get(102L));
+        + ((TokenInput) graph.inputs().get(tokens - 1)).vocabSize() + ")", reasons.get(102L));
     assertEquals("BAD_FEATURES: static column '" + staticCol + "' is null", reasons.get(103L));
     assertEquals("BAD_FEATURES: static column '" + staticCol + "' has 1 values, expected "
         + graph.statics().get(0).size(), reasons.get(104L));

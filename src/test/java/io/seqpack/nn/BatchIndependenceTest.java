@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.seqpack.data.RaggedBatch;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.model.parts.TokenInput;
 import io.seqpack.testing.Golden;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -36,7 +37,7 @@ class BatchIndependenceTest {
   void rowScoresDoNotDependOnBatchMates(String caseName) {
     SequenceModel model = model(caseName);
     Random random = new Random(11);
-    int[][] rows = randomTokens(random, 40, model.graph().inputs().get(0).vocabSize(), 15);
+    int[][] rows = randomTokens(random, 40, ((TokenInput) model.graph().inputs().get(0)).vocabSize(), 15);
     Scores together = model.score(RaggedBatch.ofTokens(rows), true);
     // each row alone
     for (int i = 0; i < rows.length; i++) {
@@ -59,7 +60,7 @@ class BatchIndependenceTest {
       for (int j = from; j < Math.min(rows.length, from + size); j++) {
         batch.add(rows[order.get(j)]);
         ids.add(order.get(j));
-        batch.add(randomTokens(random, 1, model.graph().inputs().get(0).vocabSize(), 20)[0]); // a stranger
+        batch.add(randomTokens(random, 1, ((TokenInput) model.graph().inputs().get(0)).vocabSize(), 20)[0]); // a stranger
         ids.add(-1);
       }
       Scores scores = model.score(RaggedBatch.ofTokens(batch.toArray(new int[0][])), false);
@@ -80,7 +81,7 @@ class BatchIndependenceTest {
     List<int[][]> batches = new ArrayList<>();
     List<Scores> expected = new ArrayList<>();
     for (int b = 0; b < 24; b++) {
-      int[][] rows = randomTokens(random, 1 + random.nextInt(30), model.graph().inputs().get(0).vocabSize(), 25);
+      int[][] rows = randomTokens(random, 1 + random.nextInt(30), ((TokenInput) model.graph().inputs().get(0)).vocabSize(), 25);
       batches.add(rows);
       expected.add(model.score(RaggedBatch.ofTokens(rows), true));
     }

@@ -66,14 +66,14 @@ public final class Golden {
     int[] offsets = io.seqpack.data.RaggedBatch.offsetsOf(lengths.length, i -> lengths[i]);
     Map<String, Object> inputs = (Map<String, Object>) c.get("inputs");
     List<io.seqpack.data.RaggedBatch.Column> columns = new java.util.ArrayList<>();
-    for (io.seqpack.model.ModelGraph.StepInput in : graph.inputs()) {
+    for (io.seqpack.model.parts.StepInput in : graph.inputs()) {
       Object value = inputs.get(in.name());
       if (value == null) {
         throw new IllegalArgumentException("case has no input " + in.name());
       }
       columns.add(in.kind() == io.seqpack.model.ModelSpec.InputKind.TOKENS
           ? io.seqpack.data.RaggedBatch.Column.ofTokens(ints(value))
-          : io.seqpack.data.RaggedBatch.Column.ofFeatures(floats(value), in.size()));
+          : io.seqpack.data.RaggedBatch.Column.ofFeatures(floats(value), in.width()));
     }
     Map<String, Object> statics = (Map<String, Object>) c.getOrDefault("static", Map.of());
     int width = graph.staticWidth();

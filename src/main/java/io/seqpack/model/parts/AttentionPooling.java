@@ -5,8 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
 import io.seqpack.model.ModelGraph.Recurrent;
-import io.seqpack.model.ModelJson;
 import io.seqpack.nn.Gemm;
+import io.seqpack.util.Checks;
 import java.util.List;
 
 /**
@@ -19,16 +19,16 @@ import java.util.List;
  */
 public record AttentionPooling(String proj, String context, int size, List<Integer> query) implements PoolingPart {
   public AttentionPooling {
-    ModelJson.modulePath("proj", proj);
-    ModelJson.modulePath("context", context);
-    ModelJson.integer("size", size, 1, Param.MAX_DIM);
-    query = query == null ? null : ModelJson.list("query", query, 1, 64, "indices into h_n");
+    Param.modulePath("proj", proj);
+    Param.modulePath("context", context);
+    Checks.integer("size", size, 1, Param.MAX_DIM);
+    query = query == null ? null : Checks.list("query", query, 1, 64, "indices into h_n");
   }
 
   @JsonCreator
   static AttentionPooling json(@JsonProperty("proj") String proj, @JsonProperty("context") String context,
       @JsonProperty("size") Integer size, @JsonProperty("query") List<Integer> query) {
-    return new AttentionPooling(proj, context, ModelJson.integer("size", size, 1, Param.MAX_DIM), query);
+    return new AttentionPooling(proj, context, Checks.integer("size", size, 1, Param.MAX_DIM), query);
   }
 
   private int queryWidth(Recurrent rnn) {

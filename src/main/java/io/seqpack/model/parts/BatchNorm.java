@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,14 +16,14 @@ import java.util.List;
  */
 public record BatchNorm(String module, Integer size, double eps, boolean affine) implements Norm {
   public BatchNorm {
-    ModelJson.modulePath("module", module);
+    Param.modulePath("module", module);
   }
 
   @JsonCreator
   static BatchNorm json(@JsonProperty("module") String module, @JsonProperty("size") Integer size,
       @JsonProperty("eps") Double eps, @JsonProperty("affine") Boolean affine) {
-    return new BatchNorm(module, size == null ? null : ModelJson.integer("size", size, 1, Param.MAX_DIM),
-        ModelJson.number("eps", eps, 0, 1, 1e-5), ModelJson.bool("affine", affine, true));
+    return new BatchNorm(module, size == null ? null : Checks.integer("size", size, 1, Param.MAX_DIM),
+        Checks.number("eps", eps, 0, 1, 1e-5), Checks.bool(affine, true));
   }
 
   @Override

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Recurrent;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 import io.seqpack.util.StrictJson;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  */
 public record DotAttentionPooling(List<Integer> query) implements PoolingPart {
   public DotAttentionPooling {
-    query = ModelJson.list("query", query, 1, 64, "indices into h_n");
+    query = Checks.list("query", query, 1, 64, "indices into h_n");
   }
 
   @JsonCreator

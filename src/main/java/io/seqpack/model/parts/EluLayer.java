@@ -2,13 +2,13 @@ package io.seqpack.model.parts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 
 /** {@code nn.ELU}: {@code x if x > 0 else alpha·(exp(x) − 1)}. JSON: {@code {"type": "elu", "alpha": 1.0}}. */
 public record EluLayer(double alpha) implements Elementwise {
   @JsonCreator
   static EluLayer json(@JsonProperty("alpha") Double alpha) {
-    return new EluLayer(ModelJson.number("alpha", alpha, -1e6, 1e6, 1.0));
+    return new EluLayer(Checks.number("alpha", alpha, -1e6, 1e6, 1.0));
   }
 
   @Override

@@ -2,7 +2,6 @@ package io.seqpack.model.parts;
 
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
-import io.seqpack.model.ModelGraph.StepInput;
 import io.seqpack.util.StrictJson;
 import java.util.List;
 

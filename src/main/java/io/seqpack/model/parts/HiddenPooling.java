@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Recurrent;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 import io.seqpack.util.StrictJson;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
  */
 public record HiddenPooling(List<Integer> indices) implements PoolingPart {
   public HiddenPooling {
-    indices = ModelJson.list("indices", indices, 1, 64, "indices into h_n");
+    indices = Checks.list("indices", indices, 1, 64, "indices into h_n");
   }
 
   @JsonCreator
@@ -31,7 +31,7 @@ public record HiddenPooling(List<Integer> indices) implements PoolingPart {
     int states = rnn.numLayers() * rnn.directions();
     int[] rows = new int[indices.size()];
     for (int i = 0; i < rows.length; i++) {
-      int k = ModelJson.required(field, indices.get(i), "an integer");
+      int k = Checks.required(field, indices.get(i), "an integer");
       if (k < -states || k >= states) {
         throw new StrictJson.Invalid(field + "[" + i + "]", Integer.toString(k), "an index into h_n's " + states
             + " final states (" + rnn.numLayers() + " layers × " + rnn.directions() + " directions), -" + states

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
 import io.seqpack.model.ModelGraph.Recurrent;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 
 /**
  * {@code {"last_k_mean": {"k": 5}}}: the mean of the output over the row's last {@code min(k, length)} valid steps
@@ -13,12 +13,12 @@ import io.seqpack.model.ModelJson;
  */
 public record LastKMeanPooling(int k) implements PoolingPart {
   public LastKMeanPooling {
-    ModelJson.integer("k", k, 1, Param.MAX_DIM);
+    Checks.integer("k", k, 1, Param.MAX_DIM);
   }
 
   @JsonCreator
   static LastKMeanPooling json(@JsonProperty("k") Integer k) {
-    return new LastKMeanPooling(ModelJson.integer("k", k, 1, Param.MAX_DIM));
+    return new LastKMeanPooling(Checks.integer("k", k, 1, Param.MAX_DIM));
   }
 
   @Override

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 import java.util.List;
 
 /**
@@ -14,14 +14,14 @@ import java.util.List;
  */
 public record LayerNorm(String module, Integer size, double eps, boolean affine) implements Norm {
   public LayerNorm {
-    ModelJson.modulePath("module", module);
+    Param.modulePath("module", module);
   }
 
   @JsonCreator
   static LayerNorm json(@JsonProperty("module") String module, @JsonProperty("size") Integer size,
       @JsonProperty("eps") Double eps, @JsonProperty("affine") Boolean affine) {
-    return new LayerNorm(module, size == null ? null : ModelJson.integer("size", size, 1, Param.MAX_DIM),
-        ModelJson.number("eps", eps, 0, 1, 1e-5), ModelJson.bool("affine", affine, true));
+    return new LayerNorm(module, size == null ? null : Checks.integer("size", size, 1, Param.MAX_DIM),
+        Checks.number("eps", eps, 0, 1, 1e-5), Checks.bool(affine, true));
   }
 
   @Override

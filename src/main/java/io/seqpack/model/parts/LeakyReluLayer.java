@@ -2,13 +2,13 @@ package io.seqpack.model.parts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 
 /** {@code nn.LeakyReLU}: {@code x if x > 0 else x·negative_slope}. JSON: {@code {"type": "leaky_relu", "negative_slope": 0.01}}. */
 public record LeakyReluLayer(double negativeSlope) implements Elementwise {
   @JsonCreator
   static LeakyReluLayer json(@JsonProperty("negative_slope") Double negativeSlope) {
-    return new LeakyReluLayer(ModelJson.number("negative_slope", negativeSlope, -1e6, 1e6, 0.01));
+    return new LeakyReluLayer(Checks.number("negative_slope", negativeSlope, -1e6, 1e6, 0.01));
   }
 
   @Override

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
-import io.seqpack.model.ModelJson;
 import io.seqpack.nn.Gemm;
+import io.seqpack.util.Checks;
 import io.seqpack.util.StrictJson;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,14 +16,14 @@ import java.util.List;
  */
 public record LinearLayer(String module, int inFeatures, int outFeatures, boolean bias) implements HeadLayer {
   public LinearLayer {
-    ModelJson.modulePath("module", module);
+    Param.modulePath("module", module);
   }
 
   @JsonCreator
   static LinearLayer json(@JsonProperty("module") String module, @JsonProperty("in_features") Integer inFeatures,
       @JsonProperty("out_features") Integer outFeatures, @JsonProperty("bias") Boolean bias) {
-    return new LinearLayer(module, ModelJson.integer("in_features", inFeatures, 1, Param.MAX_DIM),
-        ModelJson.integer("out_features", outFeatures, 1, Param.MAX_DIM), ModelJson.bool("bias", bias, true));
+    return new LinearLayer(module, Checks.integer("in_features", inFeatures, 1, Param.MAX_DIM),
+        Checks.integer("out_features", outFeatures, 1, Param.MAX_DIM), Checks.bool(bias, true));
   }
 
   public String weight() {

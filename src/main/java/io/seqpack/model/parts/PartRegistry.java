@@ -19,10 +19,15 @@ import java.util.stream.Collectors;
 
 /**
  * Where {@code model.json} spellings meet part classes: the graph's JSON, the loader, {@code inspect-model} and the
- * engine find every recurrent mode, pooling kind, head layer and norm here, never through a {@code switch}. Adding
+ * engine find every input kind, recurrent mode, pooling kind, head layer and norm here, never through a {@code switch}. Adding
  * a part is its class and one line below (a recurrent mode also has its cell in the engine).
  */
 public final class PartRegistry {
+  /** {@code {"name": "x", "kind": "tokens", ...}}. */
+  public static final Family<StepInput> INPUTS = new Family<>(StepInput.class, "kind")
+      .add("tokens", TokenInput.class)
+      .add("features", FeatureInput.class);
+
   /** {@code "LSTM"}: a name only, as PyTorch spells the module. */
   public static final Family<RecurrentMode> RECURRENT_MODES = Family.namesOnly(RecurrentMode.class)
       .add("RNN_TANH", RnnTanhMode.class)
@@ -67,6 +72,7 @@ public final class PartRegistry {
   /** The deserializers of every family, for the model.json mapper. */
   public static SimpleModule jacksonModule() {
     SimpleModule module = new SimpleModule("seqpack-parts");
+    INPUTS.register(module);
     RECURRENT_MODES.register(module);
     POOLING.register(module);
     HEAD_LAYERS.register(module);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
 import io.seqpack.model.ModelGraph.Recurrent;
-import io.seqpack.model.ModelJson;
+import io.seqpack.util.Checks;
 import java.util.List;
 
 /**
@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record QueryAttentionPooling(String query) implements PoolingPart {
   public QueryAttentionPooling {
-    ModelJson.required("query", query, "the name of a parameter [O]");
+    Checks.required("query", query, "the name of a parameter [O]");
   }
 
   @JsonCreator

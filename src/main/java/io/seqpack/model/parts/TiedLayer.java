@@ -4,11 +4,9 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
-import io.seqpack.model.ModelGraph.StepInput;
-import io.seqpack.model.ModelJson;
 import io.seqpack.model.ModelSpec;
-import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.nn.Gemm;
+import io.seqpack.util.Checks;
 import io.seqpack.util.StrictJson;
 import java.util.List;
 
@@ -23,9 +21,9 @@ import java.util.List;
 public record TiedLayer(String embedding, int numEmbeddings, int embeddingDim, String bias, boolean excludePadding)
     implements HeadLayer {
   public TiedLayer {
-    ModelJson.modulePath("embedding", embedding);
+    Param.modulePath("embedding", embedding);
     if (bias != null) {
-      ModelJson.modulePath("bias", bias);
+      Param.modulePath("bias", bias);
     }
   }
 
@@ -33,9 +31,9 @@ public record TiedLayer(String embedding, int numEmbeddings, int embeddingDim, S
   static TiedLayer json(@JsonProperty("embedding") String embedding,
       @JsonProperty("num_embeddings") Integer numEmbeddings, @JsonProperty("embedding_dim") Integer embeddingDim,
       @JsonProperty("bias") String bias, @JsonProperty("exclude_padding") Boolean excludePadding) {
-    return new TiedLayer(embedding, ModelJson.integer("num_embeddings", numEmbeddings, 1, ModelSpec.MAX_VOCAB_SIZE),
-        ModelJson.integer("embedding_dim", embeddingDim, 1, Param.MAX_DIM), bias,
-        ModelJson.bool("exclude_padding", excludePadding, false));
+    return new TiedLayer(embedding, Checks.integer("num_embeddings", numEmbeddings, 1, ModelSpec.MAX_VOCAB_SIZE),
+        Checks.integer("embedding_dim", embeddingDim, 1, Param.MAX_DIM), bias,
+        Checks.bool(excludePadding, false));
   }
 
   /** The shared table's tensor name, {@code item_emb.weight}. */
@@ -55,11 +53,11 @@ public record TiedLayer(String embedding, int numEmbeddings, int embeddingDim, S
   /** The token input that owns the table (its weight is declared there, once). */
   @Override
   public void checkInputs(List<StepInput> inputs) {
-    StepInput owner = owner(inputs);
+    TokenInput owner = owner(inputs);
     if (owner == null) {
       throw new StrictJson.Invalid("embedding", StrictJson.quote(embedding), "the embedding of a tokens input ("
-          + String.join(", ", inputs.stream().filter(in -> in.kind() == InputKind.TOKENS)
-              .map(in -> in.embedding()).toList()) + ")");
+          + String.join(", ", inputs.stream().filter(TokenInput.class::isInstance)
+              .map(in -> ((TokenInput) in).embedding()).toList()) + ")");
     }
     if (owner.vocabSize() != numEmbeddings || owner.embeddingDim() != embeddingDim) {
       throw new StrictJson.Invalid("num_embeddings", "[" + numEmbeddings + ", " + embeddingDim + "]", "["
@@ -72,9 +70,9 @@ public record TiedLayer(String embedding, int numEmbeddings, int embeddingDim, S
     }
   }
 
-  private StepInput owner(List<StepInput> inputs) {
-    return inputs.stream().filter(in -> in.kind() == InputKind.TOKENS && in.embedding().equals(embedding))
-        .findFirst().orElse(null);
+  private TokenInput owner(List<StepInput> inputs) {
+    return inputs.stream().filter(in -> in instanceof TokenInput t && t.embedding().equals(embedding))
+        .map(TokenInput.class::cast).findFirst().orElse(null);
   }
 
   @Override

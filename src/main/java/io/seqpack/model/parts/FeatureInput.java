@@ -1,0 +1,38 @@
+package io.seqpack.model.parts;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.seqpack.model.ModelGraph.Param;
+import io.seqpack.model.ModelSpec.InputKind;
+import io.seqpack.util.Checks;
+import java.util.List;
+
+/** A numeric column of {@code size} floats per step. JSON: {@code {"name": "amount", "kind": "features", "size": 3}}. */
+public record FeatureInput(String name, int size, Norm norm) implements StepInput {
+  @JsonCreator
+  static FeatureInput json(@JsonProperty("name") String name, @JsonProperty("size") Integer size,
+      @JsonProperty("norm") Norm norm) {
+    int width = Checks.integer("size", size, 1, Param.MAX_DIM);
+    return new FeatureInput(name, width, StepInput.normOver(norm, width));
+  }
+
+  @Override
+  public InputKind kind() {
+    return InputKind.FEATURES;
+  }
+
+  @Override
+  public int width() {
+    return size;
+  }
+
+  @Override
+  public List<Param> params() {
+    return normParams();
+  }
+
+  @Override
+  public String description() {
+    return norm == null ? "features(size=" + size + ")" : "features(size=" + size + ") → " + norm.description();
+  }
+}
