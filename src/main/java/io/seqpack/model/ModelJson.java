@@ -2,6 +2,7 @@ package io.seqpack.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.PartRegistry;
 import io.seqpack.util.StrictJson;
@@ -12,8 +13,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * {@code model.json} as records: the {@link StrictJson} mapper with the parts' deserializers and nulls refused where
- * they mean nothing; the records check their ranges ({@link io.seqpack.util.Checks}). Every refusal reads {@code
+ * {@code model.json} as records: the {@link StrictJson} mapper with the parts' deserializers, and null refused where
+ * it means nothing; the records check their ranges ({@link io.seqpack.util.Checks}). Every refusal reads {@code
  * Cannot read model.json in DIR: <json path>: <what>, expected <what>}.
  */
 public final class ModelJson {
@@ -21,32 +22,23 @@ public final class ModelJson {
 
   private ModelJson() {}
 
-  /** The parsed tree of a model.json text, or the error for malformed JSON. */
-  static JsonNode tree(String text, String source) {
-    return StrictJson.read(what(source), null, ModelFormatException::new, () -> StrictJson.tree(MAPPER, text));
+  /** The object of a model.json text, or the error for malformed JSON. */
+  static ObjectNode tree(String text, String source) {
+    return StrictJson.readObject(MAPPER, text, what(source), ModelFormatException::new);
   }
 
-  /**
-   * {@code tree} as a {@code type} record, then {@code build} of it (checks across parts, which throw {@link
-   * Invalid} with a path from the top level); every refusal in the one message shape.
-   */
+  /** {@code tree} as a {@code type} record, then {@code build} of it (checks across parts, with paths). */
   static <T, R> R bind(JsonNode tree, Class<T> type, String source, Function<T, R> build) {
     return StrictJson.read(what(source), tree, ModelFormatException::new, () -> {
-      if (!tree.isObject()) { // databind maps a top-level null to a null record
-        throw new Invalid("", StrictJson.text(tree), "an object");
-      }
       refuseNulls(tree, "");
       return build.apply(MAPPER.treeToValue(tree, type));
     });
   }
 
-  private static String what(String source) {
-    return "model.json in " + source;
-  }
-
   /**
    * Refuses JSON null except as the value of a field that may be null: records map an absent field and a null
-   * one alike (to the default), and only these fields mean something by null.
+   * one alike (to the default; Jackson's null setting would refuse the absent one too), and only these fields
+   * mean something by null.
    */
   private static void refuseNulls(JsonNode node, String path) {
     if (node.isObject()) {
@@ -69,6 +61,10 @@ public final class ModelJson {
 
   /** The fields whose null means something: no padding index, no norm, zero initial states. */
   private static final List<String> NULLABLE = List.of("padding_idx", "norm", "h0", "c0");
+
+  private static String what(String source) {
+    return "model.json in " + source;
+  }
 
   /** The constant of {@code values} spelled {@code value}, for an enum's {@code @JsonCreator}. */
   static <E extends Enum<E>> E choice(JsonNode value, E[] values, Function<E, String> spelling) {

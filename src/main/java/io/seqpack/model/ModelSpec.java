@@ -3,6 +3,7 @@ package io.seqpack.model;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqpack.ModelFormatException;
 import io.seqpack.model.parts.FeatureInput;
 import io.seqpack.model.parts.PartRegistry;
@@ -61,8 +62,8 @@ public record ModelSpec(InputSpec input, RnnSpec rnn, HeadSpec head) {
    * a null spec).
    */
   public static Parsed parseAny(String json, String source) {
-    JsonNode tree = ModelJson.tree(json, source);
-    if (tree.isObject() && ModelGraph.FORMAT.equals(tree.path("format").textValue())) {
+    ObjectNode tree = ModelJson.tree(json, source);
+    if (ModelGraph.FORMAT.equals(tree.path("format").textValue())) {
       return ModelJson.bind(tree, ModelGraph.FileV2.class, source,
           v2 -> new Parsed(v2.graph(), null, Verification.of(v2.export())));
     }

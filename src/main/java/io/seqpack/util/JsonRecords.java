@@ -48,22 +48,15 @@ public final class JsonRecords {
     return bind(readObject(text, what, error), type, what, error);
   }
 
-  /** Reads {@code text} as a JSON object, strictly, for checks before {@link #bind} (e.g. of a format key). */
-  public static ObjectNode readObject(String text, String what,
-      Function<String, ? extends SeqpackException> error) {
-    return StrictJson.read(what, null, error, () -> {
-      JsonNode tree = StrictJson.tree(MAPPER, text);
-      if (!tree.isObject()) {
-        throw new StrictJson.Invalid("", StrictJson.text(tree), "an object");
-      }
-      return (ObjectNode) tree;
-    });
+  /** {@link StrictJson#readObject} with these files' mapper. */
+  public static ObjectNode readObject(String text, String what, Function<String, ? extends SeqpackException> error) {
+    return StrictJson.readObject(MAPPER, text, what, error);
   }
 
-  /** Maps a tree read by {@link #readObject} to a {@code type}. */
+  /** {@link StrictJson#bind} with these files' mapper. */
   public static <T> T bind(JsonNode tree, Class<T> type, String what,
       Function<String, ? extends SeqpackException> error) {
-    return StrictJson.read(what, tree, error, () -> MAPPER.treeToValue(tree, type));
+    return StrictJson.bind(MAPPER, tree, type, what, error);
   }
 
   /** A record as a tree, to be arranged before {@link #writePretty}. */

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.exc.InvalidNullException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import io.seqpack.SeqpackException;
@@ -126,6 +127,24 @@ public final class StrictJson {
     } catch (IOException e) {
       throw error.apply("Cannot read " + what + ": " + malformed(e));
     }
+  }
+
+  /** {@code text} as a JSON object, for checks before {@link #bind} (e.g. of a format key); {@code what} names it. */
+  public static ObjectNode readObject(ObjectMapper mapper, String text, String what,
+      Function<String, ? extends SeqpackException> error) {
+    return read(what, null, error, () -> {
+      JsonNode tree = tree(mapper, text);
+      if (!tree.isObject()) {
+        throw new Invalid("", text(tree), "an object");
+      }
+      return (ObjectNode) tree;
+    });
+  }
+
+  /** {@code tree} (from {@link #readObject}) as a {@code type}. */
+  public static <T> T bind(ObjectMapper mapper, JsonNode tree, Class<T> type, String what,
+      Function<String, ? extends SeqpackException> error) {
+    return read(what, tree, error, () -> mapper.treeToValue(tree, type));
   }
 
   /** The tree of {@code text}, refusing the escapes Jackson lets through; to be run inside {@link #read}. */
