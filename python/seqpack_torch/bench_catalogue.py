@@ -50,8 +50,11 @@ class GRU4Rec(nn.Module):
         self.gru = nn.GRU(hidden, hidden, batch_first=True, bias=False)
 
     def forward(self, items, lengths):
-        packed = pack_padded_sequence(self.item_emb(items), lengths, batch_first=True, enforce_sorted=False)
-        _, h_n = self.gru(packed)
+        x = self.item_emb(items)
+        # the zero initial state from the input's batch size: left implicit, torch 1.13's ONNX export bakes the
+        # example's batch size into the graph
+        h0 = torch.zeros(1, items.size(0), self.gru.hidden_size, dtype=x.dtype)
+        _, h_n = self.gru(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False), h0)
         return h_n[-1] @ self.item_emb.weight.t()
 
 
