@@ -9,7 +9,7 @@ through a tied head and keeping the top k, on PyTorch, seqpack and the peers, fr
 
 The model (GRU4Rec as RecBole writes it): item Embedding(items, 128, padding_idx=0) -> GRU(128, 128, bias=False)
 -> the last valid state h -> logits h · Eᵀ over every item with the same table -> torch.topk(logits, k).
-`make` writes DIR/model (seqpack: the tied head, activation none, so its top-k scores are torch.topk's values),
+`make-model` writes only OUT/model (scripts/memcheck --catalogue's 1,000,000 items). `make` writes DIR/model (seqpack: the tied head, activation none, so its top-k scores are torch.topk's values),
 DIR/peers/model.pt (TorchScript of TopKScorer, for DJL) and DIR/peers/model.onnx (opset 14: the GRU op with
 sequence_lens, MatMul, TopK), and the check set: the first --check rows of DATA (EngineBench's session data),
 their top k ids under the rule every side must follow (score descending, a tie to the lower index: a stable sort
@@ -89,12 +89,18 @@ def top_under_rule(logits, k):
     return np.argsort(-logits, axis=1, kind="stable")[:, :k]
 
 
-def make(args):
+def make_model(args):
+    """OUT/model: the seqpack model of a seeded GRU4Rec, exported and verified against its forward."""
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
     model = GRU4Rec(args.items, args.hidden).eval()
     export_module(model, SPEC, os.path.join(args.out, "model"), log=lambda m: print("bench_catalogue: " + m,
                                                                                        file=sys.stderr))
+    return 0
+
+
+def make(args):
+    make_model(args)
     model = load_model(args.out, args.items, args.hidden)  # what every side reads: the file's weights
     scorer = TopKScorer(model, args.k).eval()
     peers = os.path.join(args.out, "peers")
@@ -182,14 +188,16 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("make")
-    m.add_argument("--out", required=True)
     m.add_argument("--data", required=True, help="EngineBench session data: lengths.i32, tokens.i32 (ids < items)")
-    m.add_argument("--items", type=int, default=100_000)
-    m.add_argument("--hidden", type=int, default=128)
     m.add_argument("--k", type=int, default=20)
     m.add_argument("--check", type=int, default=512, help="rows in the check set")
     m.add_argument("--batch", type=int, default=256)
-    m.add_argument("--seed", type=int, default=21)
+    mm = sub.add_parser("make-model", help="only OUT/model (e.g. a 1,000,000-item catalogue for scripts/memcheck)")
+    for parser in (m, mm):
+        parser.add_argument("--out", required=True)
+        parser.add_argument("--items", type=int, default=100_000)
+        parser.add_argument("--hidden", type=int, default=128)
+        parser.add_argument("--seed", type=int, default=21)
     r = sub.add_parser("run")
     r.add_argument("--dir", required=True)
     r.add_argument("--data", required=True)
@@ -199,7 +207,7 @@ def main(argv=None):
     r.add_argument("--max-pass-seconds", type=float, default=float("inf"))
     r.add_argument("--json")
     args = p.parse_args(argv)
-    return make(args) if args.cmd == "make" else run(args)
+    return {"make": make, "make-model": make_model, "run": run}[args.cmd](args)
 
 
 if __name__ == "__main__":
