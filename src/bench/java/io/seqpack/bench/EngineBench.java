@@ -199,7 +199,7 @@ public final class EngineBench {
     Files.write(path, b.array());
   }
 
-  private static int[] readInts(Path path) throws IOException {
+  static int[] readInts(Path path) throws IOException {
     ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
     int[] v = new int[b.remaining() / 4];
     b.asIntBuffer().get(v);

@@ -6,11 +6,14 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
@@ -64,8 +67,16 @@ public final class PeerBench {
 
   /** One library scoring padded batches. */
   interface Peer extends AutoCloseable {
-    /** Scores of {@code rows} rows padded to {@code steps}: {@code tokens[r * steps + t]}, {@code lengths[r]}. */
-    float[] score(long[] tokens, long[] lengths, int rows, int steps) throws Exception;
+    /**
+     * The model's outputs, in its output order, for {@code rows} rows padded to {@code steps}: {@code tokens[r *
+     * steps + t]}, {@code lengths[r]}; each a {@code float[]} or (int64 outputs, e.g. top-k ids) a {@code long[]}.
+     */
+    List<Object> outputs(long[] tokens, long[] lengths, int rows, int steps) throws Exception;
+
+    /** The scores: the model's only (or first) output. */
+    default float[] score(long[] tokens, long[] lengths, int rows, int steps) throws Exception {
+      return (float[]) outputs(tokens, lengths, rows, steps).get(0);
+    }
 
     @Override
     void close() throws Exception;
@@ -110,14 +121,17 @@ public final class PeerBench {
     }
 
     @Override
-    public float[] score(long[] tokens, long[] lengths, int rows, int steps) {
+    public List<Object> outputs(long[] tokens, long[] lengths, int rows, int steps) {
       try (NDManager batch = manager.newSubManager()) {
         NDArray t = batch.create(tokens, new Shape(rows, steps));
         NDArray l = batch.create(lengths, new Shape(rows));
         NDList out = block.forward(parameters, new NDList(t, l), false);
-        float[] scores = out.singletonOrThrow().toFloatArray();
+        List<Object> values = new ArrayList<>(out.size());
+        for (NDArray a : out) {
+          values.add(a.getDataType() == DataType.INT64 ? a.toLongArray() : a.toFloatArray());
+        }
         out.close();
-        return scores;
+        return values;
       }
     }
 
@@ -150,14 +164,26 @@ public final class PeerBench {
     }
 
     @Override
-    public float[] score(long[] tokens, long[] lengths, int rows, int steps) throws OrtException {
+    public List<Object> outputs(long[] tokens, long[] lengths, int rows, int steps) throws OrtException {
       try (OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(tokens), new long[] {rows, steps});
           OnnxTensor l = OnnxTensor.createTensor(env, LongBuffer.wrap(lengths), new long[] {rows});
           OrtSession.Result result = session.run(Map.of("tokens", t, "lengths", l))) {
-        FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
-        float[] scores = new float[out.remaining()];
-        out.get(scores);
-        return scores;
+        List<Object> values = new ArrayList<>(result.size());
+        for (Map.Entry<String, OnnxValue> e : result) {
+          OnnxTensor out = (OnnxTensor) e.getValue();
+          if (out.getInfo().type == OnnxJavaType.INT64) {
+            LongBuffer b = out.getLongBuffer();
+            long[] v = new long[b.remaining()];
+            b.get(v);
+            values.add(v);
+          } else {
+            FloatBuffer b = out.getFloatBuffer();
+            float[] v = new float[b.remaining()];
+            b.get(v);
+            values.add(v);
+          }
+        }
+        return values;
       }
     }
 
@@ -274,7 +300,7 @@ public final class PeerBench {
     return batches;
   }
 
-  private static void shuffle(List<int[]> list, SplittableRandom random) {
+  static void shuffle(List<int[]> list, SplittableRandom random) {
     for (int i = list.size() - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       int[] t = list.get(i);
@@ -283,33 +309,45 @@ public final class PeerBench {
     }
   }
 
+  /** Rows padded to the longest of them, as the peers take them: {@code tokens[r * steps + t]}, int64. */
+  record Padded(long[] tokens, long[] lengths, int rows, int steps, long validSteps) {
+    static Padded of(EngineBench.Dataset ds, int[] ids) {
+      int steps = 0;
+      for (int id : ids) {
+        steps = Math.max(steps, ds.lengths()[id]);
+      }
+      long[] tokens = new long[ids.length * steps];
+      long[] lengths = new long[ids.length];
+      long count = 0;
+      for (int r = 0; r < ids.length; r++) {
+        int id = ids[r];
+        int len = ds.lengths()[id];
+        int from = ds.offsets()[id];
+        for (int t = 0; t < len; t++) {
+          tokens[r * steps + t] = ds.tokens()[from + t];
+        }
+        lengths[r] = len;
+        count += len;
+      }
+      return new Padded(tokens, lengths, ids.length, steps, count);
+    }
+
+    List<Object> outputsOf(Peer peer) throws Exception {
+      return peer.outputs(tokens, lengths, rows, steps);
+    }
+  }
+
   /** Pads the rows {@code ids} to the longest, scores them and stores the scores at their row numbers. */
   private static long scoreBatch(Peer peer, EngineBench.Dataset ds, int[] ids, float[] scores) throws Exception {
-    int steps = 0;
-    for (int id : ids) {
-      steps = Math.max(steps, ds.lengths()[id]);
-    }
-    long[] tokens = new long[ids.length * steps];
-    long[] lengths = new long[ids.length];
-    long count = 0;
-    for (int r = 0; r < ids.length; r++) {
-      int id = ids[r];
-      int len = ds.lengths()[id];
-      int from = ds.offsets()[id];
-      for (int t = 0; t < len; t++) {
-        tokens[r * steps + t] = ds.tokens()[from + t];
-      }
-      lengths[r] = len;
-      count += len;
-    }
-    float[] s = peer.score(tokens, lengths, ids.length, steps);
+    Padded batch = Padded.of(ds, ids);
+    float[] s = peer.score(batch.tokens(), batch.lengths(), batch.rows(), batch.steps());
     if (s.length != ids.length) {
       throw new IllegalStateException("the peer returned " + s.length + " scores for " + ids.length + " rows");
     }
     for (int r = 0; r < ids.length; r++) {
       scores[ids[r]] = s[r];
     }
-    return count;
+    return batch.validSteps();
   }
 
   /** {@code {thread CPU s, wall s, process CPU s}}, scaled from the tokens scored to the whole dataset. */

@@ -85,7 +85,8 @@ final class JobSummary {
     RunSummary.Settings settings = new RunSummary.Settings(options.idCol(), options.seqCol(), options.columns(),
         options.keepCols(), options.partitionBy(), options.perStep(), options.emitEmbedding(), options.maxLength(),
         options.plan().batchTokens(), options.plan().maxBatchRows(), spark.sparkContext().master(),
-        options.maxRejectFraction(), options.skipCorruptFiles());
+        options.maxRejectFraction(), options.skipCorruptFiles(), outcome.scorer().topKByHead(),
+        outcome.scorer().topKExcludeSeen());
     RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
         outcome.scorer().model().verification().spelling(), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
         m.executors(), m.kernels(), m.executorMemory(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),

@@ -66,10 +66,15 @@ public record TopK(int k, int[] ids, float[] scores, int[] counts) {
 
     /**
      * Offers {@code values[off + j]} as item {@code first + j} for {@code j < width}, skipping the items of
-     * {@code excluded} (sorted) from position {@code at}; returns the position in {@code excluded} after this block.
+     * {@code excluded} (sorted) from position {@code at}; returns where the next block's search of {@code excluded}
+     * may start.
      */
     int offerRow(float[] values, int off, int first, int width, int[] excluded, int at) {
       for (int j = 0; j < width; j++) {
+        // below the worst kept score: out whatever its id (most of a large catalogue); `at` catches up below
+        if (size == k && values[off + j] < scores[0]) {
+          continue;
+        }
         int id = first + j;
         if (excluded != null) {
           while (at < excluded.length && excluded[at] < id) {

@@ -16,7 +16,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -199,6 +201,25 @@ public final class SequenceScorer {
 
   public LoadedModel model() {
     return model;
+  }
+
+  /**
+   * The heads written as their top k, head name → K in the model's head order, as resolved from {@link Builder#topK}
+   * ({@link #EVERY_HEAD} expanded); empty when every head is written whole.
+   */
+  public Map<String, Integer> topKByHead() {
+    Map<String, Integer> byHead = new LinkedHashMap<>();
+    for (int h = 0; options.topK() != null && h < options.topK().length; h++) {
+      if (options.topK()[h] > 0) {
+        byHead.put(model.graph().heads().get(h).name(), options.topK()[h]);
+      }
+    }
+    return Collections.unmodifiableMap(byHead);
+  }
+
+  /** The token input whose ids are left out of each row's top k ({@link Builder#topKExcludeSeen}), or null. */
+  public String topKExcludeSeen() {
+    return options.topKExcludeSeen();
   }
 
   /** The bytes of the model's two files, as read and validated (what executors decode). */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqpack.SeqpackException;
 import io.seqpack.util.JsonRecords;
@@ -224,16 +225,27 @@ public record RunSummary(
    * The job's options that shape the output, as resolved from flags, config file and defaults.
    *
    * @param seqCol {@code --seq-col}, or null when not given (the model's input names pick the columns)
+   * @param topK {@code --top-k} as resolved per head: head name → K in the model's head order, only the heads
+   *     written as their top k (empty: every head whole, and in summaries older than the key)
+   * @param topKExcludeSeen {@code --top-k-exclude-seen}'s input, or null
    */
   public record Settings(String idCol, @JsonSetter(nulls = Nulls.SET) String seqCol, Map<String, String> columns, List<String> keepCols,
       List<String> partitionBy, boolean perStep, boolean emitEmbedding, int maxLength, int batchTokens,
-      int maxBatchRows, String master, double maxRejectFraction, boolean skipCorruptFiles) {
+      int maxBatchRows, String master, double maxRejectFraction, boolean skipCorruptFiles,
+      Map<String, Integer> topK,
+      // named as the flag: snake case of the component would read "top_kexclude_seen"
+      @JsonProperty("top_k_exclude_seen") @JsonSetter(nulls = Nulls.SET) String topKExcludeSeen) {
+    /** The keys newer than the others, with what a summary written before them means (no top-k). */
+    static final Map<String, JsonNode> NEWER_KEYS = Map.of("top_k", JsonNodeFactory.instance.objectNode(),
+        "top_k_exclude_seen", JsonNodeFactory.instance.nullNode());
+
     public Settings {
       Objects.requireNonNull(idCol, "idCol");
       Objects.requireNonNull(master, "master");
       columns = sorted(columns);
       keepCols = List.copyOf(keepCols);
       partitionBy = List.copyOf(partitionBy);
+      topK = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(topK)); // head order, not sorted
     }
 
     /** The settings as the file has them, key by key in file order (the report lists them this way). */
@@ -385,6 +397,13 @@ public record RunSummary(
     }
     if (!scored.isEmpty() && !scored.has("score_deciles")) { // newer still: such a summary is no baseline
       scored.putArray("score_deciles");
+    }
+    if (scored.path("settings") instanceof ObjectNode settings) { // older summaries: no top-k settings
+      Settings.NEWER_KEYS.forEach((key, absent) -> {
+        if (!settings.has(key)) {
+          settings.set(key, absent.deepCopy());
+        }
+      });
     }
     if (!scored.isEmpty() && !scored.has("drift")) { // only runs with a baseline
       scored.putNull("drift");

@@ -200,6 +200,10 @@ class GraphScoreJobIT {
         ScoreJob.run(spark, new ScoreJob.Options(input, dir, output, null, "id", null, List.of(), !excludeSeen, 0,
             new BatchPlan(12, 3, 2), false, false, 1.0, List.of(), renames(graph), false, false, 0,
             Map.of(top.get("head").toString(), k), excludeSeen ? (String) top.get("exclude_seen_input") : null));
+        // the summary records the top-k settings the run resolved (head → K, the excluded input)
+        RunSummary.Settings settings = RunSummary.read(Path.of(output, RunSummary.FILE)).scoring().settings();
+        assertEquals(Map.of(top.get("head").toString(), k), settings.topK(), name);
+        assertEquals(excludeSeen ? top.get("exclude_seen_input") : null, settings.topKExcludeSeen(), name);
         String suffix = excludeSeen ? "_excluding_seen" : "";
         for (Row row : spark.read().parquet(output).orderBy("id").collectAsList()) {
           int id = (int) row.getLong(row.fieldIndex("id"));

@@ -61,6 +61,34 @@ class TopKTest {
     }
   }
 
+  /**
+   * Rows full of ties, ±0, NaN and infinities, with and without exclusions, against a stable sort of the whole row
+   * in {@link Float#compare} order: the selection's early rejection of scores below its worst kept one keeps the
+   * order exactly.
+   */
+  @Test
+  void equalsAStableSortOfTheWholeRow() {
+    float[] pool = {1f, 1f, 0.5f, 0f, -0f, -2f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3f};
+    Random random = new Random(11);
+    for (int trial = 0; trial < 500; trial++) {
+      int width = 1 + random.nextInt(60);
+      int k = 1 + random.nextInt(width);
+      float[] row = new float[width];
+      for (int j = 0; j < width; j++) {
+        row[j] = pool[random.nextInt(pool.length)];
+      }
+      int[] excluded = trial % 2 == 0 ? null
+          : random.ints(random.nextInt(width), 0, width).sorted().distinct().toArray();
+      Integer[] order = java.util.stream.IntStream.range(0, width)
+          .filter(j -> excluded == null || java.util.Arrays.binarySearch(excluded, j) < 0).boxed()
+          .toArray(Integer[]::new);
+      java.util.Arrays.sort(order, (a, b) -> Float.compare(row[b], row[a])); // stable: ties keep the lower index
+      int[] expected = java.util.Arrays.stream(order).limit(k).mapToInt(Integer::intValue).toArray();
+      assertArrayEquals(expected, TopK.of(row, 1, width, k, new int[][] {excluded}).ids(0),
+          "trial " + trial + ": " + java.util.Arrays.toString(row));
+    }
+  }
+
   /** 10,000 items: three blocks, a running log Σ exp across them, against the model's own whole softmax. */
   @Test
   void selectsAcrossItemBlocks() {

@@ -140,7 +140,8 @@ class RunReportTest {
     b.run = new RunSummary.Run(run.id(), run.checkpoint(), 1, List.of("</code><script>alert(4)</script>"),
         run.newRows(), 0, run.totalScoredRows(), run.totalRejectedRows());
     b.settings = new RunSummary.Settings("id", "\"><svg onload=alert(5)>", Map.of("<i>in</i>", "<i>col</i>"),
-        List.of("<i>key</i>"), List.of(), false, false, 256, 16384, 1024, "<u>value</u>", 0.01, false);
+        List.of("<i>key</i>"), List.of(), false, false, 256, 16384, 1024, "<u>value</u>", 0.01, false,
+        Map.of("<b>head</b>", 20), "<i>seen</i>");
     return b.summary();
   }
 
@@ -207,7 +208,7 @@ class RunReportTest {
     b.lengthHistogram = new RunSummary.LengthHistogram(List.of(1L), List.of()); // no bins
     b.run = null;
     b.settings = new RunSummary.Settings("id", null, Map.of(), List.of(), List.of(), false, false, 0, 16384, 256,
-        "local[2]", 1.0, false); // no --seq-col
+        "local[2]", 1.0, false, Map.of(), null); // no --seq-col
     String page = RunReport.html(b.summary());
     String rejects = charts(page).get("rejects");
     assertEquals(0, bars(rejects));

@@ -49,7 +49,7 @@ public final class ExampleSummary {
       new RunSummary.ExecutorMemory("0@4121", 703_594_496L, 1_073_741_824L, 1_193_279_488L, 45_088_768L),
       new RunSummary.ExecutorMemory("1@4133", 812_646_400L, 1_073_741_824L, 1_216_348_160L, 45_088_768L));
   public RunSummary.Settings settings = new RunSummary.Settings("id", "tokens", Map.of(), List.of("customer", "day"),
-      List.of(), false, false, 256, 16384, 1024, "spark://spark-master:7077", 0.01, false);
+      List.of(), false, false, 256, 16384, 1024, "spark://spark-master:7077", 0.01, false, Map.of(), null);
   public RunSummary.LengthHistogram lengthHistogram;
   public List<RunSummary.Bucket> buckets;
   public List<RunSummary.ScoreHistogram> scoreHistograms;

@@ -66,8 +66,11 @@ class RunSummaryTest {
     batch.run = null;
     batch.skippedFiles = List.of(new RunSummary.SkippedFile("file:/in/x.parquet", "the file is empty (0 bytes)"));
     // no --seq-col: the CLI's default, the model's input names pick the columns
+    Map<String, Integer> topK = new LinkedHashMap<>(); // in the model's head order, which the file keeps
+    topK.put("next_item", 20);
+    topK.put("category", 5);
     batch.settings = new RunSummary.Settings("id", null, Map.of("event", "event_ids", "amount", "amounts"),
-        List.of("day"), List.of("day"), true, true, 0, 200, 8, "local[2]", 1.0, true);
+        List.of("day"), List.of("day"), true, true, 0, 200, 8, "local[2]", 1.0, true, topK, "event");
     for (RunSummary s : List.of(ExampleSummary.build(), ExampleSummary.nothingNew(), batch.summary())) {
       String text = s.toJson();
       RunSummary read = RunSummary.fromJson(text, SOURCE);
@@ -91,7 +94,8 @@ class RunSummaryTest {
         List.copyOf(object(json.get("run")).keySet()));
     assertEquals("ok", object(json.get("run")).get("accounting_check"));
     assertEquals(List.of("id_col", "seq_col", "columns", "keep_cols", "partition_by", "per_step", "emit_embedding",
-        "max_length", "batch_tokens", "max_batch_rows", "master", "max_reject_fraction", "skip_corrupt_files"),
+        "max_length", "batch_tokens", "max_batch_rows", "master", "max_reject_fraction", "skip_corrupt_files",
+        "top_k", "top_k_exclude_seen"),
         List.copyOf(object(json.get("settings")).keySet()));
     assertEquals(List.of("min_length", "max_length", "rows", "tokens", "batches", "padded_slots"),
         List.copyOf(item(json, "buckets", 0).keySet()));
@@ -128,7 +132,7 @@ class RunSummaryTest {
         refused(json -> object(json.get("run")).put("note", "x")).getMessage());
     assertEquals("Cannot read summary " + SOURCE + ": settings.columns_: unknown field, expected one of batch_tokens, columns, "
         + "emit_embedding, id_col, keep_cols, master, max_batch_rows, max_length, max_reject_fraction, partition_by, "
-        + "per_step, seq_col, skip_corrupt_files",
+        + "per_step, seq_col, skip_corrupt_files, top_k, top_k_exclude_seen",
         refused(json -> object(json.get("settings")).put("columns_", Map.of())).getMessage());
   }
 
@@ -205,6 +209,13 @@ class RunSummaryTest {
     Map<String, Object> older = parse(ExampleSummary.build().toJson());
     older.remove("model_verification");
     assertEquals("unknown", RunSummary.fromJson(write(older), SOURCE).scoring().modelVerification());
+    // so did the top-k settings: a summary without them scored whole vectors
+    Map<String, Object> beforeTopK = parse(ExampleSummary.build().toJson());
+    object(beforeTopK.get("settings")).remove("top_k");
+    object(beforeTopK.get("settings")).remove("top_k_exclude_seen");
+    RunSummary.Settings read = RunSummary.fromJson(write(beforeTopK), SOURCE).scoring().settings();
+    assertEquals(Map.of(), read.topK());
+    assertNull(read.topKExcludeSeen());
     // JSON has no infinity, but a number literal can overflow to it
     SeqpackException e = assertThrows(SeqpackException.class, () -> RunSummary.fromJson(
         ExampleSummary.build().toJson().replace("\"wall_seconds\": 93.418", "\"wall_seconds\": 1e400"), SOURCE));
