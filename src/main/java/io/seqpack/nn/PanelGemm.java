@@ -1,7 +1,6 @@
 package io.seqpack.nn;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -90,33 +89,68 @@ final class PanelGemm {
     return packed;
   }
 
-  /** {@code C (=|+=) A · Wᵀ} with W packed by {@link #pack}; arguments as {@link Gemm#multiply}. */
+  /** Per-thread scratch {@code [m, PANEL]} for the last, partial panel, grown on demand. */
+  private static final ThreadLocal<float[]> PARTIAL_PANEL = ThreadLocal.withInitial(() -> new float[0]);
+
+  /**
+   * {@code C (=|+=) A · Wᵀ} with W packed by {@link #pack}; arguments as {@link Gemm#multiply}.
+   *
+   * <p>The block kernels only ever see whole panels: a last, partial panel (n not a multiple of PANEL) is
+   * multiplied into a scratch {@code [m, PANEL]} and its columns below n copied (or added) into C. A masked vector
+   * load or store there would not do: on JDK 17 they are not intrinsics, and once a model with a partial panel
+   * reached them C2 recompiled the kernels with every accumulator boxed, 10x slower with ~1 MB of garbage per call
+   * for every model after (what made LongLivedSessionIT slow; docs/performance.md).
+   */
   static void multiply(int m, float[] a, int aOff, int lda, float[] packed, int n, int k, float[] c, int cOff,
       int ldc, boolean accumulate) {
-    int i = 0;
-    if (ROWS == 8) {
-      for (; i + 8 <= m; i += 8) {
-        rows8(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+    int whole = n - n % PANEL;
+    if (whole > 0) {
+      blocks(m, a, aOff, lda, packed, 0, whole, k, c, cOff, ldc, accumulate);
+    }
+    if (whole < n) {
+      float[] partial = PARTIAL_PANEL.get();
+      if (partial.length < m * PANEL) {
+        partial = new float[m * PANEL];
+        PARTIAL_PANEL.set(partial);
       }
-    } else {
-      for (; i + 6 <= m; i += 6) {
-        rows6(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+      blocks(m, a, aOff, lda, packed, (whole / PANEL) * k * PANEL, PANEL, k, partial, 0, PANEL, false);
+      for (int i = 0; i < m; i++) {
+        int ci = cOff + i * ldc + whole;
+        int pi = i * PANEL;
+        for (int j = 0; j < n - whole; j++) { // the same IEEE add as a vector lane's
+          c[ci + j] = accumulate ? c[ci + j] + partial[pi + j] : partial[pi + j];
+        }
       }
-    }
-    for (; i + 4 <= m; i += 4) {
-      rows4(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
-    }
-    if (i + 2 <= m) {
-      twoRows(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
-      i += 2;
-    }
-    if (i < m) {
-      oneRow(a, aOff + i * lda, packed, n, k, c, cOff + i * ldc, accumulate, 0, 0);
     }
   }
 
-  private static void rows8(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  /** Columns {@code 0 .. cols} (whole panels from {@code packed[pb0 ..]}) of every row, block by block. */
+  private static void blocks(int m, float[] a, int aOff, int lda, float[] packed, int pb0, int cols, int k,
+      float[] c, int cOff, int ldc, boolean accumulate) {
+    int i = 0;
+    if (ROWS == 8) {
+      for (; i + 8 <= m; i += 8) {
+        rows8(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc, accumulate);
+      }
+    } else {
+      for (; i + 6 <= m; i += 6) {
+        rows6(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc, accumulate);
+      }
+    }
+    for (; i + 4 <= m; i += 4) {
+      rows4(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc, accumulate);
+    }
+    if (i + 2 <= m) {
+      twoRows(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc, accumulate);
+      i += 2;
+    }
+    if (i < m) {
+      oneRow(a, aOff + i * lda, packed, cols, k, c, cOff + i * ldc, accumulate, 0, pb0);
+    }
+  }
+
+  private static void rows8(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc, boolean accumulate) {
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
@@ -124,7 +158,7 @@ final class PanelGemm {
     int a5 = a4 + lda;
     int a6 = a5 + lda;
     int a7 = a6 + lda;
-    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+    for (int col = 0, pb = pb0; col < n; col += PANEL, pb += k * PANEL) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
       FloatVector c10 = c00;
@@ -169,25 +203,25 @@ final class PanelGemm {
         c70 = w0.fma(x, c70);
         c71 = w1.fma(x, c71);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
-      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
-      store(c40, c41, c, c0 + 4 * ldc + col, col, n, accumulate);
-      store(c50, c51, c, c0 + 5 * ldc + col, col, n, accumulate);
-      store(c60, c61, c, c0 + 6 * ldc + col, col, n, accumulate);
-      store(c70, c71, c, c0 + 7 * ldc + col, col, n, accumulate);
+      store(c00, c01, c, c0 + col, accumulate);
+      store(c10, c11, c, c0 + ldc + col, accumulate);
+      store(c20, c21, c, c0 + 2 * ldc + col, accumulate);
+      store(c30, c31, c, c0 + 3 * ldc + col, accumulate);
+      store(c40, c41, c, c0 + 4 * ldc + col, accumulate);
+      store(c50, c51, c, c0 + 5 * ldc + col, accumulate);
+      store(c60, c61, c, c0 + 6 * ldc + col, accumulate);
+      store(c70, c71, c, c0 + 7 * ldc + col, accumulate);
     }
   }
 
-  private static void rows6(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  private static void rows6(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc, boolean accumulate) {
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
     int a4 = a3 + lda;
     int a5 = a4 + lda;
-    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+    for (int col = 0, pb = pb0; col < n; col += PANEL, pb += k * PANEL) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
       FloatVector c10 = c00;
@@ -222,21 +256,21 @@ final class PanelGemm {
         c50 = w0.fma(x, c50);
         c51 = w1.fma(x, c51);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
-      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
-      store(c40, c41, c, c0 + 4 * ldc + col, col, n, accumulate);
-      store(c50, c51, c, c0 + 5 * ldc + col, col, n, accumulate);
+      store(c00, c01, c, c0 + col, accumulate);
+      store(c10, c11, c, c0 + ldc + col, accumulate);
+      store(c20, c21, c, c0 + 2 * ldc + col, accumulate);
+      store(c30, c31, c, c0 + 3 * ldc + col, accumulate);
+      store(c40, c41, c, c0 + 4 * ldc + col, accumulate);
+      store(c50, c51, c, c0 + 5 * ldc + col, accumulate);
     }
   }
 
-  private static void rows4(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  private static void rows4(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc, boolean accumulate) {
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
-    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+    for (int col = 0, pb = pb0; col < n; col += PANEL, pb += k * PANEL) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
       FloatVector c10 = c00;
@@ -261,20 +295,20 @@ final class PanelGemm {
         c30 = w0.fma(x, c30);
         c31 = w1.fma(x, c31);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
-      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
+      store(c00, c01, c, c0 + col, accumulate);
+      store(c10, c11, c, c0 + ldc + col, accumulate);
+      store(c20, c21, c, c0 + 2 * ldc + col, accumulate);
+      store(c30, c31, c, c0 + 3 * ldc + col, accumulate);
     }
   }
 
   /** Two rows, two panels at a time (eight chains, as {@link #oneRow}); a leftover panel alone. */
-  private static void twoRows(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  private static void twoRows(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc, boolean accumulate) {
     int a1 = a0 + lda;
     int panelSize = k * PANEL;
     int col = 0;
-    int pb = 0;
+    int pb = pb0;
     for (; col + 2 * PANEL <= n; col += 2 * PANEL, pb += 2 * panelSize) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
@@ -300,10 +334,10 @@ final class PanelGemm {
         c12 = w2.fma(x, c12);
         c13 = w3.fma(x, c13);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c02, c03, c, c0 + col + PANEL, col + PANEL, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c12, c13, c, c0 + ldc + col + PANEL, col + PANEL, n, accumulate);
+      store(c00, c01, c, c0 + col, accumulate);
+      store(c02, c03, c, c0 + col + PANEL, accumulate);
+      store(c10, c11, c, c0 + ldc + col, accumulate);
+      store(c12, c13, c, c0 + ldc + col + PANEL, accumulate);
     }
     if (col < n) {
       oneRow(a, a0, packed, n, k, c, c0, accumulate, col, pb);
@@ -338,10 +372,10 @@ final class PanelGemm {
         c30 = FloatVector.fromArray(S, packed, wp + 3 * panelSize).fma(x, c30);
         c31 = FloatVector.fromArray(S, packed, wp + 3 * panelSize + L).fma(x, c31);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + col + PANEL, col + PANEL, n, accumulate);
-      store(c20, c21, c, c0 + col + 2 * PANEL, col + 2 * PANEL, n, accumulate);
-      store(c30, c31, c, c0 + col + 3 * PANEL, col + 3 * PANEL, n, accumulate);
+      store(c00, c01, c, c0 + col, accumulate);
+      store(c10, c11, c, c0 + col + PANEL, accumulate);
+      store(c20, c21, c, c0 + col + 2 * PANEL, accumulate);
+      store(c30, c31, c, c0 + col + 3 * PANEL, accumulate);
     }
     for (; col < n; col += PANEL, pb += panelSize) {
       FloatVector c00 = FloatVector.zero(S);
@@ -351,28 +385,17 @@ final class PanelGemm {
         c00 = FloatVector.fromArray(S, packed, wp).fma(x, c00);
         c01 = FloatVector.fromArray(S, packed, wp + L).fma(x, c01);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
+      store(c00, c01, c, c0 + col, accumulate);
     }
   }
 
-  /** Writes (or adds) one row's two vectors of a panel at {@code c[at ..]}, columns {@code col ..} (< n kept). */
-  private static void store(FloatVector v0, FloatVector v1, float[] c, int at, int col, int n, boolean accumulate) {
-    if (col + PANEL <= n) {
-      if (accumulate) {
-        v0 = FloatVector.fromArray(S, c, at).add(v0);
-        v1 = FloatVector.fromArray(S, c, at + L).add(v1);
-      }
-      v0.intoArray(c, at);
-      v1.intoArray(c, at + L);
-    } else { // the last, partial panel
-      VectorMask<Float> m0 = S.indexInRange(col, n);
-      VectorMask<Float> m1 = S.indexInRange(col + L, n);
-      if (accumulate) {
-        v0 = FloatVector.fromArray(S, c, at, m0).add(v0);
-        v1 = FloatVector.fromArray(S, c, at + L, m1).add(v1);
-      }
-      v0.intoArray(c, at, m0);
-      v1.intoArray(c, at + L, m1);
+  /** Writes (or adds) one row's two vectors of a (whole) panel at {@code c[at ..]}. */
+  private static void store(FloatVector v0, FloatVector v1, float[] c, int at, boolean accumulate) {
+    if (accumulate) {
+      v0 = FloatVector.fromArray(S, c, at).add(v0);
+      v1 = FloatVector.fromArray(S, c, at + L).add(v1);
     }
+    v0.intoArray(c, at);
+    v1.intoArray(c, at + L);
   }
 }
