@@ -120,20 +120,23 @@ public final class SparkBench {
             double[] seconds = new double[runs];
             RunSummary summary = null;
             Path output = work.resolve(master.replaceAll("[^A-Za-z0-9]", "") + "-" + name + "-" + dist);
+            long allocated = 0;
             for (int r = 0; r < runs; r++) {
+              long a0 = allocatedBytes();
               long t0 = System.nanoTime();
               summary = ScoreJob.run(spark, options(parquet.resolve(dist), models.resolve(name), output));
               seconds[r] = (System.nanoTime() - t0) / 1e9;
+              allocated = allocatedBytes() - a0;
             }
             long tokens = summary.tokensScored();
             double diff = maxDiffToEngine(spark, output.toString(), data.resolve(dist).resolve("scores_" + name + ".f32"));
             double[] sorted = seconds.clone();
             Arrays.sort(sorted);
             System.err.printf(Locale.ROOT,
-                "spark %-10s %-9s %-9s %9.0f tok/s (best of %d; median %9.0f) %d rows, max|diff| vs engine %.1e, "
-                    + "kernels %s%n",
-                master, name, dist, tokens / sorted[0], runs, tokens / sorted[runs / 2], summary.scoredRows(), diff,
-                summary.scoring().kernels());
+                "spark %-10s %-9s %-9s %9.0f tok/s (best of %d; median %9.0f) %d rows, %.0f bytes allocated per "
+                    + "token, max|diff| vs engine %.1e, kernels %s%n",
+                master, name, dist, tokens / sorted[0], runs, tokens / sorted[runs / 2], summary.scoredRows(),
+                allocated / (double) tokens, diff, summary.scoring().kernels());
             json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
                 "    {\"master\": \"%s\", \"model\": \"%s\", \"dist\": \"%s\", \"rows\": %d, \"tokens\": %d, "
                     + "\"runs\": %d, \"wall_seconds\": %s, \"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, "
@@ -154,6 +157,21 @@ public final class SparkBench {
     } else {
       System.out.print(json);
     }
+  }
+
+  /**
+   * Bytes allocated so far by the live threads (Spark's task threads are pooled, so a job's allocation is the
+   * difference across it, give or take threads that ended): Vector API code running without C2's intrinsics shows
+   * as megabytes per token (docs/performance.md).
+   */
+  private static long allocatedBytes() {
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+      sum += Math.max(0, bytes);
+    }
+    return sum;
   }
 
   /** What {@code seqpack score --input IN --model MODEL --output OUT --mode overwrite} runs. */

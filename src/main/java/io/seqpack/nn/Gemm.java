@@ -14,11 +14,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * <ul>
  *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products of the time loop ({@link
  *       #prepareRecurrent}: {@code W_hh} and LSTM's {@code W_hr}): the weight packed once into register-blocked
- *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. Opt-in
- *       ({@code -Dseqpack.gemm=panels}) while it runs slower inside Spark task threads (docs/performance.md), when the
- *       JVM has {@code jdk.incubator.vector} and the CPU has FMA. It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step multiplies (the
- *       table in {@code docs/performance.md}), and each output row is the same chain of fused multiply-adds whatever
- *       the batch, so a row's product does not depend on its batch-mates at all.
+ *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. The
+ *       default when the JVM has {@code jdk.incubator.vector} and the CPU has FMA ({@code -Dseqpack.gemm=blas} puts
+ *       the time loop back on OpenBLAS). It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step
+ *       multiplies (the table in {@code docs/performance.md}), and each output row is the same chain of fused
+ *       multiply-adds whatever the batch, so a row's product does not depend on its batch-mates at all.
  *   <li><b>OpenBLAS</b> ({@code cblas_sgemm}, row-major, {@code CblasTrans} on the {@code [n, k]} weight), used
  *       when the native library loads, for the other products (the hoisted input projection, heads, attention) and
  *       for every product with {@code -Dseqpack.gemm=blas}. The weight is copied off-heap once per {@link Weights} (freed by JavaCPP's
@@ -41,6 +41,9 @@ public final class Gemm {
 
   private static final Logger LOG = Logger.getLogger(Gemm.class.getName());
 
+  /** {@code -Dseqpack.gemm=auto|panels|blas|java}: which backend runs which products (the class comment). */
+  private static final String CHOICE = System.getProperty("seqpack.gemm", "auto").toLowerCase(java.util.Locale.ROOT);
+
   /** Whether the OpenBLAS backend is in use. */
   private static final boolean BLAS = loadBlas();
 
@@ -57,8 +60,7 @@ public final class Gemm {
   }
 
   private static boolean loadBlas() {
-    String forced = System.getProperty("seqpack.gemm", "auto");
-    if (forced.equalsIgnoreCase("java")) {
+    if (CHOICE.equals("java")) {
       return false;
     }
     try {
@@ -75,7 +77,7 @@ public final class Gemm {
       }
       return true;
     } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError, ...
-      if (forced.equalsIgnoreCase("blas")) {
+      if (CHOICE.equals("blas")) {
         throw new IllegalStateException("-Dseqpack.gemm=blas but OpenBLAS cannot be loaded", t);
       }
       LOG.log(Level.WARNING, "OpenBLAS could not be loaded; using the slower pure-Java matrix product ("
@@ -85,11 +87,7 @@ public final class Gemm {
   }
 
   private static boolean loadPanels() {
-    // Opt-in (-Dseqpack.gemm=panels) for now: fast in EngineBench, but in Spark task threads the tutorial-shaped
-    // model (hidden 256) scored 2.5x slower than on OpenBLAS and grew the executor's RSS by ~900 MB per job
-    // (LongLivedSessionIT), the mark of Vector API code running without C2's intrinsics. docs/performance.md.
-    String forced = System.getProperty("seqpack.gemm", "auto");
-    if (!forced.equalsIgnoreCase("panels")
+    if (CHOICE.equals("blas") || CHOICE.equals("java")
         || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
         || !OpenBlasCore.CpuInfo.current().hasFma()) { // without FMA the Vector API's fma is a slow software loop
       return false;

@@ -1,7 +1,6 @@
 package io.seqpack.nn;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -90,33 +89,71 @@ final class PanelGemm {
     return packed;
   }
 
-  /** {@code C (=|+=) A · Wᵀ} with W packed by {@link #pack}; arguments as {@link Gemm#multiply}. */
+  /** Per-thread scratch for the columns that do not go straight into C, grown on demand. */
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+  /**
+   * {@code C (=|+=) A · Wᵀ} with W packed by {@link #pack}; arguments as {@link Gemm#multiply}.
+   *
+   * <p>The block kernels only overwrite whole panels of C. A last, partial panel (n not a multiple of PANEL), and
+   * every panel when accumulating, is multiplied into a scratch of whole panels and the columns below n copied (or
+   * added) into C. So the kernels hold no masked vector operation and pass no vector to a method of ours: on JDK 17
+   * masked loads and stores are not intrinsics, and a vector handed to a method C2 does not inline (one it had
+   * already compiled on its own) is boxed; either way C2 recompiled the kernels with accumulators boxed at every
+   * step, 10x slower with ~1 MB of garbage per call (what made LongLivedSessionIT slow; docs/performance.md).
+   */
   static void multiply(int m, float[] a, int aOff, int lda, float[] packed, int n, int k, float[] c, int cOff,
       int ldc, boolean accumulate) {
-    int i = 0;
-    if (ROWS == 8) {
-      for (; i + 8 <= m; i += 8) {
-        rows8(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+    int whole = n - n % PANEL;
+    int direct = accumulate ? 0 : whole; // columns written straight into C
+    if (direct > 0) {
+      blocks(m, a, aOff, lda, packed, 0, direct, k, c, cOff, ldc);
+    }
+    if (direct < n) {
+      int width = (n + PANEL - 1) / PANEL * PANEL - direct;
+      float[] scratch = SCRATCH.get();
+      if (scratch.length < m * width) {
+        scratch = new float[m * width];
+        SCRATCH.set(scratch);
       }
-    } else {
-      for (; i + 6 <= m; i += 6) {
-        rows6(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
+      blocks(m, a, aOff, lda, packed, (direct / PANEL) * k * PANEL, width, k, scratch, 0, width);
+      for (int i = 0; i < m; i++) {
+        int ci = cOff + i * ldc + direct;
+        int si = i * width;
+        for (int j = 0; j < n - direct; j++) { // the same IEEE add as a vector lane's
+          c[ci + j] = accumulate ? c[ci + j] + scratch[si + j] : scratch[si + j];
+        }
       }
-    }
-    for (; i + 4 <= m; i += 4) {
-      rows4(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
-    }
-    if (i + 2 <= m) {
-      twoRows(a, aOff + i * lda, lda, packed, n, k, c, cOff + i * ldc, ldc, accumulate);
-      i += 2;
-    }
-    if (i < m) {
-      oneRow(a, aOff + i * lda, packed, n, k, c, cOff + i * ldc, accumulate, 0, 0);
     }
   }
 
-  private static void rows8(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  /** Columns {@code 0 .. cols} (whole panels from {@code packed[pb0 ..]}) of every row, block by block. */
+  private static void blocks(int m, float[] a, int aOff, int lda, float[] packed, int pb0, int cols, int k,
+      float[] c, int cOff, int ldc) {
+    int i = 0;
+    if (ROWS == 8) {
+      for (; i + 8 <= m; i += 8) {
+        rows8(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc);
+      }
+    } else {
+      for (; i + 6 <= m; i += 6) {
+        rows6(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc);
+      }
+    }
+    for (; i + 4 <= m; i += 4) {
+      rows4(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc);
+    }
+    if (i + 2 <= m) {
+      twoRows(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc);
+      i += 2;
+    }
+    if (i < m) {
+      oneRow(a, aOff + i * lda, packed, cols, k, c, cOff + i * ldc, 0, pb0);
+    }
+  }
+
+  private static void rows8(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc) {
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
@@ -124,7 +161,7 @@ final class PanelGemm {
     int a5 = a4 + lda;
     int a6 = a5 + lda;
     int a7 = a6 + lda;
-    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+    for (int col = 0, pb = pb0; col < n; col += PANEL, pb += k * PANEL) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
       FloatVector c10 = c00;
@@ -169,25 +206,33 @@ final class PanelGemm {
         c70 = w0.fma(x, c70);
         c71 = w1.fma(x, c71);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
-      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
-      store(c40, c41, c, c0 + 4 * ldc + col, col, n, accumulate);
-      store(c50, c51, c, c0 + 5 * ldc + col, col, n, accumulate);
-      store(c60, c61, c, c0 + 6 * ldc + col, col, n, accumulate);
-      store(c70, c71, c, c0 + 7 * ldc + col, col, n, accumulate);
+      c00.intoArray(c, c0 + col);
+      c01.intoArray(c, c0 + col + L);
+      c10.intoArray(c, c0 + ldc + col);
+      c11.intoArray(c, c0 + ldc + col + L);
+      c20.intoArray(c, c0 + 2 * ldc + col);
+      c21.intoArray(c, c0 + 2 * ldc + col + L);
+      c30.intoArray(c, c0 + 3 * ldc + col);
+      c31.intoArray(c, c0 + 3 * ldc + col + L);
+      c40.intoArray(c, c0 + 4 * ldc + col);
+      c41.intoArray(c, c0 + 4 * ldc + col + L);
+      c50.intoArray(c, c0 + 5 * ldc + col);
+      c51.intoArray(c, c0 + 5 * ldc + col + L);
+      c60.intoArray(c, c0 + 6 * ldc + col);
+      c61.intoArray(c, c0 + 6 * ldc + col + L);
+      c70.intoArray(c, c0 + 7 * ldc + col);
+      c71.intoArray(c, c0 + 7 * ldc + col + L);
     }
   }
 
-  private static void rows6(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  private static void rows6(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc) {
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
     int a4 = a3 + lda;
     int a5 = a4 + lda;
-    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+    for (int col = 0, pb = pb0; col < n; col += PANEL, pb += k * PANEL) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
       FloatVector c10 = c00;
@@ -222,21 +267,27 @@ final class PanelGemm {
         c50 = w0.fma(x, c50);
         c51 = w1.fma(x, c51);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
-      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
-      store(c40, c41, c, c0 + 4 * ldc + col, col, n, accumulate);
-      store(c50, c51, c, c0 + 5 * ldc + col, col, n, accumulate);
+      c00.intoArray(c, c0 + col);
+      c01.intoArray(c, c0 + col + L);
+      c10.intoArray(c, c0 + ldc + col);
+      c11.intoArray(c, c0 + ldc + col + L);
+      c20.intoArray(c, c0 + 2 * ldc + col);
+      c21.intoArray(c, c0 + 2 * ldc + col + L);
+      c30.intoArray(c, c0 + 3 * ldc + col);
+      c31.intoArray(c, c0 + 3 * ldc + col + L);
+      c40.intoArray(c, c0 + 4 * ldc + col);
+      c41.intoArray(c, c0 + 4 * ldc + col + L);
+      c50.intoArray(c, c0 + 5 * ldc + col);
+      c51.intoArray(c, c0 + 5 * ldc + col + L);
     }
   }
 
-  private static void rows4(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  private static void rows4(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc) {
     int a1 = a0 + lda;
     int a2 = a1 + lda;
     int a3 = a2 + lda;
-    for (int col = 0, pb = 0; col < n; col += PANEL, pb += k * PANEL) {
+    for (int col = 0, pb = pb0; col < n; col += PANEL, pb += k * PANEL) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
       FloatVector c10 = c00;
@@ -261,20 +312,24 @@ final class PanelGemm {
         c30 = w0.fma(x, c30);
         c31 = w1.fma(x, c31);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c20, c21, c, c0 + 2 * ldc + col, col, n, accumulate);
-      store(c30, c31, c, c0 + 3 * ldc + col, col, n, accumulate);
+      c00.intoArray(c, c0 + col);
+      c01.intoArray(c, c0 + col + L);
+      c10.intoArray(c, c0 + ldc + col);
+      c11.intoArray(c, c0 + ldc + col + L);
+      c20.intoArray(c, c0 + 2 * ldc + col);
+      c21.intoArray(c, c0 + 2 * ldc + col + L);
+      c30.intoArray(c, c0 + 3 * ldc + col);
+      c31.intoArray(c, c0 + 3 * ldc + col + L);
     }
   }
 
   /** Two rows, two panels at a time (eight chains, as {@link #oneRow}); a leftover panel alone. */
-  private static void twoRows(float[] a, int a0, int lda, float[] packed, int n, int k, float[] c, int c0, int ldc,
-      boolean accumulate) {
+  private static void twoRows(float[] a, int a0, int lda, float[] packed, int pb0, int n, int k, float[] c, int c0,
+      int ldc) {
     int a1 = a0 + lda;
     int panelSize = k * PANEL;
     int col = 0;
-    int pb = 0;
+    int pb = pb0;
     for (; col + 2 * PANEL <= n; col += 2 * PANEL, pb += 2 * panelSize) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = c00;
@@ -300,14 +355,18 @@ final class PanelGemm {
         c12 = w2.fma(x, c12);
         c13 = w3.fma(x, c13);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c02, c03, c, c0 + col + PANEL, col + PANEL, n, accumulate);
-      store(c10, c11, c, c0 + ldc + col, col, n, accumulate);
-      store(c12, c13, c, c0 + ldc + col + PANEL, col + PANEL, n, accumulate);
+      c00.intoArray(c, c0 + col);
+      c01.intoArray(c, c0 + col + L);
+      c02.intoArray(c, c0 + col + PANEL);
+      c03.intoArray(c, c0 + col + PANEL + L);
+      c10.intoArray(c, c0 + ldc + col);
+      c11.intoArray(c, c0 + ldc + col + L);
+      c12.intoArray(c, c0 + ldc + col + PANEL);
+      c13.intoArray(c, c0 + ldc + col + PANEL + L);
     }
     if (col < n) {
-      oneRow(a, a0, packed, n, k, c, c0, accumulate, col, pb);
-      oneRow(a, a1, packed, n, k, c, c0 + ldc, accumulate, col, pb);
+      oneRow(a, a0, packed, n, k, c, c0, col, pb);
+      oneRow(a, a1, packed, n, k, c, c0 + ldc, col, pb);
     }
   }
 
@@ -315,8 +374,8 @@ final class PanelGemm {
    * One row: four panels at a time, so eight independent fused multiply-add chains hide the instruction's latency
    * (one panel's two chains would leave the FMA units idle most of the time); the leftover panels one by one.
    */
-  private static void oneRow(float[] a, int a0, float[] packed, int n, int k, float[] c, int c0,
-      boolean accumulate, int col, int pb) {
+  private static void oneRow(float[] a, int a0, float[] packed, int n, int k, float[] c, int c0, int col,
+      int pb) {
     int panelSize = k * PANEL;
     for (; col + 4 * PANEL <= n; col += 4 * PANEL, pb += 4 * panelSize) {
       FloatVector c00 = FloatVector.zero(S);
@@ -338,10 +397,14 @@ final class PanelGemm {
         c30 = FloatVector.fromArray(S, packed, wp + 3 * panelSize).fma(x, c30);
         c31 = FloatVector.fromArray(S, packed, wp + 3 * panelSize + L).fma(x, c31);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-      store(c10, c11, c, c0 + col + PANEL, col + PANEL, n, accumulate);
-      store(c20, c21, c, c0 + col + 2 * PANEL, col + 2 * PANEL, n, accumulate);
-      store(c30, c31, c, c0 + col + 3 * PANEL, col + 3 * PANEL, n, accumulate);
+      c00.intoArray(c, c0 + col);
+      c01.intoArray(c, c0 + col + L);
+      c10.intoArray(c, c0 + col + PANEL);
+      c11.intoArray(c, c0 + col + PANEL + L);
+      c20.intoArray(c, c0 + col + 2 * PANEL);
+      c21.intoArray(c, c0 + col + 2 * PANEL + L);
+      c30.intoArray(c, c0 + col + 3 * PANEL);
+      c31.intoArray(c, c0 + col + 3 * PANEL + L);
     }
     for (; col < n; col += PANEL, pb += panelSize) {
       FloatVector c00 = FloatVector.zero(S);
@@ -351,28 +414,8 @@ final class PanelGemm {
         c00 = FloatVector.fromArray(S, packed, wp).fma(x, c00);
         c01 = FloatVector.fromArray(S, packed, wp + L).fma(x, c01);
       }
-      store(c00, c01, c, c0 + col, col, n, accumulate);
-    }
-  }
-
-  /** Writes (or adds) one row's two vectors of a panel at {@code c[at ..]}, columns {@code col ..} (< n kept). */
-  private static void store(FloatVector v0, FloatVector v1, float[] c, int at, int col, int n, boolean accumulate) {
-    if (col + PANEL <= n) {
-      if (accumulate) {
-        v0 = FloatVector.fromArray(S, c, at).add(v0);
-        v1 = FloatVector.fromArray(S, c, at + L).add(v1);
-      }
-      v0.intoArray(c, at);
-      v1.intoArray(c, at + L);
-    } else { // the last, partial panel
-      VectorMask<Float> m0 = S.indexInRange(col, n);
-      VectorMask<Float> m1 = S.indexInRange(col + L, n);
-      if (accumulate) {
-        v0 = FloatVector.fromArray(S, c, at, m0).add(v0);
-        v1 = FloatVector.fromArray(S, c, at + L, m1).add(v1);
-      }
-      v0.intoArray(c, at, m0);
-      v1.intoArray(c, at + L, m1);
+      c00.intoArray(c, c0 + col);
+      c01.intoArray(c, c0 + col + L);
     }
   }
 }
