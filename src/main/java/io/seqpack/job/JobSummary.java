@@ -69,15 +69,6 @@ final class JobSummary {
         .build();
   }
 
-  /** Reject rows per reason in committed rejects (read through the file sink log when there is one). */
-  static Map<String, Long> rejectsByReason(Dataset<Row> rejects) {
-    Map<String, Long> byReason = new TreeMap<>();
-    for (Row r : rejects.groupBy(Schemas.REASON).count().collectAsList()) {
-      byReason.put(r.getString(0), r.getLong(1));
-    }
-    return byReason;
-  }
-
   /** The summary of a run that scored {@code files}; {@code run} is the incremental part (null for a batch run). */
   static RunSummary summary(RunSummary.Run run, SparkSession spark, ScoreJob.Options options,
       ScoringRun.Outcome outcome, InputFiles files, double wallSeconds, DriftBaseline baseline) {
@@ -95,16 +86,31 @@ final class JobSummary {
       LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", files.skipped().size(),
           files.skipped().stream().map(InputFiles.Skipped::path).toList());
     }
-    return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
-        options.rejectsPath(), files.files().size(), skipped(files), outcome.inputRows(), outcome.scoredRows(),
-        outcome.rejectedRows(), outcome.rejectsByReason(), m.tokens(), m.batches(), round(wallSeconds), scoring);
+    RunSummary.Status status = rejectFraction(outcome.inputRows(), outcome.rejectedRows())
+        > options.maxRejectFraction() ? RunSummary.Status.TOO_MANY_REJECTS : RunSummary.Status.OK;
+    return new RunSummary(run, Version.VERSION, status, startedAt(wallSeconds), options.commandLine(),
+        options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), files.files().size(),
+        skipped(files), outcome.inputRows(), outcome.scoredRows(), outcome.rejectedRows(), outcome.rejects().counts(),
+        outcome.rejects().examples(), m.tokens(), m.batches(), round(wallSeconds), scoring);
   }
 
   /** The summary of an incremental run that found nothing new: zero rows, no scoring part. */
   static RunSummary nothingScored(RunSummary.Run run, ScoreJob.Options options, InputFiles listing,
       double wallSeconds) {
-    return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
-        options.rejectsPath(), 0, skipped(listing), 0, 0, 0, Map.of(), 0, 0, round(wallSeconds), null);
+    return new RunSummary(run, Version.VERSION, RunSummary.Status.OK, startedAt(wallSeconds), options.commandLine(),
+        options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), 0, skipped(listing),
+        0, 0, 0, Map.of(), Map.of(), 0, 0, round(wallSeconds), null);
+  }
+
+  /** The run's start, {@code wallSeconds} ago, to the second (the job measures its time on a monotonic clock). */
+  private static String startedAt(double wallSeconds) {
+    return java.time.Instant.now().minusMillis(Math.round(wallSeconds * 1000)).truncatedTo(
+        java.time.temporal.ChronoUnit.SECONDS).toString();
+  }
+
+  /** Rejected rows as a share of input rows; 0 for an empty input. */
+  private static double rejectFraction(long inputRows, long rejectedRows) {
+    return inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
   }
 
   private static List<RunSummary.SkippedFile> skipped(InputFiles files) {
@@ -127,14 +133,14 @@ final class JobSummary {
     if (worst == null) {
       return;
     }
-    writeSummary(hadoop, new Path(options.refusedSummaryPath()), summary);
+    writeSummary(hadoop, new Path(options.refusedSummaryPath()), summary.withStatus(RunSummary.Status.REFUSED_DRIFT));
     throw new ScoreDriftException(worst.getKey(), worst.getValue().psi(), options.maxDrift(),
         worst.getValue().baseline());
   }
 
   /** Fails (after everything is written) if the rejects exceed {@code --max-reject-fraction}. */
   static void checkRejectFraction(ScoreJob.Options options, long inputRows, long rejectedRows) {
-    double rejectFraction = inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
+    double rejectFraction = rejectFraction(inputRows, rejectedRows);
     if (rejectFraction > options.maxRejectFraction()) {
       throw new JobFailedException(String.format(
           "Too many rejects: %d of %d input rows (%.4f) exceed --max-reject-fraction %s; the outputs are complete,"

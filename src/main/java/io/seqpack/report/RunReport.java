@@ -79,25 +79,18 @@ public final class RunReport {
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         .append("<title>seqpack run report").append(runId == null ? "" : " \u2013 run " + esc(runId))
         .append("</title>\n<style>\n").append(STYLE).append("</style>\n</head>\n<body>\n");
-    sb.append("<header><h1>seqpack run report</h1>");
-    sb.append("<p class=\"sub\"><code>").append(esc(summary.output())).append("</code>");
-    if (runId != null) {
-      sb.append(" \u00b7 run <code>").append(esc(runId)).append("</code>");
-    }
-    sb.append("</p>");
-    sb.append("</header>\n");
-
+    header(sb, summary, runId);
     RunSummary.Scoring scoring = summary.scoring();
     sb.append("<section class=\"tables\">\n");
     figuresTable(sb, summary, scoring, run);
     detailsTable(sb, summary, scoring, run);
     sb.append("</section>\n");
+    rejects(sb, summary);
 
     sb.append("<section class=\"charts\">\n");
     lengthHistogram(sb, scoring);
     bucketCharts(sb, scoring == null ? List.of() : scoring.buckets());
     throughput(sb, scoring);
-    rejects(sb, summary.rejectsByReason());
     scoreHistograms(sb, scoring == null ? List.of() : scoring.scoreHistograms());
     sb.append("</section>\n");
 
@@ -144,7 +137,45 @@ public final class RunReport {
       svg .series { fill: none; stroke: #f28e2b; stroke-width: 2; }
       svg .point { fill: #fff; stroke: #f28e2b; stroke-width: 2; }
       footer { margin-top: 16px; color: #7b8794; font-size: 12px; }
+      .run-line { margin: 0 0 8px; }
+      .status { font-weight: 600; padding: 1px 8px; border-radius: 10px; }
+      .status.ok { background: #e3f9e5; color: #1f7a35; }
+      .status.bad { background: #ffe3e3; color: #a61b1b; }
+      pre.command { background: #fff; border: 1px solid #d9e2ec; border-radius: 6px; padding: 6px 10px; margin: 0 0 16px;
+                    white-space: pre-wrap; }
+      .note { color: #52606d; margin: 4px 6px; }
+      section.card { margin-bottom: 16px; }
+      th.num { text-align: right; } td.num { text-align: right; }
+      td.examples code { background: #f0f4f8; padding: 0 4px; border-radius: 3px; margin-right: 4px; }
+      details.settings summary { cursor: pointer; color: #52606d; margin: 6px 8px 2px; }
       """;
+
+  /** The title, then what a reader checks first: how the run ended, when, how long it took, and what ran. */
+  private static void header(StringBuilder sb, RunSummary s, String runId) {
+    sb.append("<header><h1>seqpack run report</h1>\n<p class=\"sub\"><code>").append(esc(s.output()))
+        .append("</code>");
+    if (runId != null) {
+      sb.append(" \u00b7 run <code>").append(esc(runId)).append("</code>");
+    }
+    sb.append("</p>\n<p class=\"run-line\">");
+    String status = s.status() == null ? null : STATUS_TEXT.get(s.status());
+    sb.append("<span class=\"status ").append(s.status() == RunSummary.Status.OK ? "ok" : "bad")
+        .append("\" data-key=\"status\">").append(esc(status == null ? "status not recorded" : status))
+        .append("</span> \u00b7 started <span data-key=\"started_at\">")
+        .append(esc(s.startedAt() == null ? "\u2014" : Html.dateTime(s.startedAt())))
+        .append("</span> \u00b7 took <span data-key=\"wall_seconds\">").append(esc(Html.seconds(s.wallSeconds())))
+        .append("</span></p>\n");
+    if (!s.commandLine().isEmpty()) {
+      sb.append("<pre class=\"command\" data-key=\"command_line\"><code>")
+          .append(esc(Html.commandLine(s.commandLine()))).append("</code></pre>\n");
+    }
+    sb.append("</header>\n");
+  }
+
+  private static final Map<RunSummary.Status, String> STATUS_TEXT = Map.of(
+      RunSummary.Status.OK, "\u2713 ok: outputs committed, every row accounted for",
+      RunSummary.Status.TOO_MANY_REJECTS, "\u2717 too many rejects: outputs committed, the job exited 1",
+      RunSummary.Status.REFUSED_DRIFT, "\u2717 refused: score drift above --max-drift, nothing was published");
 
   private static void figuresTable(StringBuilder sb, RunSummary s, RunSummary.Scoring scoring, RunSummary.Run run) {
     sb.append("<div class=\"card\"><h2>Key figures</h2><table class=\"figures\">\n");
@@ -155,31 +186,33 @@ public final class RunReport {
     numberRow(sb, "Rejected rows", "rejected_rows", s.rejectedRows(), share);
     numberRow(sb, "Tokens scored", "tokens_scored", s.tokensScored(), "");
     numberRow(sb, "Batches", "batches", s.batches(), "");
-    Double fill = scoring == null ? null : scoring.meanBatchFill();
-    numberRow(sb, "Mean batch fill", "mean_batch_fill", fill,
-        fill == null ? "" : " (" + Html.percent(fill) + ")");
-    numberRow(sb, "Wall time", "wall_seconds", s.wallSeconds(), " s");
-    numberRow(sb, "Tokens per second", "tokens_per_second", scoring == null ? null : scoring.tokensPerSecond(), "");
-    textRow(sb, "Model hash", "model_hash", scoring == null ? null : scoring.modelHash());
-    textRow(sb, "Model verified against its forward", "model_verification",
-        scoring == null ? null : scoring.modelVerification());
-    textRow(sb, "seqpack version", "seqpack_version", s.seqpackVersion());
+    figureRow(sb, "Throughput", "tokens_per_second",
+        scoring == null ? null : Html.whole(scoring.tokensPerSecond()) + " tokens/s");
+    figureRow(sb, "Mean batch fill", "mean_batch_fill",
+        scoring == null ? null : Html.percent(scoring.meanBatchFill()) + " of padded slots hold tokens");
+    figureRow(sb, "Engine time", "engine_seconds",
+        scoring == null ? null : Html.seconds(scoring.engineSeconds()) + " (summed over tasks)");
     if (run != null) {
-      textRow(sb, "Run id", "run.id", run.id());
-      textRow(sb, "Incremental", "run.incremental", true);
+      numberRow(sb, "Run", "run.id", run.id(), " (incremental)");
       numberRow(sb, "New files", "run.new_files", run.newFileCount(), "");
       numberRow(sb, "New rows", "run.new_rows", run.newRows(), "");
     }
+    textRow(sb, "seqpack version", "seqpack_version", s.seqpackVersion());
     sb.append("</table></div>\n");
   }
 
   private static void numberRow(StringBuilder sb, String label, String key, Number v, String suffix) {
+    figureRow(sb, label, key, v == null ? null : Html.number(v) + suffix);
+  }
+
+  /** A row whose value is already formatted for reading, or "—" when null. */
+  private static void figureRow(StringBuilder sb, String label, String key, String text) {
     sb.append("<tr><th>").append(esc(label)).append("</th>");
-    if (v == null) {
+    if (text == null) {
       sb.append("<td class=\"num missing\" data-key=\"").append(esc(key)).append("\">\u2014</td></tr>\n");
     } else {
-      sb.append("<td class=\"num\" data-key=\"").append(esc(key)).append("\">").append(Html.number(v))
-          .append(esc(suffix)).append("</td></tr>\n");
+      sb.append("<td class=\"num\" data-key=\"").append(esc(key)).append("\">").append(esc(text))
+          .append("</td></tr>\n");
     }
   }
 
@@ -193,15 +226,20 @@ public final class RunReport {
     }
   }
 
-  /** Where the run read from and wrote to, and its settings (with the names the summary file gives them). */
+  /**
+   * Where the run read from and wrote to, then its settings in a collapsed block (results first): only the
+   * settings that were given or differ from nothing, with the names the summary file gives them.
+   */
   private static void detailsTable(StringBuilder sb, RunSummary s, RunSummary.Scoring scoring, RunSummary.Run run) {
     sb.append("<div class=\"card\"><h2>Run details</h2><table class=\"details\">\n");
     textRow(sb, "Model", "model_dir", s.modelDir());
+    textRow(sb, "Model hash", "model_hash", scoring == null ? null : scoring.modelHash());
+    textRow(sb, "Model verified against its forward", "model_verification",
+        scoring == null ? null : scoring.modelVerification());
     textRow(sb, "Input", "input", s.input());
     textRow(sb, "Output", "output", s.output());
     textRow(sb, "Rejects", "rejects", s.rejects());
     if (scoring != null) {
-      textRow(sb, "Engine time (s)", "engine_seconds", scoring.engineSeconds());
       textRow(sb, "Executors", "executors", scoring.executors());
       for (int i = 0; i < scoring.executorMemory().size(); i++) {
         RunSummary.ExecutorMemory m = scoring.executorMemory().get(i);
@@ -214,12 +252,20 @@ public final class RunReport {
     if (run != null && !run.newFiles().isEmpty()) {
       textRow(sb, "New files", "run.new_files", run.newFiles());
     }
+    sb.append("</table>\n");
     if (scoring != null) {
+      sb.append("<details class=\"settings\"><summary>Settings</summary><table>\n");
       for (Map.Entry<String, Object> e : scoring.settings().toJson().entrySet()) {
-        textRow(sb, e.getKey(), "settings." + e.getKey(), e.getValue() == null ? "null" : e.getValue());
+        Object v = e.getValue();
+        if (v == null || v instanceof java.util.Collection<?> c && c.isEmpty() || v instanceof Map<?, ?> m
+            && m.isEmpty()) {
+          continue; // not given: nothing to read
+        }
+        textRow(sb, e.getKey(), "settings." + e.getKey(), v);
       }
+      sb.append("</table></details>\n");
     }
-    sb.append("</table></div>\n");
+    sb.append("</div>\n");
   }
 
   private static String mib(long bytes) {
@@ -234,37 +280,55 @@ public final class RunReport {
     sb.append("</figcaption>\n").append(svg).append("\n</figure>\n");
   }
 
+  /**
+   * The summary's length classes side by side, one equal-width bar each, so long classes (lengths 1.5× apart) get
+   * the same room as short ones and one very long row adds a bar on the right instead of squashing the others;
+   * every class is labelled with its lengths. Leading empty classes are left out.
+   */
   private static void lengthHistogram(StringBuilder sb, RunSummary.Scoring scoring) {
     String name = "length-histogram";
     String caption = "Sequence lengths";
-    if (scoring == null || scoring.lengthHistogram().counts().isEmpty()) {
+    List<Long> counts = scoring == null ? List.of() : scoring.lengthHistogram().counts();
+    int first = 0;
+    while (first < counts.size() && counts.get(first) == 0) {
+      first++;
+    }
+    if (first == counts.size()) {
       figure(sb, caption, "", Charts.empty(name, "Histogram of sequence lengths: no data", "no data"));
       return;
     }
-    double[] edges = doubles(scoring.lengthHistogram().binEdges());
-    double[] counts = doubles(scoring.lengthHistogram().counts());
-    List<Double> bounds = new ArrayList<>();
+    List<Long> edges = scoring.lengthHistogram().binEdges().subList(first, counts.size() + 1);
+    int n = edges.size() - 1;
+    List<String> labels = new ArrayList<>();
+    double[] values = new double[n];
+    String[] texts = new String[n];
+    String[] titles = new String[n];
+    for (int i = 0; i < n; i++) {
+      labels.add(Html.lengths(edges.get(i), edges.get(i + 1) - 1));
+      values[i] = counts.get(first + i);
+      texts[i] = Html.number(counts.get(first + i));
+      titles[i] = (edges.get(i + 1) - edges.get(i) == 1 ? "length " : "lengths ") + labels.get(i) + ": "
+          + Html.count(counts.get(first + i), "row");
+    }
+    List<Double> positions = new ArrayList<>();
     List<String> boundLabels = new ArrayList<>();
     List<String> boundTitles = new ArrayList<>();
     List<RunSummary.Bucket> buckets = scoring.buckets();
-    for (int i = 0; i < buckets.size(); i++) {
-      long max = buckets.get(i).maxLength();
-      // bins are [e_i, e_i+1), so lengths <= max end at max + 1: the right edge of max's bin
-      bounds.add(max + 1.0);
-      boundLabels.add("\u2264" + Html.number(max));
-      boundTitles.add("bucket " + (i + 1) + " ends at length " + Html.number(max));
+    for (int b = 0; b < buckets.size(); b++) {
+      long end = buckets.get(b).maxLength() + 1; // bins are [e_i, e_i+1): lengths <= max end at max + 1
+      for (int i = 0; i < n; i++) {
+        if (edges.get(i) < end && end <= edges.get(i + 1)) {
+          positions.add(i + (double) (end - edges.get(i)) / (edges.get(i + 1) - edges.get(i)));
+          boundLabels.add("\u2264" + Html.number(end - 1));
+          boundTitles.add("bucket " + (b + 1) + " ends at length " + Html.number(end - 1));
+        }
+      }
     }
-    String[] binLabels = new String[counts.length];
-    for (int i = 0; i < binLabels.length; i++) {
-      double lo = edges[i];
-      double hi = edges[i + 1];
-      binLabels[i] = hi - lo == 1 ? "length " + Html.number((long) lo)
-          : "lengths " + Html.number((long) lo) + "\u2013" + Html.number((long) hi - 1);
-    }
-    figure(sb, caption, bounds.isEmpty() ? "" : "dashed: bucket upper bounds",
-        Charts.histogram(name, "Histogram of sequence lengths with bucket boundaries", "sequence length", "rows",
-            edges, counts, binLabels, "rows", bounds.stream().mapToDouble(Double::doubleValue).toArray(),
-            boundLabels.toArray(String[]::new), boundTitles.toArray(String[]::new)));
+    figure(sb, caption, positions.isEmpty() ? "one bar per length class" : "one bar per length class; dashed: "
+        + "bucket upper bounds", Charts.categories(name, "Histogram of sequence lengths with bucket boundaries",
+            "sequence length", "rows", labels, values, texts, titles, null, false,
+            new Charts.Boundaries(positions.stream().mapToDouble(Double::doubleValue).toArray(),
+                boundLabels.toArray(String[]::new), boundTitles.toArray(String[]::new))));
   }
 
   private static void bucketCharts(StringBuilder sb, List<RunSummary.Bucket> buckets) {
@@ -296,9 +360,9 @@ public final class RunReport {
       tokens[i] = b.tokens();
       rowText[i] = Html.number(b.rows());
       tokenText[i] = Html.number(b.tokens());
-      String batchNote = ", " + Html.number(b.batches()) + " batches";
-      rowTitle[i] = name + ": " + rowText[i] + " rows" + batchNote;
-      tokenTitle[i] = name + ": " + tokenText[i] + " tokens" + batchNote;
+      String batchNote = ", " + Html.count(b.batches(), "batch", "batches");
+      rowTitle[i] = name + ": " + Html.count(b.rows(), "row") + batchNote;
+      tokenTitle[i] = name + ": " + Html.count(b.tokens(), "token") + batchNote;
       if (b.paddedSlots() > 0) {
         fill[i] = (double) b.tokens() / b.paddedSlots();
         fillText[i] = Html.percent(fill[i]);
@@ -318,6 +382,9 @@ public final class RunReport {
         "Batch fill per length bucket", "bucket (lengths)", "fill", labels, fill, fillText, fillTitle, 1.0, true));
   }
 
+  /** Throughput samples at which the token count grew that a chart needs to show a rate, not one step. */
+  static final int MIN_THROUGHPUT_RISES = 4;
+
   private static void throughput(StringBuilder sb, RunSummary.Scoring scoring) {
     String caption = "Throughput";
     if (scoring == null || scoring.throughput().isEmpty()) {
@@ -325,6 +392,19 @@ public final class RunReport {
       return;
     }
     List<RunSummary.ThroughputPoint> points = scoring.throughput();
+    int rises = 0; // tokens are counted as tasks finish: a rise is a task (or several) ending
+    for (int i = 1; i < points.size(); i++) {
+      rises += points.get(i).tokens() > points.get(i - 1).tokens() ? 1 : 0;
+    }
+    if (rises < MIN_THROUGHPUT_RISES) {
+      sb.append("<figure class=\"card\" data-note=\"throughput\"><figcaption>").append(caption)
+          .append("</figcaption>\n<p class=\"note\">").append(esc(Html.whole(scoring.tokensPerSecond())))
+          .append(" tokens/s over the run. Too few samples for a chart: the driver samples the tokens scored once a "
+              + "second, and they grew at ").append(Html.count(rises, "sample"))
+          .append(" of ").append(points.size()).append(" (they are counted as tasks finish; a chart needs ")
+          .append(MIN_THROUGHPUT_RISES).append(").</p></figure>\n");
+      return;
+    }
     int n = points.size();
     double[] xs = new double[n];
     double[] ys = new double[n];
@@ -336,30 +416,36 @@ public final class RunReport {
       titles[i] = Html.number(p.seconds()) + " s: " + Html.number(p.tokens()) + " tokens, " + Html.number(p.rows())
           + " rows";
     }
-    figure(sb, caption, "cumulative tokens; " + Html.number(scoring.tokensPerSecond()) + " tokens/s",
+    figure(sb, caption, "cumulative tokens; " + Html.whole(scoring.tokensPerSecond()) + " tokens/s overall",
         Charts.line("throughput", "Cumulative tokens scored over time", "seconds since start", "tokens", xs, ys,
             titles));
   }
 
-  private static void rejects(StringBuilder sb, Map<String, Long> byReason) {
-    String caption = "Rejects by reason";
-    if (byReason.isEmpty()) {
-      figure(sb, caption, "", Charts.empty("rejects", "Rejected rows by reason: no rejects", "no rejects"));
+  /** Every reject reason in full, with its rows and up to three example ids from the rejects output. */
+  private static void rejects(StringBuilder sb, RunSummary s) {
+    sb.append("<section class=\"card rejects\" data-section=\"rejects\"><h2>Rejects by reason</h2>\n");
+    if (s.rejectsByReason().isEmpty()) {
+      sb.append("<p class=\"note\">No rejects: every input row was scored.</p></section>\n");
       return;
     }
-    List<String> labels = new ArrayList<>(byReason.keySet());
-    int n = labels.size();
-    double[] values = new double[n];
-    String[] texts = new String[n];
-    String[] titles = new String[n];
-    for (int i = 0; i < n; i++) {
-      long v = byReason.get(labels.get(i));
-      values[i] = v;
-      texts[i] = Html.number(v);
-      titles[i] = labels.get(i) + ": " + texts[i] + " rows";
+    sb.append("<table><tr><th>Reason</th><th class=\"num\">Rows</th><th class=\"num\">Share of input</th>"
+        + "<th>Example ids (find them in <code>").append(esc(s.rejects())).append("</code>)</th></tr>\n");
+    for (Map.Entry<String, Long> e : s.rejectsByReason().entrySet()) {
+      List<String> ids = s.rejectExamples().getOrDefault(e.getKey(), List.of());
+      sb.append("<tr data-reason=\"").append(esc(e.getKey())).append("\"><td><code>").append(esc(e.getKey()))
+          .append("</code></td><td class=\"num\">").append(Html.number(e.getValue())).append("</td><td class=\"num\">")
+          .append(s.inputRows() > 0 ? Html.percent((double) e.getValue() / s.inputRows()) : "\u2014")
+          .append("</td><td class=\"examples\">");
+      if (ids.isEmpty()) {
+        sb.append("<span class=\"missing\">").append(e.getKey().equals("NULL_ID") ? "(their ids are null)"
+            : "\u2014").append("</span>");
+      }
+      for (int i = 0; i < ids.size(); i++) {
+        sb.append(i == 0 ? "" : " ").append("<code class=\"example\">").append(esc(ids.get(i))).append("</code>");
+      }
+      sb.append("</td></tr>\n");
     }
-    figure(sb, caption, "", Charts.bars("rejects", "Rejected rows by reason", "reason", "rows", labels, values,
-        texts, titles, null, false));
+    sb.append("</table></section>\n");
   }
 
   private static void scoreHistograms(StringBuilder sb, List<RunSummary.ScoreHistogram> hists) {

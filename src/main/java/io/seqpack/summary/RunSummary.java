@@ -36,13 +36,23 @@ import java.util.TreeMap;
  * there; lists and maps are unmodifiable, maps sorted by key.
  *
  * @param run the incremental run's own figures, or null for a batch run
+ * @param status how the run ended, or null in summaries of older versions
+ * @param startedAt when the run started, ISO-8601 UTC to the second ({@code 2026-12-07T01:02:03Z}), or null in
+ *     summaries of older versions
+ * @param commandLine the command that ran, one argument per element ({@code seqpack score --input ...}); empty
+ *     when the run was not started from the command line, or in summaries of older versions
  * @param skippedFiles unreadable input files left out under {@code --skip-corrupt-files} (usually empty)
  * @param rejectsByReason reject rows per reason code; sums to {@code rejectedRows}
+ * @param rejectExamples per reason code, the ids of up to {@value #REJECT_EXAMPLES} of its rows (rows with a null
+ *     id are not examples; empty in summaries of older versions)
  * @param scoring what the scoring pass measured, or null when no pass ran
  */
 public record RunSummary(
     Run run,
     String seqpackVersion,
+    Status status,
+    String startedAt,
+    List<String> commandLine,
     String modelDir,
     String input,
     String output,
@@ -53,6 +63,7 @@ public record RunSummary(
     long scoredRows,
     long rejectedRows,
     Map<String, Long> rejectsByReason,
+    Map<String, List<String>> rejectExamples,
     long tokensScored,
     long batches,
     double wallSeconds,
@@ -64,14 +75,38 @@ public record RunSummary(
   /** The {@code summary_format} this version writes and reads (seqpack 0.1 wrote summaries without the key). */
   public static final int FORMAT = 2;
 
+  /** The most example ids a summary keeps per reject reason. */
+  public static final int REJECT_EXAMPLES = 3;
+
+  /** How a run that wrote a summary ended. */
+  public enum Status {
+    /** Both outputs are committed and every row accounted for. */
+    @JsonProperty("ok") OK,
+    /** Committed, but more rows were rejected than {@code --max-reject-fraction} allows: the job exits 1. */
+    @JsonProperty("too_many_rejects") TOO_MANY_REJECTS,
+    /** Nothing was published: a head's PSI exceeded {@code --max-drift} (the refused run's summary). */
+    @JsonProperty("refused_drift") REFUSED_DRIFT
+  }
+
   public RunSummary {
     Objects.requireNonNull(seqpackVersion, "seqpackVersion");
     Objects.requireNonNull(modelDir, "modelDir");
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(output, "output");
     Objects.requireNonNull(rejects, "rejects");
+    commandLine = List.copyOf(commandLine);
     skippedFiles = List.copyOf(skippedFiles);
     rejectsByReason = sorted(rejectsByReason);
+    Map<String, List<String>> examples = new TreeMap<>();
+    rejectExamples.forEach((reason, ids) -> examples.put(reason, List.copyOf(ids)));
+    rejectExamples = sorted(examples);
+  }
+
+  /** This summary with another {@code status}. */
+  public RunSummary withStatus(Status status) {
+    return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
+        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
+        batches, wallSeconds, scoring);
   }
 
   /**
@@ -311,9 +346,13 @@ public record RunSummary(
 
   /** The file's keys other than {@link Scoring}'s, in file order. */
   private record Head(int summaryFormat, @JsonInclude(JsonInclude.Include.NON_NULL)
-      @JsonSetter(nulls = Nulls.SET) Run run, String seqpackVersion, String modelDir, String input, String output,
+      @JsonSetter(nulls = Nulls.SET) Run run, String seqpackVersion,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Status status,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) String startedAt,
+      List<String> commandLine, String modelDir, String input, String output,
       String rejects, int inputFiles, List<SkippedFile> skippedFiles, long inputRows, long scoredRows,
-      long rejectedRows, Map<String, Long> rejectsByReason, long tokensScored, long batches, double wallSeconds) {}
+      long rejectedRows, Map<String, Long> rejectsByReason, Map<String, List<String>> rejectExamples,
+      long tokensScored, long batches, double wallSeconds) {}
 
   /** Where {@link Scoring}'s keys sit among the others: the model's after model_dir, the pass's after those. */
   private static final Map<String, List<String>> SCORING_KEYS_AFTER = Map.of(
@@ -322,9 +361,9 @@ public record RunSummary(
 
   /** The summary file's text: two-space indented JSON, {@code summary_format} first, ending in a newline. */
   public String toJson() {
-    ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, modelDir, input, output, rejects,
-        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, tokensScored, batches,
-        wallSeconds));
+    ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, status, startedAt, commandLine,
+        modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows,
+        rejectsByReason, rejectExamples, tokensScored, batches, wallSeconds));
     if (scoring == null) {
       return JsonRecords.writePretty(head);
     }
@@ -397,10 +436,21 @@ public record RunSummary(
     if (!file.has("run")) { // only incremental runs have one
       file.putNull("run");
     }
+    for (String key : List.of("status", "started_at")) { // newer keys: unknown in older summaries
+      if (!file.has(key)) {
+        file.putNull(key);
+      }
+    }
+    if (!file.has("command_line")) {
+      file.putArray("command_line");
+    }
+    if (!file.has("reject_examples")) {
+      file.putObject("reject_examples");
+    }
     Head h = JsonRecords.bind(file, Head.class, what, SeqpackException::new);
-    return new RunSummary(h.run(), h.seqpackVersion(), h.modelDir(), h.input(), h.output(), h.rejects(),
-        h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(), h.rejectedRows(), h.rejectsByReason(),
-        h.tokensScored(), h.batches(), h.wallSeconds(),
+    return new RunSummary(h.run(), h.seqpackVersion(), h.status(), h.startedAt(), h.commandLine(), h.modelDir(),
+        h.input(), h.output(), h.rejects(), h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(),
+        h.rejectedRows(), h.rejectsByReason(), h.rejectExamples(), h.tokensScored(), h.batches(), h.wallSeconds(),
         scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new));
   }
 

@@ -158,6 +158,15 @@ class ScoreJobIT {
     Map<String, Long> byReason = summary.rejectsByReason();
     assertEquals(Map.of("NULL_ID", 1L, "NULL_SEQUENCE", 1L, "EMPTY_SEQUENCE", 1L, "TOKEN_OUT_OF_RANGE", 4L,
         "TOO_LONG", 1L), byReason);
+    // up to three example ids per reason, each a row rejected for that reason; a null id is no example
+    assertEquals(Map.of("NULL_SEQUENCE", List.of("null-seq"), "EMPTY_SEQUENCE", List.of("empty"), "TOO_LONG",
+        List.of("long")), Map.of("NULL_SEQUENCE", summary.rejectExamples().get("NULL_SEQUENCE"), "EMPTY_SEQUENCE",
+        summary.rejectExamples().get("EMPTY_SEQUENCE"), "TOO_LONG", summary.rejectExamples().get("TOO_LONG")));
+    assertEquals(null, summary.rejectExamples().get("NULL_ID"));
+    List<String> tokenExamples = summary.rejectExamples().get("TOKEN_OUT_OF_RANGE");
+    assertEquals(3, tokenExamples.size(), tokenExamples.toString());
+    tokenExamples.forEach(id -> assertEquals("TOKEN_OUT_OF_RANGE", expectedReason.get(id), id));
+    assertEquals(3, new java.util.HashSet<>(tokenExamples).size());
     Dataset<Row> rejects = spark.read().parquet(output + "_rejects");
     assertEquals(List.of("id", "reason", "detail"), List.of(rejects.schema().fieldNames()));
     for (Row r : rejects.collectAsList()) {

@@ -23,6 +23,11 @@ public final class ExampleSummary {
   // Every component of the summary, set to the example's values; summary() makes the record.
   public RunSummary.Run run;
   public String seqpackVersion = "0.1.0";
+  public RunSummary.Status status = RunSummary.Status.OK;
+  public String startedAt = "2025-03-15T02:00:04Z";
+  public List<String> commandLine = List.of("seqpack", "score", "--incremental", "--checkpoint",
+      "hdfs:///checkpoints/churn", "--model", "/models/churn-gru/v7", "--input", "hdfs:///data/events/2025-03-14",
+      "--output", "hdfs:///scores/churn/2025-03-14", "--keep-cols", "customer,day");
   public String modelDir = "/models/churn-gru/v7";
   public String input = "hdfs:///data/events/2025-03-14";
   public String output = "hdfs:///scores/churn/2025-03-14";
@@ -33,6 +38,7 @@ public final class ExampleSummary {
   public long scoredRows;
   public long rejectedRows;
   public Map<String, Long> rejectsByReason;
+  public Map<String, List<String>> rejectExamples;
   public long tokensScored;
   public long batches;
   public double wallSeconds = 93.418;
@@ -76,6 +82,7 @@ public final class ExampleSummary {
     b.scoredRows = 0;
     b.rejectedRows = 0;
     b.rejectsByReason = Map.of();
+    b.rejectExamples = Map.of();
     b.tokensScored = 0;
     b.batches = 0;
     b.wallSeconds = 1.204;
@@ -88,8 +95,9 @@ public final class ExampleSummary {
     RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond,
         engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput,
         scoreDeciles, drift) : null;
-    return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
-        scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring);
+    return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
+        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
+        batches, wallSeconds, scoring);
   }
 
   /** The example's fields, ready to change. */
@@ -189,6 +197,9 @@ public final class ExampleSummary {
     b.scoredRows = scored;
     b.rejectedRows = rejected;
     b.rejectsByReason = rejects;
+    b.rejectExamples = Map.of("EMPTY_SEQUENCE", List.of("c-100231", "c-100877", "c-104412"),
+        "NULL_SEQUENCE", List.of("c-200015", "c-200419", "c-201003"), "TOKEN_OUT_OF_RANGE",
+        List.of("c-300007", "c-300952"), "TOO_LONG", List.of("c-400001", "c-400017", "c-400233"));
     b.tokensScored = tokens;
     b.batches = batches;
     b.meanBatchFill = Math.round(1000.0 * tokens / slots) / 1000.0;

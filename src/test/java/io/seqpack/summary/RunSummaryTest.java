@@ -81,9 +81,9 @@ class RunSummaryTest {
     String text = ExampleSummary.build().toJson();
     assertTrue(text.startsWith("{\n  \"summary_format\": 2,\n  \"run\": {\n    \"id\": 412,\n"), text);
     Map<String, Object> json = parse(text);
-    assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "model_verification",
+    assertEquals(List.of("summary_format", "run", "seqpack_version", "status", "started_at", "command_line", "model_dir", "model_hash", "model_verification",
         "input", "output", "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
-        "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
+        "reject_examples", "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
         "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms", "throughput", "score_deciles"),
         List.copyOf(json.keySet()));
     assertEquals(List.of("id", "incremental", "status", "checkpoint", "new_file_count", "new_files", "new_rows",
@@ -107,6 +107,24 @@ class RunSummaryTest {
   }
 
   @Test
+  void summariesWithoutTheRunHeaderOrRejectExamplesStillRead() {
+    RunSummary s = ExampleSummary.build();
+    Map<String, Object> json = parse(s.toJson());
+    for (String newer : List.of("status", "started_at", "command_line", "reject_examples")) {
+      json.remove(newer);
+    }
+    RunSummary older = RunSummary.fromJson(write(json), SOURCE);
+    assertNull(older.status());
+    assertNull(older.startedAt());
+    assertEquals(List.of(), older.commandLine());
+    assertEquals(Map.of(), older.rejectExamples());
+    assertEquals(s.rejectsByReason(), older.rejectsByReason());
+    assertEquals(RunSummary.Status.REFUSED_DRIFT,
+        RunSummary.fromJson(s.withStatus(RunSummary.Status.REFUSED_DRIFT).toJson(), SOURCE).status());
+    assertTrue(s.withStatus(RunSummary.Status.TOO_MANY_REJECTS).toJson().contains("\"status\": \"too_many_rejects\""));
+  }
+
+  @Test
   void aRunThatScoredNothingHasNoScoringKeys() {
     RunSummary empty = ExampleSummary.nothingNew();
     Map<String, Object> json = parse(empty.toJson());
@@ -120,8 +138,9 @@ class RunSummaryTest {
   @Test
   void unknownKeysAreRefusedNamingTheirPath() {
     assertEquals("Cannot read summary " + SOURCE + ": written_by_a_later_version: unknown field, expected one of "
-        + "batches, input, input_files, input_rows, model_dir, output, rejected_rows, rejects, rejects_by_reason, run, "
-        + "scored_rows, seqpack_version, skipped_files, summary_format, tokens_scored, wall_seconds",
+        + "batches, command_line, input, input_files, input_rows, model_dir, output, reject_examples, rejected_rows, "
+        + "rejects, rejects_by_reason, run, scored_rows, seqpack_version, skipped_files, started_at, status, "
+        + "summary_format, tokens_scored, wall_seconds",
         refused(json -> json.put("written_by_a_later_version", List.of(1, 2))).getMessage());
     assertEquals("Cannot read summary " + SOURCE + ": run.note: unknown field, expected one of checkpoint, id, "
         + "new_file_count, new_files, new_rows, removed_uncommitted_files, total_rejected_rows, total_scored_rows",
