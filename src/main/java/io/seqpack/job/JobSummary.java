@@ -3,6 +3,10 @@ package io.seqpack.job;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
+import io.seqpack.model.LoadedModel;
+import io.seqpack.model.ModelGraph;
+import io.seqpack.model.SafeTensors;
+import io.seqpack.model.Tensor;
 import io.seqpack.spark.Schemas;
 import io.seqpack.spark.ScoreMetrics;
 import io.seqpack.spark.SequenceScorer;
@@ -78,7 +82,7 @@ final class JobSummary {
         options.plan().batchTokens(), options.plan().maxBatchRows(), spark.sparkContext().master(),
         options.maxRejectFraction(), options.skipCorruptFiles());
     RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
-        outcome.scorer().model().verification().spelling(), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
+        outcome.scorer().model().verification().spelling(), modelCard(outcome), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
         m.executors(), m.kernels(), m.executorMemory(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
         outcome.throughput().points(), m.scoreDeciles(),
         baseline == null ? null : Drift.of(baseline.summary(), baseline.shownAs(), m.decileCells()));
@@ -92,6 +96,29 @@ final class JobSummary {
         options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), files.files().size(),
         skipped(files), outcome.inputRows(), outcome.scoredRows(), outcome.rejectedRows(), outcome.rejects().counts(),
         outcome.rejects().examples(), m.tokens(), m.batches(), round(wallSeconds), scoring);
+  }
+
+  /** The report's model card: the graph's parts in order, each input with the column it was read from. */
+  static RunSummary.ModelCard modelCard(ScoringRun.Outcome outcome) {
+    LoadedModel model = outcome.scorer().model();
+    ModelGraph g = model.graph();
+    List<RunSummary.ModelCard.Input> inputs = new ArrayList<>();
+    g.inputs().forEach(in -> inputs.add(new RunSummary.ModelCard.Input(in.name(), in.description(),
+        outcome.inputColumns().getOrDefault(in.name(), in.name()))));
+    g.statics().forEach(st -> inputs.add(new RunSummary.ModelCard.Input(st.name(), "static(size=" + st.size()
+        + ", " + st.join().name().toLowerCase(java.util.Locale.ROOT) + ")", outcome.inputColumns().getOrDefault(st.name(), st.name()))));
+    List<String> parts = new ArrayList<>();
+    g.stepLayers().forEach(l -> parts.add("step layer " + l.description()));
+    parts.add(g.rnn().description());
+    g.pooling().forEach(p -> parts.add("pooling " + p.description()));
+    List<RunSummary.ModelCard.Head> heads = new ArrayList<>();
+    for (int i = 0; i < g.heads().size(); i++) {
+      ModelGraph.Head h = g.heads().get(i);
+      heads.add(new RunSummary.ModelCard.Head(h.name(), h.description(), g.outFeatures(i)));
+    }
+    long parameters = model.tensors().values().stream().mapToLong(Tensor::numel).sum();
+    return new RunSummary.ModelCard(inputs, parts, heads,
+        SafeTensors.storedDtypes(outcome.scorer().modelBytes().safetensors(), "of the model"), parameters);
   }
 
   /** The summary of an incremental run that found nothing new: zero rows, no scoring part. */

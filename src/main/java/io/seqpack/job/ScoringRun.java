@@ -25,8 +25,8 @@ final class ScoringRun {
   private ScoringRun() {}
 
   /** What a run produced, checked: {@code inputRows == scoredRows + rejects.rows()}. */
-  record Outcome(SequenceScorer scorer, ScoreMetrics metrics, ThroughputSampler throughput, long inputRows,
-      long scoredRows, RejectTally rejects) {
+  record Outcome(SequenceScorer scorer, Map<String, String> inputColumns, ScoreMetrics metrics,
+      ThroughputSampler throughput, long inputRows, long scoredRows, RejectTally rejects) {
     long rejectedRows() {
       return rejects.rows();
     }
@@ -77,7 +77,7 @@ final class ScoringRun {
               + " predictions + " + rejectedRows + " rejects = " + (scoredRows + rejectedRows)
               + "; nothing was published (the staged outputs are deleted)");
     }
-    return new Outcome(scorer, result.metrics(), throughput, inputRows, scoredRows, tally);
+    return new Outcome(scorer, result.inputColumns(), result.metrics(), throughput, inputRows, scoredRows, tally);
   }
 
   /** A missing column that only some files lack: say which file lacks it. */

@@ -144,6 +144,9 @@ final class Charts {
         .append(esc(title)).append("</title></rect>\n");
   }
 
+  /** A second series over a histogram's bins, drawn as a step line ({@code path.baseline}). */
+  record Overlay(double[] values, String title) {}
+
   /**
    * Bars over numeric bins {@code [edges[i], edges[i+1])}, plus a dashed {@code line.boundary} at each value of
    * {@code boundaries} that falls inside the x range.
@@ -154,10 +157,13 @@ final class Charts {
    */
   static String histogram(String name, String description, String xLabel, String yLabel, double[] edges,
       double[] counts, String[] binLabels, String countUnit, double[] boundaries, String[] boundaryLabels,
-      String[] boundaryTitles) {
+      String[] boundaryTitles, Overlay overlay) {
     StringBuilder sb = open(name, description);
     double max = 0;
     for (double v : counts) {
+      max = Math.max(max, v);
+    }
+    for (double v : overlay == null ? new double[0] : overlay.values()) {
       max = Math.max(max, v);
     }
     Axis ya = countAxis(max);
@@ -170,6 +176,16 @@ final class Charts {
       double top = y(ya, Math.max(0, counts[i]));
       rect(sb, "bar", x0 + gap / 2, top, Math.max(x1 - x0 - gap, 0.5), MT + PH - top,
           binLabels[i] + ": " + Html.number(counts[i]) + " " + countUnit);
+    }
+    if (overlay != null) { // a step line over the same bins
+      StringBuilder d = new StringBuilder();
+      for (int i = 0; i < overlay.values().length; i++) {
+        double top = y(ya, Math.max(0, overlay.values()[i]));
+        d.append(i == 0 ? "M" : " L").append(c(x(xa, edges[i]))).append(' ').append(c(top)).append(" L")
+            .append(c(x(xa, edges[i + 1]))).append(' ').append(c(top));
+      }
+      sb.append("<path class=\"baseline\" d=\"").append(d).append("\"><title>").append(esc(overlay.title()))
+          .append("</title></path>\n");
     }
     double lastLabelX = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < boundaries.length; i++) {

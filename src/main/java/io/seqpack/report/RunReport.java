@@ -3,6 +3,7 @@ package io.seqpack.report;
 import static io.seqpack.report.Html.esc;
 
 import io.seqpack.SeqpackException;
+import io.seqpack.summary.Drift;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.JsonRecords;
 import java.io.IOException;
@@ -83,15 +84,19 @@ public final class RunReport {
     RunSummary.Scoring scoring = summary.scoring();
     sb.append("<section class=\"tables\">\n");
     figuresTable(sb, summary, scoring, run);
+    modelCard(sb, scoring);
     detailsTable(sb, summary, scoring, run);
     sb.append("</section>\n");
     rejects(sb, summary);
 
+    sb.append("<h2 class=\"section\">Scores per head</h2>\n");
+    driftNote(sb, summary);
     sb.append("<section class=\"charts\">\n");
+    scoreHistograms(sb, scoring);
+    sb.append("</section>\n<h2 class=\"section\">Lengths, batches and throughput</h2>\n<section class=\"charts\">\n");
     lengthHistogram(sb, scoring);
     bucketCharts(sb, scoring == null ? List.of() : scoring.buckets());
     throughput(sb, scoring);
-    scoreHistograms(sb, scoring == null ? List.of() : scoring.scoreHistograms());
     sb.append("</section>\n");
 
     sb.append("<footer>Drawn from <code>").append(RunSummary.FILE).append("</code>")
@@ -109,6 +114,9 @@ public final class RunReport {
       .sub { margin: 0 0 12px; color: #52606d; overflow-wrap: anywhere; }
       code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
       .tables { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; margin-bottom: 16px; }
+      .card.wide { grid-column: 1 / -1; }
+      h2.section { font-size: 17px; margin: 20px 0 6px; }
+      svg .baseline { fill: none; stroke: #1f2933; stroke-width: 2; }
       .card { background: #fff; border: 1px solid #d9e2ec; border-radius: 6px; padding: 10px 8px 6px; margin: 0; }
       table { border-collapse: collapse; width: 100%; }
       th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef2f6; vertical-align: top; }
@@ -231,11 +239,8 @@ public final class RunReport {
    * settings that were given or differ from nothing, with the names the summary file gives them.
    */
   private static void detailsTable(StringBuilder sb, RunSummary s, RunSummary.Scoring scoring, RunSummary.Run run) {
-    sb.append("<div class=\"card\"><h2>Run details</h2><table class=\"details\">\n");
+    sb.append("<div class=\"card wide\"><h2>Run details</h2><table class=\"details\">\n");
     textRow(sb, "Model", "model_dir", s.modelDir());
-    textRow(sb, "Model hash", "model_hash", scoring == null ? null : scoring.modelHash());
-    textRow(sb, "Model verified against its forward", "model_verification",
-        scoring == null ? null : scoring.modelVerification());
     textRow(sb, "Input", "input", s.input());
     textRow(sb, "Output", "output", s.output());
     textRow(sb, "Rejects", "rejects", s.rejects());
@@ -448,27 +453,133 @@ public final class RunReport {
     sb.append("</table></section>\n");
   }
 
-  private static void scoreHistograms(StringBuilder sb, List<RunSummary.ScoreHistogram> hists) {
-    if (hists.isEmpty()) {
-      figure(sb, "Score distribution", "",
-          Charts.empty("scores", "Histogram of output scores: no data", "no data"));
+  /** What model scored, from the summary's model card: inputs and their columns, parts, heads, weights. */
+  private static void modelCard(StringBuilder sb, RunSummary.Scoring scoring) {
+    sb.append("<div class=\"card\" data-section=\"model\"><h2>Model</h2><table class=\"model\">\n");
+    RunSummary.ModelCard card = scoring == null ? null : scoring.modelCard();
+    if (card != null) {
+      for (RunSummary.ModelCard.Input in : card.inputs()) {
+        sb.append("<tr><th>Input <code>").append(esc(in.name())).append("</code></th><td data-input=\"")
+            .append(esc(in.name())).append("\"><code>").append(esc(in.kind())).append("</code> from column <code>")
+            .append(esc(in.column())).append("</code></td></tr>\n");
+      }
+      for (String part : card.parts()) {
+        sb.append("<tr><th>Part</th><td><code>").append(esc(part)).append("</code></td></tr>\n");
+      }
+      for (RunSummary.ModelCard.Head h : card.heads()) {
+        sb.append("<tr><th>Head <code>").append(esc(h.name())).append("</code></th><td data-head=\"")
+            .append(esc(h.name())).append("\"><code>").append(esc(h.layers())).append("</code> \u2192 ")
+            .append(esc(Html.count(h.outputs(), "output"))).append("</td></tr>\n");
+      }
+      figureRow(sb, "Weights", "model_card.dtypes", Html.count(card.parameters(), "parameter") + ", stored as "
+          + String.join(", ", card.dtypes()) + ", scored in float32");
+    }
+    textRow(sb, "Kernels", "kernels", scoring == null || scoring.kernels().isEmpty() ? null : scoring.kernels());
+    textRow(sb, "Hash", "model_hash", scoring == null ? null : scoring.modelHash());
+    textRow(sb, "Verified against its forward", "model_verification",
+        scoring == null ? null : scoring.modelVerification());
+    if (scoring != null && card == null) {
+      sb.append("<tr><td colspan=\"2\" class=\"missing\">The summary has no model card (written by an older "
+          + "seqpack); <code>seqpack inspect-model</code> describes the model.</td></tr>\n");
+    }
+    sb.append("</table></div>\n");
+  }
+
+  /** Whether this run was compared with a baseline, and if not why not (an incremental run's first has none). */
+  private static void driftNote(StringBuilder sb, RunSummary s) {
+    if (s.scoring() == null) {
       return;
     }
+    sb.append("<p class=\"note\" data-note=\"drift\">");
+    Map<String, RunSummary.HeadDrift> drift = s.scoring().drift();
+    if (drift != null && !drift.isEmpty()) {
+      String baseline = drift.values().iterator().next().baseline();
+      sb.append("Compared with the baseline <code>").append(esc(baseline)).append("</code>: bars are this run, the "
+          + "line is the baseline scaled to this run's rows. PSI reads below ").append(Drift.STABLE)
+          .append(" stable, ").append(Drift.STABLE).append(" to ").append(Drift.SHIFTED).append(" moderate, above ")
+          .append(Drift.SHIFTED).append(" shifted.");
+    } else if (s.run() != null && s.run().id() == 1) {
+      sb.append("No drift baseline: this is the first run of the checkpoint, so there is no earlier run to compare "
+          + "with (the next run compares with this one).");
+    } else if (s.run() != null) {
+      sb.append("No drift baseline: the previous run of the checkpoint recorded no score deciles.");
+    } else {
+      sb.append("No drift baseline: pass <code>--drift-baseline</code> an earlier run's output folder to compare "
+          + "this run's scores with it.");
+    }
+    sb.append("</p>\n");
+  }
+
+  /** The outputs of a head drawn at most; the summary keeps the first 32. */
+  static final int MAX_OUTPUTS_SHOWN = 8;
+
+  /**
+   * One histogram per head and output (the first {@value #MAX_OUTPUTS_SHOWN} of a head), titled by the head's
+   * name, with the baseline's histogram of the same output drawn over it and the PSI in the caption when the run
+   * has a baseline.
+   */
+  private static void scoreHistograms(StringBuilder sb, RunSummary.Scoring scoring) {
+    List<RunSummary.ScoreHistogram> hists = scoring == null ? List.of() : scoring.scoreHistograms();
+    if (hists.isEmpty()) {
+      figure(sb, "Scores", "", Charts.empty("scores", "Histogram of output scores: no data", "no data"));
+      return;
+    }
+    Map<String, Integer> widths = new java.util.LinkedHashMap<>();
+    hists.forEach(h -> widths.merge(String.valueOf(h.head()), 1, Integer::sum));
+    if (scoring.modelCard() != null) {
+      scoring.modelCard().heads().forEach(h -> widths.put(h.name(), h.outputs()));
+    }
+    Map<String, RunSummary.HeadDrift> drift = scoring.drift() == null ? Map.of() : scoring.drift();
     for (RunSummary.ScoreHistogram h : hists) {
-      String name = "score-" + h.feature();
-      String caption = "Scores of output feature " + h.feature();
-      if (h.counts().isEmpty()) {
-        figure(sb, caption, "", Charts.empty(name, caption + ": no data", "no data"));
+      if (h.output() >= MAX_OUTPUTS_SHOWN) {
         continue;
+      }
+      int width = widths.getOrDefault(String.valueOf(h.head()), 1);
+      String name = h.head() == null ? "score-" + h.output() : "score-" + h.head() + "-" + h.output();
+      String caption = h.head() == null ? "Scores of output feature " + h.output()
+          : width > 1 ? h.head() + " \u00b7 output " + h.output() : h.head();
+      List<String> notes = new ArrayList<>();
+      RunSummary.HeadDrift d = h.head() == null ? null : drift.get(h.head());
+      RunSummary.ScoreHistogram base = null;
+      if (d != null) {
+        double psi = d.psi();
+        if (d.perOutput() != null) {
+          psi = d.perOutput().stream().filter(o -> o.output() == h.output()).mapToDouble(RunSummary.OutputDrift::psi)
+              .findFirst().orElse(psi);
+        }
+        caption += String.format(Locale.ROOT, " \u2014 PSI %.3f, %s", psi, Drift.reading(psi));
+        base = d.baselineHistograms().stream().filter(b -> b.output() == h.output()
+            && b.binEdges().equals(h.binEdges())).findFirst().orElse(null);
+        if (base == null) {
+          notes.add("the baseline's histogram is not in its summary");
+        }
+      }
+      if (h.output() == 0 && width > MAX_OUTPUTS_SHOWN) {
+        notes.add("the first " + MAX_OUTPUTS_SHOWN + " of " + width + " outputs");
+      }
+      if (h.underflow() + h.overflow() + h.nan() > 0) {
+        notes.add(Html.number(h.underflow()) + " below " + Html.number(h.binEdges().get(0)) + ", "
+            + Html.number(h.overflow()) + " at or above " + Html.number(h.binEdges().get(h.binEdges().size() - 1))
+            + ", " + Html.number(h.nan()) + " NaN");
       }
       double[] edges = doubles(h.binEdges());
       String[] binLabels = new String[h.counts().size()];
       for (int j = 0; j < binLabels.length; j++) {
         binLabels[j] = "[" + Html.number(edges[j]) + ", " + Html.number(edges[j + 1]) + ")";
       }
-      figure(sb, caption, "", Charts.histogram(name, "Histogram of " + caption.toLowerCase(java.util.Locale.ROOT),
+      Charts.Overlay overlay = null;
+      if (base != null && base.rows() > 0) {
+        double scale = (double) h.rows() / base.rows(); // shares, drawn in this run's rows
+        double[] values = new double[base.counts().size()];
+        for (int j = 0; j < values.length; j++) {
+          values[j] = base.counts().get(j) * scale;
+        }
+        overlay = new Charts.Overlay(values, "baseline: " + Html.count(base.rows(), "row") + ", scaled to the "
+            + Html.count(h.rows(), "row") + " of this run");
+      }
+      figure(sb, caption, String.join("; ", notes), Charts.histogram(name, "Histogram of the scores of " + caption,
           "score", "rows", edges, doubles(h.counts()), binLabels, "rows", new double[0], new String[0],
-          new String[0]));
+          new String[0], overlay));
     }
   }
 

@@ -242,7 +242,7 @@ public final class SequenceScorer {
     Dataset<Row> rejects =
         RejectRows.candidates(input, settings)
             .flatMap(new RejectRows(settings), Encoders.row(Schemas.rejects(idType, carried)));
-    return new ScoreResult(predictions, rejects, metrics, broadcast);
+    return new ScoreResult(predictions, rejects, metrics, broadcast, columns.columnOfInput());
   }
 
   /**
@@ -269,15 +269,15 @@ public final class SequenceScorer {
     return input.toDF().mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(r.schema));
   }
 
-  /** The run's accumulators; the score histograms bin the first head's outputs, or its top k. */
+  /** The run's accumulators; the score histograms and deciles count each head's outputs, or its top k. */
   private ScoreMetrics metrics(JavaSparkContext jsc) {
     ModelGraph graph = model.graph();
     int[] widths = new int[graph.heads().size()];
     for (int h = 0; h < widths.length; h++) {
       widths[h] = options.topK != null && options.topK[h] > 0 ? options.topK[h] : graph.outFeatures(h);
     }
-    return new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), widths[0],
-        graph.heads().stream().map(ModelGraph.Head::name).toList(), widths);
+    return new ScoreMetrics(jsc.sc(), graph.heads().stream().map(ModelGraph.Head::name).toList(),
+        graph.heads().stream().map(ModelGraph.Head::activation).toList(), widths);
   }
 
   private record Resolved(int idIndex, InputColumns columns, StructType schema) {}

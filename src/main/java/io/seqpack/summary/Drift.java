@@ -15,6 +15,15 @@ import java.util.Map;
 public final class Drift {
   /** The share an empty bin counts as. */
   public static final double FLOOR = 1e-4;
+  /** Below this PSI a distribution reads as stable. */
+  public static final double STABLE = 0.1;
+  /** Above this PSI a distribution reads as shifted; between the two, a moderate shift. */
+  public static final double SHIFTED = 0.25;
+
+  /** The usual reading of a PSI: {@code stable}, {@code moderate shift} or {@code shifted}. */
+  public static String reading(double psi) {
+    return psi < STABLE ? "stable" : psi <= SHIFTED ? "moderate shift" : "shifted";
+  }
 
   private Drift() {}
 
@@ -62,8 +71,10 @@ public final class Drift {
       }
       RunSummary.OutputDrift worst = perOutput.stream()
           .max((a, b) -> Double.compare(a.psi(), b.psi())).orElseThrow();
+      List<RunSummary.ScoreHistogram> baselineHistograms = baseline.scoring().scoreHistograms().stream()
+          .filter(h -> head.equals(h.head())).toList();
       out.put(head, new RunSummary.HeadDrift(worst.psi(), worst.baselineRows(), worst.rows(), worst.bins(),
-          baselinePath, perOutput.size() > 1 ? perOutput : null));
+          baselinePath, perOutput.size() > 1 ? perOutput : null, baselineHistograms));
     });
     return out;
   }

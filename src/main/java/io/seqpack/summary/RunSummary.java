@@ -164,25 +164,28 @@ public record RunSummary(
    *
    * @param modelVerification whether the model's exporter checked it against the module's own forward:
    *     {@code verified}, {@code not_verified} (exported with --no-verify) or {@code unknown} (not recorded)
+   * @param modelCard what the model is, for the report; null in summaries of older versions
    * @param meanBatchFill real tokens / (rows × longest row) summed over batches; 1.0 means no padding
    * @param engineSeconds time inside the engine, summed over tasks
    * @param executors {@code executorId@pid} of the JVMs that scored, sorted
    * @param kernels the matrix product and gate kernels the tasks scored with, distinct
    * @param executorMemory each executor JVM's peak memory, as its scoring tasks ended, in executor order
    * @param buckets the batches grouped by the length class of their longest row, non-empty classes only
-   * @param scoreHistograms one per output feature, the first 32 features
+   * @param scoreHistograms per head and output (the first 32 of each head), in model order
    * @param throughput cumulative rows and tokens sampled on the driver, in time order
    * @param scoreDeciles per head and output (the first 32), the decile bins a later run compares with (empty in
    *     summaries of older versions)
    * @param drift per head, this run's scores against {@code --drift-baseline}'s; null without a baseline
    */
-  public record Scoring(String modelHash, String modelVerification, double meanBatchFill, double tokensPerSecond, double engineSeconds,
+  public record Scoring(String modelHash, String modelVerification,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) ModelCard modelCard,
+      double meanBatchFill, double tokensPerSecond, double engineSeconds,
       List<String> executors, List<String> kernels, List<ExecutorMemory> executorMemory, Settings settings,
       LengthHistogram lengthHistogram, List<Bucket> buckets, List<ScoreHistogram> scoreHistograms,
       List<ThroughputPoint> throughput, List<Deciles> scoreDeciles,
       @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Map<String, HeadDrift> drift) {
     /** The file's keys of this part; a summary has all of them or none (but the last two, newer). */
-    static final List<String> KEYS = List.of("model_hash", "model_verification", "mean_batch_fill", "tokens_per_second",
+    static final List<String> KEYS = List.of("model_hash", "model_verification", "model_card", "mean_batch_fill", "tokens_per_second",
         "engine_seconds", "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms",
         "throughput", "score_deciles", "drift");
 
@@ -203,10 +206,36 @@ public record RunSummary(
 
     /** This part with {@code drift} set. */
     public Scoring withDrift(Map<String, HeadDrift> drift) {
-      return new Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond, engineSeconds, executors,
+      return new Scoring(modelHash, modelVerification, modelCard, meanBatchFill, tokensPerSecond, engineSeconds, executors,
           kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput, scoreDeciles,
           drift);
     }
+  }
+
+  /**
+   * What model scored: its inputs and the columns they were read from, the parts of its graph, its heads, the
+   * dtypes its weights were stored in and its size.
+   *
+   * @param parts the graph after the inputs, one line per part ({@code LSTM(hidden=64, layers=2, ...)})
+   * @param dtypes the safetensors dtypes of its weights ({@code F32}, {@code BF16}); seqpack scores in float32
+   */
+  public record ModelCard(List<Input> inputs, List<String> parts, List<Head> heads, List<String> dtypes,
+      long parameters) {
+    public ModelCard {
+      inputs = List.copyOf(inputs);
+      parts = List.copyOf(parts);
+      heads = List.copyOf(heads);
+      dtypes = List.copyOf(dtypes);
+    }
+
+    /**
+     * @param kind the input as the model reads it ({@code tokens(vocab=11, dim=100)}, {@code static(size=4)})
+     * @param column the input column it was read from
+     */
+    public record Input(String name, String kind, String column) {}
+
+    /** @param layers the head's layers and activation in one line; {@code outputs} its width */
+    public record Head(String name, String layers, int outputs) {}
   }
 
   /**
@@ -243,12 +272,16 @@ public record RunSummary(
    * @param baselineRows the baseline rows of the output with that PSI (rows, bins: this run's, its bins)
    * @param baseline the baseline as given to {@code --drift-baseline}
    * @param perOutput each output's, for heads of width > 1; null otherwise
+   * @param baselineHistograms the baseline's score histograms of this head (the report draws them over this run's);
+   *     empty when the baseline's summary has none of this head
    */
   public record HeadDrift(double psi, long baselineRows, long rows, int bins, String baseline,
-      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) List<OutputDrift> perOutput) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) List<OutputDrift> perOutput,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ScoreHistogram> baselineHistograms) {
     public HeadDrift {
       Objects.requireNonNull(baseline, "baseline");
       perOutput = perOutput == null ? null : List.copyOf(perOutput);
+      baselineHistograms = List.copyOf(baselineHistograms);
     }
   }
 
@@ -297,15 +330,23 @@ public record RunSummary(
   }
 
   /**
-   * The scores of one output feature: bin i counts scores in {@code [binEdges[i], binEdges[i+1])}; scores below
-   * the first edge are {@code underflow}, at or above the last {@code overflow}, NaN scores {@code nan}.
+   * The scores of one output of one head: bin i counts scores in {@code [binEdges[i], binEdges[i+1])}; scores
+   * below the first edge are {@code underflow}, at or above the last {@code overflow}, NaN scores {@code nan}.
+   *
+   * @param head the head's name; null in summaries of older versions, which binned the first head only and called
+   *     {@code output} {@code feature}
    */
-  public record ScoreHistogram(int feature, List<Double> binEdges, List<Long> counts, long underflow,
-      long overflow, long nan) {
+  public record ScoreHistogram(@JsonSetter(nulls = Nulls.SET) String head, int output, List<Double> binEdges,
+      List<Long> counts, long underflow, long overflow, long nan) {
     public ScoreHistogram {
       binEdges = List.copyOf(binEdges);
       counts = List.copyOf(counts);
       checkBins(binEdges, counts);
+    }
+
+    /** The scores counted, out-of-range and NaN ones included. */
+    public long rows() {
+      return counts.stream().mapToLong(Long::longValue).sum() + underflow + overflow + nan;
     }
 
 
@@ -356,8 +397,8 @@ public record RunSummary(
 
   /** Where {@link Scoring}'s keys sit among the others: the model's after model_dir, the pass's after those. */
   private static final Map<String, List<String>> SCORING_KEYS_AFTER = Map.of(
-      "model_dir", Scoring.KEYS.subList(0, 2), "batches", Scoring.KEYS.subList(2, 3),
-      "wall_seconds", Scoring.KEYS.subList(3, Scoring.KEYS.size()));
+      "model_dir", Scoring.KEYS.subList(0, 3), "batches", Scoring.KEYS.subList(3, 4),
+      "wall_seconds", Scoring.KEYS.subList(4, Scoring.KEYS.size()));
 
   /** The summary file's text: two-space indented JSON, {@code summary_format} first, ending in a newline. */
   public String toJson() {
@@ -432,7 +473,14 @@ public record RunSummary(
       if (head instanceof ObjectNode h && !h.has("per_output")) {
         h.putNull("per_output");
       }
+      if (head instanceof ObjectNode h && !h.has("baseline_histograms")) { // newer, and left out when empty
+        h.putArray("baseline_histograms");
+      }
     });
+    scored.path("score_histograms").forEach(OLDER_SCORE_HISTOGRAM::accept);
+    if (!scored.isEmpty() && !scored.has("model_card")) {
+      scored.putNull("model_card");
+    }
     if (!file.has("run")) { // only incremental runs have one
       file.putNull("run");
     }
@@ -453,6 +501,19 @@ public record RunSummary(
         h.rejectedRows(), h.rejectsByReason(), h.rejectExamples(), h.tokensScored(), h.batches(), h.wallSeconds(),
         scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new));
   }
+
+  /** Older summaries binned the first head's outputs only, as {@code "feature": K} without the head's name. */
+  private static final java.util.function.Consumer<JsonNode> OLDER_SCORE_HISTOGRAM = node -> {
+    if (node instanceof ObjectNode h && !h.has("head") && h.has("feature")) {
+      ObjectNode renamed = h.objectNode();
+      renamed.putNull("head");
+      renamed.set("output", h.get("feature"));
+      h.remove("feature");
+      renamed.setAll(h);
+      h.removeAll();
+      h.setAll(renamed);
+    }
+  };
 
   /** Format 2 only: seqpack 0.1's summaries have no {@code summary_format} (format 1) and other key types. */
   private static void checkFormat(ObjectNode file, String what) {

@@ -213,10 +213,14 @@ class ScoreJobIT {
     assertEquals(written.batches(), scoring.buckets().stream().mapToLong(RunSummary.Bucket::batches).sum());
     assertEquals(40, scoring.throughput().get(scoring.throughput().size() - 1).rows());
     assertTrue(written.batches() >= 40 / 4, "at most 4 rows a batch: " + written.batches());
+    assertEquals(List.of("score"), scoring.scoreHistograms().stream().map(RunSummary.ScoreHistogram::head)
+        .distinct().toList(), "the histograms are named by the model's head");
     for (RunSummary.ScoreHistogram h : scoring.scoreHistograms()) {
-      assertEquals(40, h.counts().stream().mapToLong(Long::longValue).sum() + h.underflow() + h.overflow() + h.nan(),
-          "every scored row in the histogram of feature " + h.feature());
+      assertEquals(40, h.rows(), "every scored row in the histogram of output " + h.output());
     }
+    assertEquals(List.of("seq"), scoring.modelCard().inputs().stream().map(RunSummary.ModelCard.Input::column)
+        .toList(), "the model card names the column the input was read from");
+    assertEquals(List.of("F32"), scoring.modelCard().dtypes());
   }
 
   @Test

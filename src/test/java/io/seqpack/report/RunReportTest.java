@@ -97,8 +97,8 @@ class RunReportTest {
   void eachChartHasOneMarkPerDatum() {
     String html = RunReport.html(ExampleSummary.build());
     Map<String, String> charts = charts(html);
-    assertEquals(List.of("length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill", "throughput",
-        "score-0", "score-1"), List.copyOf(charts.keySet()));
+    assertEquals(List.of("score-churn-0", "score-value-0", "length-histogram", "bucket-rows", "bucket-tokens",
+        "bucket-fill", "throughput"), List.copyOf(charts.keySet()));
     int buckets = ExampleSummary.BUCKET_RANGES.length;
     assertEquals(ExampleSummary.LENGTH_BINS, bars(charts.get("length-histogram")));
     assertEquals(buckets, count(charts.get("length-histogram"), "<line class=\"boundary\""));
@@ -108,8 +108,8 @@ class RunReportTest {
     assertEquals(ExampleSummary.THROUGHPUT_POINTS, count(charts.get("throughput"), "<circle class=\"point\""));
     assertEquals(1, count(charts.get("throughput"), "<polyline class=\"series\""));
     assertEquals(0, bars(charts.get("throughput")));
-    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-0")));
-    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-1")));
+    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-churn-0")));
+    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-value-0")));
     // exact values in the marks' tooltips; fill is tokens / padded_slots
     long first = ExampleSummary.build().scoring().lengthHistogram().counts().get(0);
     assertTrue(charts.get("length-histogram").contains("<title>lengths 1\u20138: " + fmt(first) + " rows</title>"),
@@ -147,6 +147,71 @@ class RunReportTest {
     assertFalse(charts(html).containsKey("throughput"));
     assertTrue(html.contains("Too few samples for a chart: the driver samples the tokens scored once a second, and "
         + "they grew at 2 samples of 4"), html);
+  }
+
+  private static final Pattern CAPTION = Pattern.compile("<figcaption>([^<]*)");
+
+  @Test
+  void eachHeadHasItsChartTitledByItsNameWithTheBaselineOverlaidAndItsPsi() {
+    String html = RunReport.html(ExampleSummary.withBaseline());
+    Map<String, String> charts = charts(html);
+    for (String head : ExampleSummary.HEADS) {
+      String svg = charts.get("score-" + head + "-0");
+      assertEquals(ExampleSummary.SCORE_BINS, bars(svg), head);
+      assertEquals(1, count(svg, "<path class=\"baseline\""), "the baseline drawn over " + head);
+    }
+    List<String> captions = CAPTION.matcher(html).results().map(m -> m.group(1)).toList();
+    assertTrue(captions.contains("churn \u2014 PSI 0.313, shifted"), captions.toString());
+    assertTrue(captions.contains("value \u2014 PSI 0.021, stable"), captions.toString());
+    assertTrue(html.contains("Compared with the baseline <code>hdfs:///scores/churn/2025-03-13</code>"));
+    RunSummary.ScoreHistogram churn = ExampleSummary.build().scoring().scoreHistograms().get(0);
+    assertTrue(charts.get("score-churn-0").contains("<title>baseline: " + fmt(churn.rows()) + " rows, scaled to the "
+        + fmt(churn.rows()) + " rows of this run</title>"));
+  }
+
+  @Test
+  void withoutABaselineThePageSaysWhy() {
+    ExampleSummary first = ExampleSummary.builder();
+    first.run = new RunSummary.Run(1, "hdfs:///checkpoints/churn", 3, List.of(), 10, 0, 10, 0);
+    String html = RunReport.html(first.summary());
+    assertTrue(html.contains("No drift baseline: this is the first run of the checkpoint"), html);
+    assertEquals(0, count(html, "<path class=\"baseline\""));
+    assertTrue(CAPTION.matcher(html).results().map(m -> m.group(1)).toList().containsAll(ExampleSummary.HEADS));
+    ExampleSummary batch = ExampleSummary.builder();
+    batch.run = null;
+    assertTrue(RunReport.html(batch.summary()).contains("No drift baseline: pass <code>--drift-baseline</code>"));
+  }
+
+  @Test
+  void aWideHeadShowsItsFirstEightOutputsAndSaysSo() {
+    ExampleSummary b = ExampleSummary.builder();
+    RunSummary.ScoreHistogram one = b.scoreHistograms.get(0);
+    List<RunSummary.ScoreHistogram> wide = new java.util.ArrayList<>();
+    for (int k = 0; k < 20; k++) {
+      wide.add(new RunSummary.ScoreHistogram("next_item", k, one.binEdges(), one.counts(), 0, 0, 0));
+    }
+    b.scoreHistograms = wide;
+    b.modelCard = new RunSummary.ModelCard(b.modelCard.inputs(), b.modelCard.parts(),
+        List.of(new RunSummary.ModelCard.Head("next_item", "Linear(128\u219220) \u2192 softmax", 20)),
+        b.modelCard.dtypes(), b.modelCard.parameters());
+    String html = RunReport.html(b.summary());
+    List<String> names = List.copyOf(charts(html).keySet()).subList(0, RunReport.MAX_OUTPUTS_SHOWN + 1);
+    assertEquals("score-next_item-7", names.get(RunReport.MAX_OUTPUTS_SHOWN - 1));
+    assertEquals("length-histogram", names.get(RunReport.MAX_OUTPUTS_SHOWN));
+    assertTrue(html.contains("<figcaption>next_item \u00b7 output 0 <small>the first 8 of 20 outputs</small>"), html);
+  }
+
+  @Test
+  void theModelCardSaysWhatRan() {
+    String html = RunReport.html(ExampleSummary.build());
+    assertTrue(html.contains("<td data-input=\"events\"><code>tokens(vocab=5000, dim=64, padding_idx=0)</code> from "
+        + "column <code>tokens</code>"), html);
+    assertTrue(html.contains("<td data-input=\"tenure\"><code>static(size=1, after_pooling)</code> from column "
+        + "<code>tenure_days</code>"));
+    assertTrue(html.contains("<code>GRU(hidden=128, layers=2, unidirectional, bias)</code>"));
+    assertTrue(html.contains("<td data-head=\"churn\"><code>Linear(129\u21921) \u2192 sigmoid</code> \u2192 1 output"));
+    assertTrue(html.contains("data-key=\"model_card.dtypes\">487,234 parameters, stored as F32, scored in float32<"));
+    assertTrue(html.contains("data-key=\"kernels\"><code>gemm openblas SkylakeX"));
   }
 
   @Test
@@ -193,7 +258,7 @@ class RunReportTest {
     assertFalse(lower.contains("<svg onload"));
     assertFalse(lower.contains("' onmouseover"));
     assertEquals(1, count(lower, "</title>") - count(lower, "</title></rect>") - count(lower, "</title></line>")
-        - count(lower, "</title></circle>"), "only the page's own <title> closes outside marks");
+        - count(lower, "</title></circle>") - count(lower, "</title></path>"), "only the page's own <title> closes outside marks");
     assertTrue(html.contains("&lt;script&gt;alert(&#39;hash&#39;)&lt;/script&gt;"));
     assertTrue(html.contains("/models/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     assertTrue(html.contains("<tr data-reason=\"&lt;b&gt;bold&lt;/b&gt;\"><td><code>&lt;b&gt;bold&lt;/b&gt;</code></td>"
@@ -227,8 +292,8 @@ class RunReportTest {
   void absentPartsShowNoDataAndEmptyRejectsSayNoRejects() {
     String html = RunReport.html(ExampleSummary.nothingNew());
     Map<String, String> charts = charts(html);
-    assertEquals(List.of("length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill", "throughput",
-        "scores"), List.copyOf(charts.keySet()));
+    assertEquals(List.of("scores", "length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill",
+        "throughput"), List.copyOf(charts.keySet()));
     for (Map.Entry<String, String> c : charts.entrySet()) {
       assertEquals(0, bars(c.getValue()));
       assertEquals(0, count(c.getValue(), "<circle class=\"point\""));

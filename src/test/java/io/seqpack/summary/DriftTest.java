@@ -99,9 +99,9 @@ class DriftTest {
   @Test
   void exceedingPicksTheLargestPsiOverTheLimit() {
     Map<String, RunSummary.HeadDrift> drift = new LinkedHashMap<>();
-    drift.put("a", new RunSummary.HeadDrift(0.3, 1, 1, 10, "b", null));
-    drift.put("b", new RunSummary.HeadDrift(0.41, 1, 1, 10, "b", null));
-    drift.put("c", new RunSummary.HeadDrift(0.05, 1, 1, 10, "b", null));
+    drift.put("a", new RunSummary.HeadDrift(0.3, 1, 1, 10, "b", null, List.of()));
+    drift.put("b", new RunSummary.HeadDrift(0.41, 1, 1, 10, "b", null, List.of()));
+    drift.put("c", new RunSummary.HeadDrift(0.05, 1, 1, 10, "b", null, List.of()));
     assertEquals("b", Drift.exceeding(drift, 0.2).getKey());
     assertNull(Drift.exceeding(drift, 0.5));
   }
@@ -110,7 +110,7 @@ class DriftTest {
   void summaryWithDecilesAndDriftReadsBack() {
     ExampleSummary b = ExampleSummary.builder();
     b.scoreDeciles = List.of(DecileGrid.deciles("fraud", 0, cells(new Random(1), 1000, 0)));
-    b.drift = Map.of("fraud", new RunSummary.HeadDrift(0.12, 1000, 900, 10, "runs/a", null));
+    b.drift = Map.of("fraud", new RunSummary.HeadDrift(0.12, 1000, 900, 10, "runs/a", null, List.of()));
     RunSummary s = b.summary();
     String json = s.toJson();
     assertTrue(json.contains("\"score_deciles\"") && json.contains("\"drift\""), json);
