@@ -336,6 +336,22 @@ public final class SequenceScorer {
    * {@code K|HEAD=K} values (each may hold several, comma-separated) as head name (or {@link #EVERY_HEAD}) → K;
    * {@code setting} names them in messages ({@code --top-k}, {@code topK}).
    */
+  /**
+   * Score drift between two runs from their summaries ({@value io.seqpack.summary.RunSummary#FILE}, read with
+   * {@link io.seqpack.summary.RunSummary#read}): per head, the PSI of {@code current}'s scores against {@code
+   * baseline}'s, over bins both summaries counted exactly: their score histograms (20 equal bins, plus under- and
+   * overflow) when both have them, else the decile edges they share. The bins differ from those {@code seqpack score
+   * --drift-baseline} uses (the baseline's deciles, this run's scores counted in them), so the figures differ but
+   * read the same way (below 0.1 stable, above 0.25 shifted); see {@link io.seqpack.summary.Drift#between}.
+   *
+   * @param baselineName how the entries and messages name the baseline, e.g. its path
+   * @throws io.seqpack.SeqpackException one line, when a summary has no deciles or the heads differ
+   */
+  public static Map<String, io.seqpack.summary.RunSummary.HeadDrift> drift(io.seqpack.summary.RunSummary baseline,
+      String baselineName, io.seqpack.summary.RunSummary current) {
+    return io.seqpack.summary.Drift.between(baseline, baselineName, current);
+  }
+
   public static Map<String, Integer> parseTopK(List<String> values, String setting) {
     Map<String, Integer> out = new java.util.LinkedHashMap<>();
     for (String value : values.stream().flatMap(v -> Arrays.stream(v.split(","))).map(String::trim)
