@@ -30,14 +30,6 @@ final class Html {
     return sb.toString();
   }
 
-  /** Shortens a label to at most {@code max} characters (before escaping), ending in an ellipsis if cut. */
-  static String shorten(String s, int max) {
-    if (max < 2) {
-      max = 2;
-    }
-    return s.length() <= max ? s : s.substring(0, max - 1) + "\u2026";
-  }
-
   /** Exact figure as it appears in the summary, with thousands separators: 1234567 → 1,234,567; 0.913 → 0.913. */
   static String number(Number n) {
     if (n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
@@ -52,9 +44,16 @@ final class Html {
     return f.format(n instanceof BigDecimal bd ? bd : BigDecimal.valueOf(d));
   }
 
-  /** A ratio in 0..1 as a percentage with one decimal: 0.9134 → 91.3%. */
+  /**
+   * A ratio in 0..1 as a percentage: one decimal from 1% up (0.9134 → 91.3%), two significant digits below, so a
+   * small share does not read as none (0.000253 → 0.025%).
+   */
   static String percent(double ratio) {
-    return String.format(Locale.ROOT, "%.1f%%", ratio * 100.0);
+    double p = ratio * 100.0;
+    if (p == 0 || Math.abs(p) >= 1 || !Double.isFinite(p)) {
+      return String.format(Locale.ROOT, "%.1f%%", p);
+    }
+    return new BigDecimal(p).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString() + "%";
   }
 
   /** Coordinates in SVG: at most two decimals, no exponent. */

@@ -23,12 +23,16 @@ import java.util.Map;
  * default-src 'none'} says so to the browser too); the charts are inline SVG. Every figure on the page is taken
  * from the summary; every string from it is HTML-escaped.
  *
- * <p>Charts, each an {@code <svg data-chart="NAME">}: {@code length-histogram} (bars = {@code
- * length_histogram.counts}, {@code line.boundary} at each bucket's upper end), {@code bucket-rows}, {@code
- * bucket-tokens}, {@code bucket-fill} (tokens / padded_slots), {@code throughput} ({@code circle.point} per
- * sample), {@code score-K} per entry of {@code score_histograms} and {@code rejects} (one bar per reason). Bars are
- * {@code rect.bar}. A chart with nothing to draw (no scoring part, no bins, an empty list) says "no data" and has
- * no marks.
+ * <p>From the top: the run line ({@code data-key="status"}, {@code started_at}, {@code wall_seconds}, {@code
+ * command_line}), key figures, the model card ({@code data-section="model"}), run details with the settings
+ * collapsed, the rejects table ({@code data-section="rejects"}, a {@code tr[data-reason]} per reason with its
+ * example ids as {@code code.example}), then the charts, each an {@code <svg data-chart="NAME">}: {@code
+ * score-HEAD-K} per head and output (the first {@value #MAX_OUTPUTS_SHOWN}; {@code score-K} for summaries that did
+ * not name heads) with the baseline as {@code path.baseline} when there is one, {@code length-histogram} (one bar
+ * per length class, {@code line.boundary} at each bucket's upper end), {@code bucket-rows}, {@code bucket-tokens},
+ * {@code bucket-fill} (tokens / padded_slots) and {@code throughput} ({@code circle.point} per sample; a sentence
+ * instead when too few samples grew). Bars are {@code rect.bar}. A chart with nothing to draw says "no data" and
+ * has no marks.
  */
 public final class RunReport {
   /** The report, written next to the summary. */
@@ -471,8 +475,9 @@ public final class RunReport {
             .append(esc(h.name())).append("\"><code>").append(esc(h.layers())).append("</code> \u2192 ")
             .append(esc(Html.count(h.outputs(), "output"))).append("</td></tr>\n");
       }
-      figureRow(sb, "Weights", "model_card.dtypes", Html.count(card.parameters(), "parameter") + ", stored as "
-          + String.join(", ", card.dtypes()) + ", scored in float32");
+      sb.append("<tr><th>Weights</th><td data-key=\"model_card.dtypes\">")
+          .append(esc(Html.count(card.parameters(), "parameter") + ", stored as " + String.join(", ", card.dtypes())
+              + ", scored in float32")).append("</td></tr>\n");
     }
     textRow(sb, "Kernels", "kernels", scoring == null || scoring.kernels().isEmpty() ? null : scoring.kernels());
     textRow(sb, "Hash", "model_hash", scoring == null ? null : scoring.modelHash());

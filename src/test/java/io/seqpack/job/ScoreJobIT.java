@@ -213,8 +213,8 @@ class ScoreJobIT {
     assertEquals(written.batches(), scoring.buckets().stream().mapToLong(RunSummary.Bucket::batches).sum());
     assertEquals(40, scoring.throughput().get(scoring.throughput().size() - 1).rows());
     assertTrue(written.batches() >= 40 / 4, "at most 4 rows a batch: " + written.batches());
-    assertEquals(List.of("score"), scoring.scoreHistograms().stream().map(RunSummary.ScoreHistogram::head)
-        .distinct().toList(), "the histograms are named by the model's head");
+    assertEquals(List.of(io.seqpack.model.ModelSpec.V1_HEAD), scoring.scoreHistograms().stream()
+        .map(RunSummary.ScoreHistogram::head).distinct().toList(), "the histograms are named by the model's head");
     for (RunSummary.ScoreHistogram h : scoring.scoreHistograms()) {
       assertEquals(40, h.rows(), "every scored row in the histogram of output " + h.output());
     }
