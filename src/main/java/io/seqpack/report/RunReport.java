@@ -362,7 +362,7 @@ public final class RunReport {
     String[] fillTitle = new String[n];
     for (int i = 0; i < n; i++) {
       RunSummary.Bucket b = buckets.get(i);
-      String range = Html.number(b.minLength()) + "\u2013" + Html.number(b.maxLength());
+      String range = Html.lengths(b.minLength(), b.maxLength());
       labels.add(range);
       String name = "bucket " + (i + 1) + " (lengths " + range + ")";
       rows[i] = b.rows();
@@ -567,24 +567,37 @@ public final class RunReport {
             + Html.number(h.overflow()) + " at or above " + Html.number(h.binEdges().get(h.binEdges().size() - 1))
             + ", " + Html.number(h.nan()) + " NaN");
       }
-      double[] edges = doubles(h.binEdges());
-      String[] binLabels = new String[h.counts().size()];
+      double[] counts = doubles(h.counts());
+      double[] baseCounts = null;
+      if (base != null && base.rows() > 0) {
+        double scale = (double) h.rows() / base.rows(); // shares, drawn in this run's rows
+        baseCounts = base.counts().stream().mapToDouble(c -> c * scale).toArray();
+      }
+      // zoom to the occupied bins (and two either side): a narrow distribution over [0, 1] is not two thin bars
+      int lo = counts.length;
+      int hi = -1;
+      for (int j = 0; j < counts.length; j++) {
+        if (counts[j] > 0 || baseCounts != null && baseCounts[j] > 0) {
+          lo = Math.min(lo, j);
+          hi = j;
+        }
+      }
+      lo = hi < 0 ? 0 : Math.max(0, lo - 2);
+      hi = hi < 0 ? counts.length - 1 : Math.min(counts.length - 1, hi + 2);
+      if (lo > 0 || hi < counts.length - 1) {
+        notes.add("zoomed to the occupied bins");
+      }
+      double[] edges = java.util.Arrays.copyOfRange(doubles(h.binEdges()), lo, hi + 2);
+      counts = java.util.Arrays.copyOfRange(counts, lo, hi + 1);
+      String[] binLabels = new String[counts.length];
       for (int j = 0; j < binLabels.length; j++) {
         binLabels[j] = "[" + Html.number(edges[j]) + ", " + Html.number(edges[j + 1]) + ")";
       }
-      Charts.Overlay overlay = null;
-      if (base != null && base.rows() > 0) {
-        double scale = (double) h.rows() / base.rows(); // shares, drawn in this run's rows
-        double[] values = new double[base.counts().size()];
-        for (int j = 0; j < values.length; j++) {
-          values[j] = base.counts().get(j) * scale;
-        }
-        overlay = new Charts.Overlay(values, "baseline: " + Html.count(base.rows(), "row") + ", scaled to the "
-            + Html.count(h.rows(), "row") + " of this run");
-      }
+      Charts.Overlay overlay = baseCounts == null ? null : new Charts.Overlay(
+          java.util.Arrays.copyOfRange(baseCounts, lo, hi + 1), "baseline: " + Html.count(base.rows(), "row")
+              + ", scaled to the " + Html.count(h.rows(), "row") + " of this run");
       figure(sb, caption, String.join("; ", notes), Charts.histogram(name, "Histogram of the scores of " + caption,
-          "score", "rows", edges, doubles(h.counts()), binLabels, "rows", new double[0], new String[0],
-          new String[0], overlay));
+          "score", "rows", edges, counts, binLabels, "rows", new double[0], new String[0], new String[0], overlay));
     }
   }
 

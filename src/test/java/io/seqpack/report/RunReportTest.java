@@ -170,6 +170,21 @@ class RunReportTest {
   }
 
   @Test
+  void aNarrowDistributionIsDrawnOverItsOccupiedBins() {
+    ExampleSummary b = ExampleSummary.builder();
+    RunSummary.ScoreHistogram churn = b.scoreHistograms.get(0);
+    List<Long> counts = new java.util.ArrayList<>(java.util.Collections.nCopies(20, 0L));
+    counts.set(7, 2000L); // scores in [0.35, 0.45)
+    counts.set(8, 900L);
+    b.scoreHistograms = List.of(new RunSummary.ScoreHistogram("churn", 0, churn.binEdges(), counts, 0, 0, 0));
+    String html = RunReport.html(b.summary());
+    String svg = charts(html).get("score-churn-0");
+    assertEquals(6, bars(svg), "the two occupied bins and two either side");
+    assertTrue(svg.contains("<title>[0.25, 0.3): 0 rows</title>") && svg.contains("<title>[0.35, 0.4): 2,000 rows"));
+    assertTrue(html.contains("<figcaption>churn <small>zoomed to the occupied bins</small>"), html);
+  }
+
+  @Test
   void withoutABaselineThePageSaysWhy() {
     ExampleSummary first = ExampleSummary.builder();
     first.run = new RunSummary.Run(1, "hdfs:///checkpoints/churn", 3, List.of(), 10, 0, 10, 0);
