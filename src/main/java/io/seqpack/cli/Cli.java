@@ -393,4 +393,29 @@ final class Cli {
       throw new BadValue("'" + value + "': expected true or false");
     }
   }
+
+  /** {@code --conf} keys whose values are credentials: the summary and report show them as {@code ***}. */
+  private static final java.util.regex.Pattern SECRET_KEY =
+      java.util.regex.Pattern.compile("(?i).*(secret|password|credential|token|access\\.key|session\\.key).*");
+
+  /**
+   * The arguments as the summary records them: a credential given with {@code --conf KEY=VALUE} (an S3 secret,
+   * a password) becomes {@code KEY=***}, since summaries and reports are shared more widely than the command.
+   */
+  static List<String> redacted(List<String> args) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      boolean joined = arg.startsWith("--conf=");
+      boolean value = joined || i > 0 && args.get(i - 1).equals("--conf");
+      String setting = joined ? arg.substring("--conf=".length()) : arg;
+      int eq = setting.indexOf('=');
+      if (value && eq > 0 && SECRET_KEY.matcher(setting.substring(0, eq)).matches()) {
+        setting = setting.substring(0, eq + 1) + "***";
+        arg = joined ? "--conf=" + setting : setting;
+      }
+      out.add(arg);
+    }
+    return out;
+  }
 }

@@ -19,6 +19,8 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
@@ -143,6 +145,7 @@ final class ScoreCommand implements Cli.Command {
   @Option(names = "--fail-on-reject", description = "the same with fraction 0: any reject fails the run")
   boolean failOnReject;
 
+  @Spec CommandSpec spec;
   @Mixin Cli.WeightsFlag weights;
   @Mixin Cli.SparkFlags spark;
   @Mixin Cli.ConfigFlag config;
@@ -161,7 +164,9 @@ final class ScoreCommand implements Cli.Command {
 
   @Override
   public void execute(PrintStream out) {
-    ScoreJob.Options options = options();
+    List<String> commandLine = new ArrayList<>(List.of("seqpack", "score"));
+    commandLine.addAll(Cli.redacted(spec.commandLine().getParseResult().originalArgs()));
+    ScoreJob.Options options = options().withCommandLine(commandLine);
     String checkpointDir = checkpoint(options);
     // what needs no cluster is checked first: a mistake costs no Spark start-up (README, Command line)
     try (CheckedRun checked = CheckedRun.check(options, checkpointDir, () -> Sessions.hadoopConf(spark.conf),
@@ -247,7 +252,8 @@ final class ScoreCommand implements Cli.Command {
         SequenceScorer.parseTopK(topK, "--top-k"),
         topKExcludeSeen,
         driftBaseline,
-        maxDrift);
+        maxDrift,
+        List.of());
   }
 
   /** {@code --col IN=COL[,IN=COL]}: model input name → input column. */

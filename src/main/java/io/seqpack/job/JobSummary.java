@@ -3,6 +3,10 @@ package io.seqpack.job;
 import io.seqpack.ConfigException;
 import io.seqpack.SeqpackException;
 import io.seqpack.Version;
+import io.seqpack.model.LoadedModel;
+import io.seqpack.model.ModelGraph;
+import io.seqpack.model.SafeTensors;
+import io.seqpack.model.Tensor;
 import io.seqpack.spark.Schemas;
 import io.seqpack.spark.ScoreMetrics;
 import io.seqpack.spark.SequenceScorer;
@@ -69,15 +73,6 @@ final class JobSummary {
         .build();
   }
 
-  /** Reject rows per reason in committed rejects (read through the file sink log when there is one). */
-  static Map<String, Long> rejectsByReason(Dataset<Row> rejects) {
-    Map<String, Long> byReason = new TreeMap<>();
-    for (Row r : rejects.groupBy(Schemas.REASON).count().collectAsList()) {
-      byReason.put(r.getString(0), r.getLong(1));
-    }
-    return byReason;
-  }
-
   /** The summary of a run that scored {@code files}; {@code run} is the incremental part (null for a batch run). */
   static RunSummary summary(RunSummary.Run run, SparkSession spark, ScoreJob.Options options,
       ScoringRun.Outcome outcome, InputFiles files, double wallSeconds, DriftBaseline baseline) {
@@ -88,7 +83,7 @@ final class JobSummary {
         options.maxRejectFraction(), options.skipCorruptFiles(), outcome.scorer().topKByHead(),
         outcome.scorer().topKExcludeSeen());
     RunSummary.Scoring scoring = new RunSummary.Scoring(outcome.scorer().model().contentHash(),
-        outcome.scorer().model().verification().spelling(), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
+        outcome.scorer().model().verification().spelling(), modelCard(outcome), round(m.meanBatchFill()), wallSeconds > 0 ? round(m.tokens() / wallSeconds) : 0.0, round(m.engineSeconds()),
         m.executors(), m.kernels(), m.executorMemory(), settings, m.lengthHistogram(), m.buckets(), m.scoreHistograms(),
         outcome.throughput().points(), m.scoreDeciles(),
         baseline == null ? null : Drift.of(baseline.summary(), baseline.shownAs(), m.decileCells()));
@@ -96,16 +91,54 @@ final class JobSummary {
       LOG.warn("seqpack: skipped {} unreadable input file(s); their rows were not read: {}", files.skipped().size(),
           files.skipped().stream().map(InputFiles.Skipped::path).toList());
     }
-    return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
-        options.rejectsPath(), files.files().size(), skipped(files), outcome.inputRows(), outcome.scoredRows(),
-        outcome.rejectedRows(), outcome.rejectsByReason(), m.tokens(), m.batches(), round(wallSeconds), scoring);
+    RunSummary.Status status = rejectFraction(outcome.inputRows(), outcome.rejectedRows())
+        > options.maxRejectFraction() ? RunSummary.Status.TOO_MANY_REJECTS : RunSummary.Status.OK;
+    return new RunSummary(run, Version.VERSION, status, startedAt(wallSeconds), options.commandLine(),
+        options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), files.files().size(),
+        skipped(files), outcome.inputRows(), outcome.scoredRows(), outcome.rejectedRows(), outcome.rejects().counts(),
+        outcome.rejects().examples(), m.tokens(), m.batches(), round(wallSeconds), scoring);
+  }
+
+  /** The report's model card: the graph's parts in order, each input with the column it was read from. */
+  static RunSummary.ModelCard modelCard(ScoringRun.Outcome outcome) {
+    LoadedModel model = outcome.scorer().model();
+    ModelGraph g = model.graph();
+    List<RunSummary.ModelCard.Input> inputs = new ArrayList<>();
+    g.inputs().forEach(in -> inputs.add(new RunSummary.ModelCard.Input(in.name(), in.description(),
+        outcome.inputColumns().getOrDefault(in.name(), in.name()))));
+    g.statics().forEach(st -> inputs.add(new RunSummary.ModelCard.Input(st.name(), "static(size=" + st.size()
+        + ", " + st.join().name().toLowerCase(java.util.Locale.ROOT) + ")", outcome.inputColumns().getOrDefault(st.name(), st.name()))));
+    List<String> parts = new ArrayList<>();
+    g.stepLayers().forEach(l -> parts.add("step layer " + l.description()));
+    parts.add(g.rnn().description());
+    g.pooling().forEach(p -> parts.add("pooling " + p.description()));
+    List<RunSummary.ModelCard.Head> heads = new ArrayList<>();
+    for (int i = 0; i < g.heads().size(); i++) {
+      ModelGraph.Head h = g.heads().get(i);
+      heads.add(new RunSummary.ModelCard.Head(h.name(), h.description(), g.outFeatures(i)));
+    }
+    long parameters = model.tensors().values().stream().mapToLong(Tensor::numel).sum();
+    return new RunSummary.ModelCard(inputs, parts, heads,
+        SafeTensors.storedDtypes(outcome.scorer().modelBytes().safetensors(), "of the model"), parameters);
   }
 
   /** The summary of an incremental run that found nothing new: zero rows, no scoring part. */
   static RunSummary nothingScored(RunSummary.Run run, ScoreJob.Options options, InputFiles listing,
       double wallSeconds) {
-    return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
-        options.rejectsPath(), 0, skipped(listing), 0, 0, 0, Map.of(), 0, 0, round(wallSeconds), null);
+    return new RunSummary(run, Version.VERSION, RunSummary.Status.OK, startedAt(wallSeconds), options.commandLine(),
+        options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), 0, skipped(listing),
+        0, 0, 0, Map.of(), Map.of(), 0, 0, round(wallSeconds), null);
+  }
+
+  /** The run's start, {@code wallSeconds} ago, to the second (the job measures its time on a monotonic clock). */
+  private static String startedAt(double wallSeconds) {
+    return java.time.Instant.now().minusMillis(Math.round(wallSeconds * 1000)).truncatedTo(
+        java.time.temporal.ChronoUnit.SECONDS).toString();
+  }
+
+  /** Rejected rows as a share of input rows; 0 for an empty input. */
+  private static double rejectFraction(long inputRows, long rejectedRows) {
+    return inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
   }
 
   private static List<RunSummary.SkippedFile> skipped(InputFiles files) {
@@ -128,14 +161,14 @@ final class JobSummary {
     if (worst == null) {
       return;
     }
-    writeSummary(hadoop, new Path(options.refusedSummaryPath()), summary);
+    writeSummary(hadoop, new Path(options.refusedSummaryPath()), summary.withStatus(RunSummary.Status.REFUSED_DRIFT));
     throw new ScoreDriftException(worst.getKey(), worst.getValue().psi(), options.maxDrift(),
         worst.getValue().baseline());
   }
 
   /** Fails (after everything is written) if the rejects exceed {@code --max-reject-fraction}. */
   static void checkRejectFraction(ScoreJob.Options options, long inputRows, long rejectedRows) {
-    double rejectFraction = inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
+    double rejectFraction = rejectFraction(inputRows, rejectedRows);
     if (rejectFraction > options.maxRejectFraction()) {
       throw new JobFailedException(String.format(
           "Too many rejects: %d of %d input rows (%.4f) exceed --max-reject-fraction %s; the outputs are complete,"

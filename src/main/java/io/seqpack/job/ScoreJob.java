@@ -46,7 +46,8 @@ public final class ScoreJob {
       Map<String, Integer> topK,
       String topKExcludeSeen,
       String driftBaseline,
-      Double maxDrift) {
+      Double maxDrift,
+      List<String> commandLine) {
     public Options {
       if (maxDrift != null && !(maxDrift >= 0)) {
         throw new ConfigException("Invalid --max-drift " + maxDrift + ": expected a PSI >= 0, e.g. 0.2");
@@ -61,6 +62,14 @@ public final class ScoreJob {
       partitionBy = List.copyOf(partitionBy);
       columns = Map.copyOf(columns);
       topK = Map.copyOf(topK);
+      commandLine = List.copyOf(commandLine);
+    }
+
+    /** These options as started by {@code commandLine} (the summary and report show it). */
+    public Options withCommandLine(List<String> commandLine) {
+      return new Options(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan,
+          overwrite, allowNonFiniteWeights, maxRejectFraction, partitionBy, columns, emitEmbedding, skipCorruptFiles,
+          waitForLockSeconds, topK, topKExcludeSeen, driftBaseline, maxDrift, commandLine);
     }
 
     /** Without {@code --drift-baseline} and {@code --max-drift}. */
@@ -71,7 +80,7 @@ public final class ScoreJob {
         Map<String, Integer> topK, String topKExcludeSeen) {
       this(input, modelDir, output, rejects, idCol, seqCol, keepCols, perStep, maxLength, plan, overwrite,
           allowNonFiniteWeights, maxRejectFraction, partitionBy, columns, emitEmbedding, skipCorruptFiles,
-          waitForLockSeconds, topK, topKExcludeSeen, null, null);
+          waitForLockSeconds, topK, topKExcludeSeen, null, null, List.of());
     }
 
     /** Without {@code --top-k} and {@code --top-k-exclude-seen}. */

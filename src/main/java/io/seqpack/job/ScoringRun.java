@@ -6,7 +6,6 @@ import io.seqpack.spark.ScoreResult;
 import io.seqpack.spark.SequenceScorer;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -19,16 +18,17 @@ import org.apache.spark.sql.SparkSession;
  *
  * <p>Accounting reads no output back through Spark: the input rows come from the input files' footers, the
  * predictions and rejects from the staged files' footers (exactly what was committed by the write, whatever task
- * attempts ran), and the rejects by reason from one small query over the staged rejects when there are any.
+ * attempts ran), and the rejects by reason ({@link RejectTally}) from one pass over the staged rejects when there are
+ * any.
  */
 final class ScoringRun {
   private ScoringRun() {}
 
-  /** What a run produced, checked: {@code inputRows == scoredRows + Σ rejectsByReason}. */
-  record Outcome(SequenceScorer scorer, ScoreMetrics metrics, ThroughputSampler throughput, long inputRows,
-      long scoredRows, Map<String, Long> rejectsByReason) {
+  /** What a run produced, checked: {@code inputRows == scoredRows + rejects.rows()}. */
+  record Outcome(SequenceScorer scorer, Map<String, String> inputColumns, ScoreMetrics metrics,
+      ThroughputSampler throughput, long inputRows, long scoredRows, RejectTally rejects) {
     long rejectedRows() {
-      return rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
+      return rejects.rows();
     }
   }
 
@@ -62,23 +62,22 @@ final class ScoringRun {
     }
 
     long inputRows = files.rows();
-    Map<String, Long> byReason = new TreeMap<>();
+    RejectTally tally = RejectTally.NONE;
     if (rejectedRows > 0) {
       spark.sparkContext().setJobDescription("seqpack: rejects by reason");
       try {
-        byReason = JobSummary.rejectsByReason(rejects.readStaged(spark));
+        tally = RejectTally.of(rejects.readStaged(spark));
       } finally {
         spark.sparkContext().setJobDescription(null);
       }
     }
-    long byReasonTotal = byReason.values().stream().mapToLong(Long::longValue).sum();
-    if (inputRows != scoredRows + rejectedRows || byReasonTotal != rejectedRows) {
+    if (inputRows != scoredRows + rejectedRows || tally.rows() != rejectedRows) {
       throw new JobFailedException( // the callers' sinks drop the staged outputs as they close
           "Cannot confirm the output of " + what + ": " + inputRows + " input rows but " + scoredRows
               + " predictions + " + rejectedRows + " rejects = " + (scoredRows + rejectedRows)
               + "; nothing was published (the staged outputs are deleted)");
     }
-    return new Outcome(scorer, result.metrics(), throughput, inputRows, scoredRows, byReason);
+    return new Outcome(scorer, result.inputColumns(), result.metrics(), throughput, inputRows, scoredRows, tally);
   }
 
   /** A missing column that only some files lack: say which file lacks it. */

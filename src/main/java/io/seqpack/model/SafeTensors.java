@@ -115,6 +115,20 @@ public final class SafeTensors {
   }
 
   /**
+   * The dtypes a file stores its tensors in ({@code F32}, {@code BF16}, ...), sorted: what the run report's model
+   * card shows (seqpack converts every dtype to float32 as it reads).
+   *
+   * @param file the bytes of a file {@link #read} accepts
+   */
+  public static List<String> storedDtypes(byte[] file, String source) {
+    long headerLength = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    Function<String, ModelFormatException> error =
+        what -> new ModelFormatException("Cannot read safetensors file " + source + ": " + what);
+    return parseHeader(decodeUtf8(file, 8, (int) headerLength, "the header", error), "safetensors file " + source,
+        ModelFormatException::new).stream().map(e -> e.dtype().name()).distinct().sorted().toList();
+  }
+
+  /**
    * Writes tensors as an F32 safetensors file: entries in name order, offsets contiguous from 0, and the header
    * padded with spaces so the data starts on an 8-byte boundary, as the reference writer does.
    *

@@ -71,10 +71,15 @@ final class Charts {
   }
 
   private static StringBuilder open(String name, String description) {
+    return open(name, description, H);
+  }
+
+  /** An svg {@code height} tall: the plot keeps its place, the extra height is room for long axis labels. */
+  private static StringBuilder open(String name, String description, int height) {
     return new StringBuilder(4096)
-        .append("<svg data-chart=\"").append(esc(name)).append("\" viewBox=\"0 0 ").append(W).append(' ').append(H)
-        .append("\" width=\"").append(W).append("\" height=\"").append(H).append("\" role=\"img\" aria-label=\"")
-        .append(esc(description)).append("\">\n");
+        .append("<svg data-chart=\"").append(esc(name)).append("\" viewBox=\"0 0 ").append(W).append(' ')
+        .append(height).append("\" width=\"").append(W).append("\" height=\"").append(height)
+        .append("\" role=\"img\" aria-label=\"").append(esc(description)).append("\">\n");
   }
 
   /** A chart frame that says {@code message} (e.g. "no data") and has no marks. */
@@ -118,7 +123,11 @@ final class Charts {
   }
 
   private static void xLabel(StringBuilder sb, String label) {
-    sb.append("<text class=\"label\" x=\"").append(ML + PW / 2).append("\" y=\"").append(H - 8)
+    xLabel(sb, label, H);
+  }
+
+  private static void xLabel(StringBuilder sb, String label, int height) {
+    sb.append("<text class=\"label\" x=\"").append(ML + PW / 2).append("\" y=\"").append(height - 8)
         .append("\" text-anchor=\"middle\">").append(esc(label)).append("</text>\n");
   }
 
@@ -135,6 +144,9 @@ final class Charts {
         .append(esc(title)).append("</title></rect>\n");
   }
 
+  /** A second series over a histogram's bins, drawn as a step line ({@code path.baseline}). */
+  record Overlay(double[] values, String title) {}
+
   /**
    * Bars over numeric bins {@code [edges[i], edges[i+1])}, plus a dashed {@code line.boundary} at each value of
    * {@code boundaries} that falls inside the x range.
@@ -145,10 +157,13 @@ final class Charts {
    */
   static String histogram(String name, String description, String xLabel, String yLabel, double[] edges,
       double[] counts, String[] binLabels, String countUnit, double[] boundaries, String[] boundaryLabels,
-      String[] boundaryTitles) {
+      String[] boundaryTitles, Overlay overlay) {
     StringBuilder sb = open(name, description);
     double max = 0;
     for (double v : counts) {
+      max = Math.max(max, v);
+    }
+    for (double v : overlay == null ? new double[0] : overlay.values()) {
       max = Math.max(max, v);
     }
     Axis ya = countAxis(max);
@@ -161,6 +176,16 @@ final class Charts {
       double top = y(ya, Math.max(0, counts[i]));
       rect(sb, "bar", x0 + gap / 2, top, Math.max(x1 - x0 - gap, 0.5), MT + PH - top,
           binLabels[i] + ": " + Html.number(counts[i]) + " " + countUnit);
+    }
+    if (overlay != null) { // a step line over the same bins
+      StringBuilder d = new StringBuilder();
+      for (int i = 0; i < overlay.values().length; i++) {
+        double top = y(ya, Math.max(0, overlay.values()[i]));
+        d.append(i == 0 ? "M" : " L").append(c(x(xa, edges[i]))).append(' ').append(c(top)).append(" L")
+            .append(c(x(xa, edges[i + 1]))).append(' ').append(c(top));
+      }
+      sb.append("<path class=\"baseline\" d=\"").append(d).append("\"><title>").append(esc(overlay.title()))
+          .append("</title></path>\n");
     }
     double lastLabelX = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < boundaries.length; i++) {
@@ -188,53 +213,91 @@ final class Charts {
   }
 
   /**
-   * One bar per category.
+   * One bar per category, every category labelled under its bar: across when the labels fit, else turned upright
+   * (the chart grows taller for them).
    *
    * @param fixedMax if not null the y axis runs 0..fixedMax (used for ratios), else 0..a round max
    * @param percentAxis y tick labels as percentages of 1
    */
   static String bars(String name, String description, String xLabel, String yLabel, List<String> labels,
       double[] values, String[] valueTexts, String[] titles, Double fixedMax, boolean percentAxis) {
-    StringBuilder sb = open(name, description);
+    return categories(name, description, xLabel, yLabel, labels, values, valueTexts, titles, fixedMax, percentAxis,
+        new Boundaries(new double[0], new String[0], new String[0]));
+  }
+
+  /**
+   * Dashed {@code line.boundary} marks over category bars.
+   *
+   * @param positions in category units: 0 is the left edge of the first bar's slot, 1 its right edge
+   * @param labels the short label drawn at the top of each line
+   * @param titles the tooltip of each line
+   */
+  record Boundaries(double[] positions, String[] labels, String[] titles) {}
+
+  /** {@link #bars} with boundary lines over the bars (a histogram of classes with the buckets' upper ends). */
+  static String categories(String name, String description, String xLabel, String yLabel, List<String> labels,
+      double[] values, String[] valueTexts, String[] titles, Double fixedMax, boolean percentAxis,
+      Boundaries boundaries) {
+    int n = values.length;
+    double slot = (double) PW / n;
+    int maxLabel = 1;
+    for (String l : labels) {
+      maxLabel = Math.max(maxLabel, l.length());
+    }
+    // across if they fit; upright when a slot is at least one line of text wide; else every k-th upright
+    boolean across = maxLabel * CHAR_PX <= slot - 4;
+    int every = across ? 1 : (int) Math.ceil(13 / slot);
+    int labelPx = (int) Math.ceil(maxLabel * CHAR_PX);
+    int height = across ? H : H + Math.max(0, labelPx - 22);
+    StringBuilder sb = open(name, description, height);
     double max = 0;
     for (double v : values) {
       max = Math.max(max, v);
     }
     Axis ya = fixedMax != null ? new Axis(0, fixedMax, fixedMax / 4) : countAxis(max);
     yAxis(sb, ya, yLabel, percentAxis);
-    int n = values.length;
-    double slot = (double) PW / n;
     double bw = Math.min(slot * 0.7, 70);
-    int maxLabel = 1;
-    for (String l : labels) {
-      maxLabel = Math.max(maxLabel, l.length());
-    }
-    int fitChars = (int) Math.floor((slot - 4) / CHAR_PX);
-    int every = 1;
-    int labelChars = maxLabel;
-    if (fitChars < Math.min(maxLabel, 4)) {
-      every = (int) Math.ceil(Math.min(maxLabel, 8) * CHAR_PX / slot);
-      labelChars = 8;
-    } else {
-      labelChars = Math.min(maxLabel, fitChars);
-    }
     for (int i = 0; i < n; i++) {
       double x0 = ML + i * slot + (slot - bw) / 2;
       double top = y(ya, Math.max(0, values[i]));
+      if (values[i] > 0) {
+        top = Math.min(top, MT + PH - 1.5); // a count of 1 next to thousands still shows
+      }
       rect(sb, "bar", x0, top, bw, MT + PH - top, titles[i]);
       double cx = ML + i * slot + slot / 2;
       if (slot >= valueTexts[i].length() * CHAR_PX + 4) {
         sb.append("<text class=\"value\" x=\"").append(c(cx)).append("\" y=\"").append(c(top - 4))
             .append("\" text-anchor=\"middle\">").append(esc(valueTexts[i])).append("</text>\n");
       }
-      if (i % every == 0) {
+      if (i % every != 0) {
+        continue;
+      }
+      if (across) {
         sb.append("<text class=\"tick\" x=\"").append(c(cx)).append("\" y=\"").append(MT + PH + 17)
-            .append("\" text-anchor=\"middle\">").append(esc(Html.shorten(labels.get(i), labelChars)))
+            .append("\" text-anchor=\"middle\">").append(esc(labels.get(i))).append("</text>\n");
+      } else {
+        sb.append("<text class=\"tick\" transform=\"translate(").append(c(cx + 4)).append(' ').append(MT + PH + 6)
+            .append(") rotate(-90)\" text-anchor=\"end\">").append(esc(labels.get(i))).append("</text>\n");
+      }
+    }
+    double lastLabelX = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < boundaries.positions().length; i++) {
+      double px = ML + boundaries.positions()[i] * slot;
+      String xx = c(px);
+      sb.append("<line class=\"boundary\" x1=\"").append(xx).append("\" x2=\"").append(xx).append("\" y1=\"")
+          .append(MT).append("\" y2=\"").append(MT + PH).append("\"><title>").append(esc(boundaries.titles()[i]))
+          .append("</title></line>\n");
+      double width = boundaries.labels()[i].length() * CHAR_PX;
+      if (px - lastLabelX >= width + 6) {
+        boolean left = px + 3 + width > W - 2; // near the right edge: label to the left of the line
+        sb.append("<text class=\"boundary-label\" x=\"").append(c(left ? px - 3 : px + 3)).append("\" y=\"")
+            .append(MT - 6).append(left ? "\" text-anchor=\"end\">" : "\">").append(esc(boundaries.labels()[i]))
             .append("</text>\n");
+        lastLabelX = px;
       }
     }
     axes(sb);
-    xLabel(sb, xLabel);
+    xLabel(sb, xLabel, height);
     return sb.append("</svg>").toString();
   }
 

@@ -3,6 +3,7 @@ package io.seqpack.report;
 import static io.seqpack.report.Html.esc;
 
 import io.seqpack.SeqpackException;
+import io.seqpack.summary.Drift;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.JsonRecords;
 import java.io.IOException;
@@ -22,12 +23,16 @@ import java.util.Map;
  * default-src 'none'} says so to the browser too); the charts are inline SVG. Every figure on the page is taken
  * from the summary; every string from it is HTML-escaped.
  *
- * <p>Charts, each an {@code <svg data-chart="NAME">}: {@code length-histogram} (bars = {@code
- * length_histogram.counts}, {@code line.boundary} at each bucket's upper end), {@code bucket-rows}, {@code
- * bucket-tokens}, {@code bucket-fill} (tokens / padded_slots), {@code throughput} ({@code circle.point} per
- * sample), {@code score-K} per entry of {@code score_histograms} and {@code rejects} (one bar per reason). Bars are
- * {@code rect.bar}. A chart with nothing to draw (no scoring part, no bins, an empty list) says "no data" and has
- * no marks.
+ * <p>From the top: the run line ({@code data-key="status"}, {@code started_at}, {@code wall_seconds}, {@code
+ * command_line}), key figures, the model card ({@code data-section="model"}), run details with the settings
+ * collapsed, the rejects table ({@code data-section="rejects"}, a {@code tr[data-reason]} per reason with its
+ * example ids as {@code code.example}), then the charts, each an {@code <svg data-chart="NAME">}: {@code
+ * score-HEAD-K} per head and output (the first {@value #MAX_OUTPUTS_SHOWN}; {@code score-K} for summaries that did
+ * not name heads) with the baseline as {@code path.baseline} when there is one, {@code length-histogram} (one bar
+ * per length class, {@code line.boundary} at each bucket's upper end), {@code bucket-rows}, {@code bucket-tokens},
+ * {@code bucket-fill} (tokens / padded_slots) and {@code throughput} ({@code circle.point} per sample; a sentence
+ * instead when too few samples grew). Bars are {@code rect.bar}. A chart with nothing to draw says "no data" and
+ * has no marks.
  */
 public final class RunReport {
   /** The report, written next to the summary. */
@@ -79,26 +84,23 @@ public final class RunReport {
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         .append("<title>seqpack run report").append(runId == null ? "" : " \u2013 run " + esc(runId))
         .append("</title>\n<style>\n").append(STYLE).append("</style>\n</head>\n<body>\n");
-    sb.append("<header><h1>seqpack run report</h1>");
-    sb.append("<p class=\"sub\"><code>").append(esc(summary.output())).append("</code>");
-    if (runId != null) {
-      sb.append(" \u00b7 run <code>").append(esc(runId)).append("</code>");
-    }
-    sb.append("</p>");
-    sb.append("</header>\n");
-
+    header(sb, summary, runId);
     RunSummary.Scoring scoring = summary.scoring();
     sb.append("<section class=\"tables\">\n");
     figuresTable(sb, summary, scoring, run);
+    modelCard(sb, scoring);
     detailsTable(sb, summary, scoring, run);
     sb.append("</section>\n");
+    rejects(sb, summary);
 
+    sb.append("<h2 class=\"section\">Scores per head</h2>\n");
+    driftNote(sb, summary);
     sb.append("<section class=\"charts\">\n");
+    scoreHistograms(sb, scoring);
+    sb.append("</section>\n<h2 class=\"section\">Lengths, batches and throughput</h2>\n<section class=\"charts\">\n");
     lengthHistogram(sb, scoring);
     bucketCharts(sb, scoring == null ? List.of() : scoring.buckets());
     throughput(sb, scoring);
-    rejects(sb, summary.rejectsByReason());
-    scoreHistograms(sb, scoring == null ? List.of() : scoring.scoreHistograms());
     sb.append("</section>\n");
 
     sb.append("<footer>Drawn from <code>").append(RunSummary.FILE).append("</code>")
@@ -116,6 +118,9 @@ public final class RunReport {
       .sub { margin: 0 0 12px; color: #52606d; overflow-wrap: anywhere; }
       code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
       .tables { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; margin-bottom: 16px; }
+      .card.wide { grid-column: 1 / -1; }
+      h2.section { font-size: 17px; margin: 20px 0 6px; }
+      svg .baseline { fill: none; stroke: #1f2933; stroke-width: 2; }
       .card { background: #fff; border: 1px solid #d9e2ec; border-radius: 6px; padding: 10px 8px 6px; margin: 0; }
       table { border-collapse: collapse; width: 100%; }
       th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef2f6; vertical-align: top; }
@@ -144,7 +149,45 @@ public final class RunReport {
       svg .series { fill: none; stroke: #f28e2b; stroke-width: 2; }
       svg .point { fill: #fff; stroke: #f28e2b; stroke-width: 2; }
       footer { margin-top: 16px; color: #7b8794; font-size: 12px; }
+      .run-line { margin: 0 0 8px; }
+      .status { font-weight: 600; padding: 1px 8px; border-radius: 10px; }
+      .status.ok { background: #e3f9e5; color: #1f7a35; }
+      .status.bad { background: #ffe3e3; color: #a61b1b; }
+      pre.command { background: #fff; border: 1px solid #d9e2ec; border-radius: 6px; padding: 6px 10px; margin: 0 0 16px;
+                    white-space: pre-wrap; }
+      .note { color: #52606d; margin: 4px 6px; }
+      section.card { margin-bottom: 16px; }
+      th.num { text-align: right; } td.num { text-align: right; }
+      td.examples code { background: #f0f4f8; padding: 0 4px; border-radius: 3px; margin-right: 4px; }
+      details.settings summary { cursor: pointer; color: #52606d; margin: 6px 8px 2px; }
       """;
+
+  /** The title, then what a reader checks first: how the run ended, when, how long it took, and what ran. */
+  private static void header(StringBuilder sb, RunSummary s, String runId) {
+    sb.append("<header><h1>seqpack run report</h1>\n<p class=\"sub\"><code>").append(esc(s.output()))
+        .append("</code>");
+    if (runId != null) {
+      sb.append(" \u00b7 run <code>").append(esc(runId)).append("</code>");
+    }
+    sb.append("</p>\n<p class=\"run-line\">");
+    String status = s.status() == null ? null : STATUS_TEXT.get(s.status());
+    sb.append("<span class=\"status ").append(s.status() == RunSummary.Status.OK ? "ok" : "bad")
+        .append("\" data-key=\"status\">").append(esc(status == null ? "status not recorded" : status))
+        .append("</span> \u00b7 started <span data-key=\"started_at\">")
+        .append(esc(s.startedAt() == null ? "\u2014" : Html.dateTime(s.startedAt())))
+        .append("</span> \u00b7 took <span data-key=\"wall_seconds\">").append(esc(Html.seconds(s.wallSeconds())))
+        .append("</span></p>\n");
+    if (!s.commandLine().isEmpty()) {
+      sb.append("<pre class=\"command\" data-key=\"command_line\"><code>")
+          .append(esc(Html.commandLine(s.commandLine()))).append("</code></pre>\n");
+    }
+    sb.append("</header>\n");
+  }
+
+  private static final Map<RunSummary.Status, String> STATUS_TEXT = Map.of(
+      RunSummary.Status.OK, "\u2713 ok: outputs committed, every row accounted for",
+      RunSummary.Status.TOO_MANY_REJECTS, "\u2717 too many rejects: outputs committed, the job exited 1",
+      RunSummary.Status.REFUSED_DRIFT, "\u2717 refused: score drift above --max-drift, nothing was published");
 
   private static void figuresTable(StringBuilder sb, RunSummary s, RunSummary.Scoring scoring, RunSummary.Run run) {
     sb.append("<div class=\"card\"><h2>Key figures</h2><table class=\"figures\">\n");
@@ -155,31 +198,33 @@ public final class RunReport {
     numberRow(sb, "Rejected rows", "rejected_rows", s.rejectedRows(), share);
     numberRow(sb, "Tokens scored", "tokens_scored", s.tokensScored(), "");
     numberRow(sb, "Batches", "batches", s.batches(), "");
-    Double fill = scoring == null ? null : scoring.meanBatchFill();
-    numberRow(sb, "Mean batch fill", "mean_batch_fill", fill,
-        fill == null ? "" : " (" + Html.percent(fill) + ")");
-    numberRow(sb, "Wall time", "wall_seconds", s.wallSeconds(), " s");
-    numberRow(sb, "Tokens per second", "tokens_per_second", scoring == null ? null : scoring.tokensPerSecond(), "");
-    textRow(sb, "Model hash", "model_hash", scoring == null ? null : scoring.modelHash());
-    textRow(sb, "Model verified against its forward", "model_verification",
-        scoring == null ? null : scoring.modelVerification());
-    textRow(sb, "seqpack version", "seqpack_version", s.seqpackVersion());
+    figureRow(sb, "Throughput", "tokens_per_second",
+        scoring == null ? null : Html.whole(scoring.tokensPerSecond()) + " tokens/s");
+    figureRow(sb, "Mean batch fill", "mean_batch_fill",
+        scoring == null ? null : Html.percent(scoring.meanBatchFill()) + " of padded slots hold tokens");
+    figureRow(sb, "Engine time", "engine_seconds",
+        scoring == null ? null : Html.seconds(scoring.engineSeconds()) + " (summed over tasks)");
     if (run != null) {
-      textRow(sb, "Run id", "run.id", run.id());
-      textRow(sb, "Incremental", "run.incremental", true);
+      numberRow(sb, "Run", "run.id", run.id(), " (incremental)");
       numberRow(sb, "New files", "run.new_files", run.newFileCount(), "");
       numberRow(sb, "New rows", "run.new_rows", run.newRows(), "");
     }
+    textRow(sb, "seqpack version", "seqpack_version", s.seqpackVersion());
     sb.append("</table></div>\n");
   }
 
   private static void numberRow(StringBuilder sb, String label, String key, Number v, String suffix) {
+    figureRow(sb, label, key, v == null ? null : Html.number(v) + suffix);
+  }
+
+  /** A row whose value is already formatted for reading, or "—" when null. */
+  private static void figureRow(StringBuilder sb, String label, String key, String text) {
     sb.append("<tr><th>").append(esc(label)).append("</th>");
-    if (v == null) {
+    if (text == null) {
       sb.append("<td class=\"num missing\" data-key=\"").append(esc(key)).append("\">\u2014</td></tr>\n");
     } else {
-      sb.append("<td class=\"num\" data-key=\"").append(esc(key)).append("\">").append(Html.number(v))
-          .append(esc(suffix)).append("</td></tr>\n");
+      sb.append("<td class=\"num\" data-key=\"").append(esc(key)).append("\">").append(esc(text))
+          .append("</td></tr>\n");
     }
   }
 
@@ -193,15 +238,17 @@ public final class RunReport {
     }
   }
 
-  /** Where the run read from and wrote to, and its settings (with the names the summary file gives them). */
+  /**
+   * Where the run read from and wrote to, then its settings in a collapsed block (results first): only the
+   * settings that were given or differ from nothing, with the names the summary file gives them.
+   */
   private static void detailsTable(StringBuilder sb, RunSummary s, RunSummary.Scoring scoring, RunSummary.Run run) {
-    sb.append("<div class=\"card\"><h2>Run details</h2><table class=\"details\">\n");
+    sb.append("<div class=\"card wide\"><h2>Run details</h2><table class=\"details\">\n");
     textRow(sb, "Model", "model_dir", s.modelDir());
     textRow(sb, "Input", "input", s.input());
     textRow(sb, "Output", "output", s.output());
     textRow(sb, "Rejects", "rejects", s.rejects());
     if (scoring != null) {
-      textRow(sb, "Engine time (s)", "engine_seconds", scoring.engineSeconds());
       textRow(sb, "Executors", "executors", scoring.executors());
       for (int i = 0; i < scoring.executorMemory().size(); i++) {
         RunSummary.ExecutorMemory m = scoring.executorMemory().get(i);
@@ -214,12 +261,20 @@ public final class RunReport {
     if (run != null && !run.newFiles().isEmpty()) {
       textRow(sb, "New files", "run.new_files", run.newFiles());
     }
+    sb.append("</table>\n");
     if (scoring != null) {
+      sb.append("<details class=\"settings\"><summary>Settings</summary><table>\n");
       for (Map.Entry<String, Object> e : scoring.settings().toJson().entrySet()) {
-        textRow(sb, e.getKey(), "settings." + e.getKey(), e.getValue() == null ? "null" : e.getValue());
+        Object v = e.getValue();
+        if (v == null || v instanceof java.util.Collection<?> c && c.isEmpty() || v instanceof Map<?, ?> m
+            && m.isEmpty()) {
+          continue; // not given: nothing to read
+        }
+        textRow(sb, e.getKey(), "settings." + e.getKey(), v);
       }
+      sb.append("</table></details>\n");
     }
-    sb.append("</table></div>\n");
+    sb.append("</div>\n");
   }
 
   private static String mib(long bytes) {
@@ -234,37 +289,55 @@ public final class RunReport {
     sb.append("</figcaption>\n").append(svg).append("\n</figure>\n");
   }
 
+  /**
+   * The summary's length classes side by side, one equal-width bar each, so long classes (lengths 1.5× apart) get
+   * the same room as short ones and one very long row adds a bar on the right instead of squashing the others;
+   * every class is labelled with its lengths. Leading empty classes are left out.
+   */
   private static void lengthHistogram(StringBuilder sb, RunSummary.Scoring scoring) {
     String name = "length-histogram";
     String caption = "Sequence lengths";
-    if (scoring == null || scoring.lengthHistogram().counts().isEmpty()) {
+    List<Long> counts = scoring == null ? List.of() : scoring.lengthHistogram().counts();
+    int first = 0;
+    while (first < counts.size() && counts.get(first) == 0) {
+      first++;
+    }
+    if (first == counts.size()) {
       figure(sb, caption, "", Charts.empty(name, "Histogram of sequence lengths: no data", "no data"));
       return;
     }
-    double[] edges = doubles(scoring.lengthHistogram().binEdges());
-    double[] counts = doubles(scoring.lengthHistogram().counts());
-    List<Double> bounds = new ArrayList<>();
+    List<Long> edges = scoring.lengthHistogram().binEdges().subList(first, counts.size() + 1);
+    int n = edges.size() - 1;
+    List<String> labels = new ArrayList<>();
+    double[] values = new double[n];
+    String[] texts = new String[n];
+    String[] titles = new String[n];
+    for (int i = 0; i < n; i++) {
+      labels.add(Html.lengths(edges.get(i), edges.get(i + 1) - 1));
+      values[i] = counts.get(first + i);
+      texts[i] = Html.number(counts.get(first + i));
+      titles[i] = (edges.get(i + 1) - edges.get(i) == 1 ? "length " : "lengths ") + labels.get(i) + ": "
+          + Html.count(counts.get(first + i), "row");
+    }
+    List<Double> positions = new ArrayList<>();
     List<String> boundLabels = new ArrayList<>();
     List<String> boundTitles = new ArrayList<>();
     List<RunSummary.Bucket> buckets = scoring.buckets();
-    for (int i = 0; i < buckets.size(); i++) {
-      long max = buckets.get(i).maxLength();
-      // bins are [e_i, e_i+1), so lengths <= max end at max + 1: the right edge of max's bin
-      bounds.add(max + 1.0);
-      boundLabels.add("\u2264" + Html.number(max));
-      boundTitles.add("bucket " + (i + 1) + " ends at length " + Html.number(max));
+    for (int b = 0; b < buckets.size(); b++) {
+      long end = buckets.get(b).maxLength() + 1; // bins are [e_i, e_i+1): lengths <= max end at max + 1
+      for (int i = 0; i < n; i++) {
+        if (edges.get(i) < end && end <= edges.get(i + 1)) {
+          positions.add(i + (double) (end - edges.get(i)) / (edges.get(i + 1) - edges.get(i)));
+          boundLabels.add("\u2264" + Html.number(end - 1));
+          boundTitles.add("bucket " + (b + 1) + " ends at length " + Html.number(end - 1));
+        }
+      }
     }
-    String[] binLabels = new String[counts.length];
-    for (int i = 0; i < binLabels.length; i++) {
-      double lo = edges[i];
-      double hi = edges[i + 1];
-      binLabels[i] = hi - lo == 1 ? "length " + Html.number((long) lo)
-          : "lengths " + Html.number((long) lo) + "\u2013" + Html.number((long) hi - 1);
-    }
-    figure(sb, caption, bounds.isEmpty() ? "" : "dashed: bucket upper bounds",
-        Charts.histogram(name, "Histogram of sequence lengths with bucket boundaries", "sequence length", "rows",
-            edges, counts, binLabels, "rows", bounds.stream().mapToDouble(Double::doubleValue).toArray(),
-            boundLabels.toArray(String[]::new), boundTitles.toArray(String[]::new)));
+    figure(sb, caption, positions.isEmpty() ? "one bar per length class" : "one bar per length class; dashed: "
+        + "bucket upper bounds", Charts.categories(name, "Histogram of sequence lengths with bucket boundaries",
+            "sequence length", "rows", labels, values, texts, titles, null, false,
+            new Charts.Boundaries(positions.stream().mapToDouble(Double::doubleValue).toArray(),
+                boundLabels.toArray(String[]::new), boundTitles.toArray(String[]::new))));
   }
 
   private static void bucketCharts(StringBuilder sb, List<RunSummary.Bucket> buckets) {
@@ -289,16 +362,16 @@ public final class RunReport {
     String[] fillTitle = new String[n];
     for (int i = 0; i < n; i++) {
       RunSummary.Bucket b = buckets.get(i);
-      String range = Html.number(b.minLength()) + "\u2013" + Html.number(b.maxLength());
+      String range = Html.lengths(b.minLength(), b.maxLength());
       labels.add(range);
       String name = "bucket " + (i + 1) + " (lengths " + range + ")";
       rows[i] = b.rows();
       tokens[i] = b.tokens();
       rowText[i] = Html.number(b.rows());
       tokenText[i] = Html.number(b.tokens());
-      String batchNote = ", " + Html.number(b.batches()) + " batches";
-      rowTitle[i] = name + ": " + rowText[i] + " rows" + batchNote;
-      tokenTitle[i] = name + ": " + tokenText[i] + " tokens" + batchNote;
+      String batchNote = ", " + Html.count(b.batches(), "batch", "batches");
+      rowTitle[i] = name + ": " + Html.count(b.rows(), "row") + batchNote;
+      tokenTitle[i] = name + ": " + Html.count(b.tokens(), "token") + batchNote;
       if (b.paddedSlots() > 0) {
         fill[i] = (double) b.tokens() / b.paddedSlots();
         fillText[i] = Html.percent(fill[i]);
@@ -318,6 +391,9 @@ public final class RunReport {
         "Batch fill per length bucket", "bucket (lengths)", "fill", labels, fill, fillText, fillTitle, 1.0, true));
   }
 
+  /** Throughput samples at which the token count grew that a chart needs to show a rate, not one step. */
+  static final int MIN_THROUGHPUT_RISES = 4;
+
   private static void throughput(StringBuilder sb, RunSummary.Scoring scoring) {
     String caption = "Throughput";
     if (scoring == null || scoring.throughput().isEmpty()) {
@@ -325,6 +401,19 @@ public final class RunReport {
       return;
     }
     List<RunSummary.ThroughputPoint> points = scoring.throughput();
+    int rises = 0; // tokens are counted as tasks finish: a rise is a task (or several) ending
+    for (int i = 1; i < points.size(); i++) {
+      rises += points.get(i).tokens() > points.get(i - 1).tokens() ? 1 : 0;
+    }
+    if (rises < MIN_THROUGHPUT_RISES) {
+      sb.append("<figure class=\"card\" data-note=\"throughput\"><figcaption>").append(caption)
+          .append("</figcaption>\n<p class=\"note\">").append(esc(Html.whole(scoring.tokensPerSecond())))
+          .append(" tokens/s over the run. Too few samples for a chart: the driver samples the tokens scored once a "
+              + "second, and they grew at ").append(Html.count(rises, "sample"))
+          .append(" of ").append(points.size()).append(" (they are counted as tasks finish; a chart needs ")
+          .append(MIN_THROUGHPUT_RISES).append(").</p></figure>\n");
+      return;
+    }
     int n = points.size();
     double[] xs = new double[n];
     double[] ys = new double[n];
@@ -336,53 +425,179 @@ public final class RunReport {
       titles[i] = Html.number(p.seconds()) + " s: " + Html.number(p.tokens()) + " tokens, " + Html.number(p.rows())
           + " rows";
     }
-    figure(sb, caption, "cumulative tokens; " + Html.number(scoring.tokensPerSecond()) + " tokens/s",
+    figure(sb, caption, "cumulative tokens; " + Html.whole(scoring.tokensPerSecond()) + " tokens/s overall",
         Charts.line("throughput", "Cumulative tokens scored over time", "seconds since start", "tokens", xs, ys,
             titles));
   }
 
-  private static void rejects(StringBuilder sb, Map<String, Long> byReason) {
-    String caption = "Rejects by reason";
-    if (byReason.isEmpty()) {
-      figure(sb, caption, "", Charts.empty("rejects", "Rejected rows by reason: no rejects", "no rejects"));
+  /** Every reject reason in full, with its rows and up to three example ids from the rejects output. */
+  private static void rejects(StringBuilder sb, RunSummary s) {
+    sb.append("<section class=\"card rejects\" data-section=\"rejects\"><h2>Rejects by reason</h2>\n");
+    if (s.rejectsByReason().isEmpty()) {
+      sb.append("<p class=\"note\">No rejects: every input row was scored.</p></section>\n");
       return;
     }
-    List<String> labels = new ArrayList<>(byReason.keySet());
-    int n = labels.size();
-    double[] values = new double[n];
-    String[] texts = new String[n];
-    String[] titles = new String[n];
-    for (int i = 0; i < n; i++) {
-      long v = byReason.get(labels.get(i));
-      values[i] = v;
-      texts[i] = Html.number(v);
-      titles[i] = labels.get(i) + ": " + texts[i] + " rows";
+    sb.append("<table><tr><th>Reason</th><th class=\"num\">Rows</th><th class=\"num\">Share of input</th>"
+        + "<th>Example ids (find them in <code>").append(esc(s.rejects())).append("</code>)</th></tr>\n");
+    for (Map.Entry<String, Long> e : s.rejectsByReason().entrySet()) {
+      List<String> ids = s.rejectExamples().getOrDefault(e.getKey(), List.of());
+      sb.append("<tr data-reason=\"").append(esc(e.getKey())).append("\"><td><code>").append(esc(e.getKey()))
+          .append("</code></td><td class=\"num\">").append(Html.number(e.getValue())).append("</td><td class=\"num\">")
+          .append(s.inputRows() > 0 ? Html.percent((double) e.getValue() / s.inputRows()) : "\u2014")
+          .append("</td><td class=\"examples\">");
+      if (ids.isEmpty()) {
+        sb.append("<span class=\"missing\">").append(e.getKey().equals("NULL_ID") ? "(their ids are null)"
+            : "\u2014").append("</span>");
+      }
+      for (int i = 0; i < ids.size(); i++) {
+        sb.append(i == 0 ? "" : " ").append("<code class=\"example\">").append(esc(ids.get(i))).append("</code>");
+      }
+      sb.append("</td></tr>\n");
     }
-    figure(sb, caption, "", Charts.bars("rejects", "Rejected rows by reason", "reason", "rows", labels, values,
-        texts, titles, null, false));
+    sb.append("</table></section>\n");
   }
 
-  private static void scoreHistograms(StringBuilder sb, List<RunSummary.ScoreHistogram> hists) {
-    if (hists.isEmpty()) {
-      figure(sb, "Score distribution", "",
-          Charts.empty("scores", "Histogram of output scores: no data", "no data"));
+  /** What model scored, from the summary's model card: inputs and their columns, parts, heads, weights. */
+  private static void modelCard(StringBuilder sb, RunSummary.Scoring scoring) {
+    sb.append("<div class=\"card\" data-section=\"model\"><h2>Model</h2><table class=\"model\">\n");
+    RunSummary.ModelCard card = scoring == null ? null : scoring.modelCard();
+    if (card != null) {
+      for (RunSummary.ModelCard.Input in : card.inputs()) {
+        sb.append("<tr><th>Input <code>").append(esc(in.name())).append("</code></th><td data-input=\"")
+            .append(esc(in.name())).append("\"><code>").append(esc(in.kind())).append("</code> from column <code>")
+            .append(esc(in.column())).append("</code></td></tr>\n");
+      }
+      for (String part : card.parts()) {
+        sb.append("<tr><th>Part</th><td><code>").append(esc(part)).append("</code></td></tr>\n");
+      }
+      for (RunSummary.ModelCard.Head h : card.heads()) {
+        sb.append("<tr><th>Head <code>").append(esc(h.name())).append("</code></th><td data-head=\"")
+            .append(esc(h.name())).append("\"><code>").append(esc(h.layers())).append("</code> \u2192 ")
+            .append(esc(Html.count(h.outputs(), "output"))).append("</td></tr>\n");
+      }
+      sb.append("<tr><th>Weights</th><td data-key=\"model_card.dtypes\">")
+          .append(esc(Html.count(card.parameters(), "parameter") + ", stored as " + String.join(", ", card.dtypes())
+              + ", scored in float32")).append("</td></tr>\n");
+    }
+    textRow(sb, "Kernels", "kernels", scoring == null || scoring.kernels().isEmpty() ? null : scoring.kernels());
+    textRow(sb, "Hash", "model_hash", scoring == null ? null : scoring.modelHash());
+    textRow(sb, "Verified against its forward", "model_verification",
+        scoring == null ? null : scoring.modelVerification());
+    if (scoring != null && card == null) {
+      sb.append("<tr><td colspan=\"2\" class=\"missing\">The summary has no model card (written by an older "
+          + "seqpack); <code>seqpack inspect-model</code> describes the model.</td></tr>\n");
+    }
+    sb.append("</table></div>\n");
+  }
+
+  /** Whether this run was compared with a baseline, and if not why not (an incremental run's first has none). */
+  private static void driftNote(StringBuilder sb, RunSummary s) {
+    if (s.scoring() == null) {
       return;
     }
+    sb.append("<p class=\"note\" data-note=\"drift\">");
+    Map<String, RunSummary.HeadDrift> drift = s.scoring().drift();
+    if (drift != null && !drift.isEmpty()) {
+      String baseline = drift.values().iterator().next().baseline();
+      sb.append("Compared with the baseline <code>").append(esc(baseline)).append("</code>: bars are this run, the "
+          + "line is the baseline scaled to this run's rows. PSI reads below ").append(Drift.STABLE)
+          .append(" stable, ").append(Drift.STABLE).append(" to ").append(Drift.SHIFTED).append(" moderate, above ")
+          .append(Drift.SHIFTED).append(" shifted.");
+    } else if (s.run() != null && s.run().id() == 1) {
+      sb.append("No drift baseline: this is the first run of the checkpoint, so there is no earlier run to compare "
+          + "with (the next run compares with this one).");
+    } else if (s.run() != null) {
+      sb.append("No drift baseline: the previous run of the checkpoint recorded no score deciles.");
+    } else {
+      sb.append("No drift baseline: pass <code>--drift-baseline</code> an earlier run's output folder to compare "
+          + "this run's scores with it.");
+    }
+    sb.append("</p>\n");
+  }
+
+  /** The outputs of a head drawn at most; the summary keeps the first 32. */
+  static final int MAX_OUTPUTS_SHOWN = 8;
+
+  /**
+   * One histogram per head and output (the first {@value #MAX_OUTPUTS_SHOWN} of a head), titled by the head's
+   * name, with the baseline's histogram of the same output drawn over it and the PSI in the caption when the run
+   * has a baseline.
+   */
+  private static void scoreHistograms(StringBuilder sb, RunSummary.Scoring scoring) {
+    List<RunSummary.ScoreHistogram> hists = scoring == null ? List.of() : scoring.scoreHistograms();
+    if (hists.isEmpty()) {
+      figure(sb, "Scores", "", Charts.empty("scores", "Histogram of output scores: no data", "no data"));
+      return;
+    }
+    Map<String, Integer> widths = new java.util.LinkedHashMap<>();
+    hists.forEach(h -> widths.merge(String.valueOf(h.head()), 1, Integer::sum));
+    if (scoring.modelCard() != null) {
+      scoring.modelCard().heads().forEach(h -> widths.put(h.name(), h.outputs()));
+    }
+    Map<String, RunSummary.HeadDrift> drift = scoring.drift() == null ? Map.of() : scoring.drift();
     for (RunSummary.ScoreHistogram h : hists) {
-      String name = "score-" + h.feature();
-      String caption = "Scores of output feature " + h.feature();
-      if (h.counts().isEmpty()) {
-        figure(sb, caption, "", Charts.empty(name, caption + ": no data", "no data"));
+      if (h.output() >= MAX_OUTPUTS_SHOWN) {
         continue;
       }
-      double[] edges = doubles(h.binEdges());
-      String[] binLabels = new String[h.counts().size()];
+      int width = widths.getOrDefault(String.valueOf(h.head()), 1);
+      String name = h.head() == null ? "score-" + h.output() : "score-" + h.head() + "-" + h.output();
+      String caption = h.head() == null ? "Scores of output feature " + h.output()
+          : width > 1 ? h.head() + " \u00b7 output " + h.output() : h.head();
+      List<String> notes = new ArrayList<>();
+      RunSummary.HeadDrift d = h.head() == null ? null : drift.get(h.head());
+      RunSummary.ScoreHistogram base = null;
+      if (d != null) {
+        double psi = d.psi();
+        if (d.perOutput() != null) {
+          psi = d.perOutput().stream().filter(o -> o.output() == h.output()).mapToDouble(RunSummary.OutputDrift::psi)
+              .findFirst().orElse(psi);
+        }
+        caption += String.format(Locale.ROOT, " \u2014 PSI %.3f, %s", psi, Drift.reading(psi));
+        base = d.baselineHistograms().stream().filter(b -> b.output() == h.output()
+            && b.binEdges().equals(h.binEdges())).findFirst().orElse(null);
+        if (base == null) {
+          notes.add("the baseline's histogram is not in its summary");
+        }
+      }
+      if (h.output() == 0 && width > MAX_OUTPUTS_SHOWN) {
+        notes.add("the first " + MAX_OUTPUTS_SHOWN + " of " + width + " outputs");
+      }
+      if (h.underflow() + h.overflow() + h.nan() > 0) {
+        notes.add(Html.number(h.underflow()) + " below " + Html.number(h.binEdges().get(0)) + ", "
+            + Html.number(h.overflow()) + " at or above " + Html.number(h.binEdges().get(h.binEdges().size() - 1))
+            + ", " + Html.number(h.nan()) + " NaN");
+      }
+      double[] counts = doubles(h.counts());
+      double[] baseCounts = null;
+      if (base != null && base.rows() > 0) {
+        double scale = (double) h.rows() / base.rows(); // shares, drawn in this run's rows
+        baseCounts = base.counts().stream().mapToDouble(c -> c * scale).toArray();
+      }
+      // zoom to the occupied bins (and two either side): a narrow distribution over [0, 1] is not two thin bars
+      int lo = counts.length;
+      int hi = -1;
+      for (int j = 0; j < counts.length; j++) {
+        if (counts[j] > 0 || baseCounts != null && baseCounts[j] > 0) {
+          lo = Math.min(lo, j);
+          hi = j;
+        }
+      }
+      lo = hi < 0 ? 0 : Math.max(0, lo - 2);
+      hi = hi < 0 ? counts.length - 1 : Math.min(counts.length - 1, hi + 2);
+      if (lo > 0 || hi < counts.length - 1) {
+        notes.add("zoomed to the occupied bins");
+      }
+      double[] edges = java.util.Arrays.copyOfRange(doubles(h.binEdges()), lo, hi + 2);
+      counts = java.util.Arrays.copyOfRange(counts, lo, hi + 1);
+      String[] binLabels = new String[counts.length];
       for (int j = 0; j < binLabels.length; j++) {
         binLabels[j] = "[" + Html.number(edges[j]) + ", " + Html.number(edges[j + 1]) + ")";
       }
-      figure(sb, caption, "", Charts.histogram(name, "Histogram of " + caption.toLowerCase(java.util.Locale.ROOT),
-          "score", "rows", edges, doubles(h.counts()), binLabels, "rows", new double[0], new String[0],
-          new String[0]));
+      Charts.Overlay overlay = baseCounts == null ? null : new Charts.Overlay(
+          java.util.Arrays.copyOfRange(baseCounts, lo, hi + 1), "baseline: " + Html.count(base.rows(), "row")
+              + ", scaled to the " + Html.count(h.rows(), "row") + " of this run");
+      figure(sb, caption, String.join("; ", notes), Charts.histogram(name, "Histogram of the scores of " + caption,
+          "score", "rows", edges, counts, binLabels, "rows", new double[0], new String[0], new String[0], overlay));
     }
   }
 

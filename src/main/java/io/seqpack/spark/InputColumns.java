@@ -80,6 +80,14 @@ record InputColumns(List<Step> steps, List<Static> statics) implements Serializa
   }
 
   /** Every column the model reads. */
+  /** Each model input's column, per-step inputs first, in the model's order. */
+  Map<String, String> columnOfInput() {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    steps.forEach(s -> out.put(s.input(), s.column()));
+    statics.forEach(s -> out.put(s.input(), s.column()));
+    return out;
+  }
+
   List<String> names() {
     List<String> out = new ArrayList<>();
     steps.forEach(s -> out.add(s.column()));

@@ -13,10 +13,11 @@ import java.util.List;
  * powers of two); class i holds lengths in {@code [e_i, e_{i+1})}. The same classes group batches by the length
  * of their longest row.
  *
- * <p>Scores: {@value #SCORE_BINS} equal bins per output feature over {@code [0, 1]} for sigmoid and softmax heads,
- * otherwise over {@code [-10, 10]} with an {@code underflow} (below the range, including -∞) and an {@code
+ * <p>Scores: {@value #SCORE_BINS} equal bins per output of every head over {@code [0, 1]} for sigmoid and softmax
+ * heads, otherwise over {@code [-10, 10]} with an {@code underflow} (below the range, including -∞) and an {@code
  * overflow} (at or above the top, including +∞) count next to them; NaN scores count as {@code nan}. Only the
- * first {@value #MAX_SCORE_FEATURES} output features get a histogram.
+ * first {@value #MAX_SCORE_FEATURES} outputs of a head get a histogram. The bins depend only on the head's
+ * activation, so a run's histograms and a baseline run's share their bins and can be drawn over each other.
  */
 final class ReportBins implements Serializable {
   static final int SCORE_BINS = 20;
@@ -25,16 +26,19 @@ final class ReportBins implements Serializable {
   static final int SCORE_SLOTS = SCORE_BINS + 3;
   static final long[] LENGTH_EDGES = lengthEdges();
 
-  final double scoreLow;
-  final double scoreHigh;
-  final int scoreFeatures;
+  /** Per head: the score range its bins cover. */
+  private final double[] scoreLow;
+  private final double[] scoreHigh;
 
-  /** Bins for the scores of a head with this activation and width (the first head of the model). */
-  ReportBins(ModelSpec.Activation activation, int outFeatures) {
-    boolean bounded = activation.inUnitInterval();
-    this.scoreLow = bounded ? 0.0 : -10.0;
-    this.scoreHigh = bounded ? 1.0 : 10.0;
-    this.scoreFeatures = Math.min(outFeatures, MAX_SCORE_FEATURES);
+  /** Bins for the scores of heads with these activations, in model order. */
+  ReportBins(List<ModelSpec.Activation> activations) {
+    scoreLow = new double[activations.size()];
+    scoreHigh = new double[activations.size()];
+    for (int h = 0; h < scoreLow.length; h++) {
+      boolean bounded = activations.get(h).inUnitInterval();
+      scoreLow[h] = bounded ? 0.0 : -10.0;
+      scoreHigh[h] = bounded ? 1.0 : 10.0;
+    }
   }
 
   private static long[] lengthEdges() {
@@ -61,18 +65,20 @@ final class ReportBins implements Serializable {
     return lo;
   }
 
-  /** Slot of a score within its feature's {@value #SCORE_SLOTS} slots. */
-  int scoreSlot(float score) {
+  /** Slot of a score of head {@code head} within its output's {@value #SCORE_SLOTS} slots. */
+  int scoreSlot(int head, float score) {
+    double low = scoreLow[head];
+    double high = scoreHigh[head];
     if (Float.isNaN(score)) {
       return SCORE_BINS + 2;
     }
-    if (score < scoreLow) {
+    if (score < low) {
       return SCORE_BINS;
     }
-    if (score > scoreHigh || (score == scoreHigh && scoreLow != 0.0)) {
+    if (score > high || (score == high && low != 0.0)) {
       return SCORE_BINS + 1; // [0, 1] heads: 1.0 is in the last bin; [-10, 10]: 10 is overflow
     }
-    int bin = (int) ((score - scoreLow) / (scoreHigh - scoreLow) * SCORE_BINS);
+    int bin = (int) ((score - low) / (high - low) * SCORE_BINS);
     return Math.min(Math.max(bin, 0), SCORE_BINS - 1);
   }
 
@@ -112,19 +118,24 @@ final class ReportBins implements Serializable {
     return out;
   }
 
-  List<RunSummary.ScoreHistogram> scoreHistograms(long[] slots) {
+  /**
+   * The histograms of head {@code head}'s first {@code outputs} outputs, whose slots start at {@code first} in
+   * {@code slots}.
+   */
+  List<RunSummary.ScoreHistogram> scoreHistograms(int head, String name, int outputs, long[] slots, int first) {
+    List<Double> edges = new ArrayList<>();
+    for (int i = 0; i <= SCORE_BINS; i++) {
+      edges.add(Math.round((scoreLow[head] + (scoreHigh[head] - scoreLow[head]) * i / SCORE_BINS) * 1e6) / 1e6);
+    }
     List<RunSummary.ScoreHistogram> out = new ArrayList<>();
-    for (int k = 0; k < scoreFeatures; k++) {
-      List<Double> edges = new ArrayList<>();
-      for (int i = 0; i <= SCORE_BINS; i++) {
-        edges.add(Math.round((scoreLow + (scoreHigh - scoreLow) * i / SCORE_BINS) * 1e6) / 1e6);
-      }
+    for (int k = 0; k < outputs; k++) {
+      int at = first + k * SCORE_SLOTS;
       List<Long> counts = new ArrayList<>();
       for (int i = 0; i < SCORE_BINS; i++) {
-        counts.add(slots[k * SCORE_SLOTS + i]);
+        counts.add(slots[at + i]);
       }
-      out.add(new RunSummary.ScoreHistogram(k, edges, counts, slots[k * SCORE_SLOTS + SCORE_BINS],
-          slots[k * SCORE_SLOTS + SCORE_BINS + 1], slots[k * SCORE_SLOTS + SCORE_BINS + 2]));
+      out.add(new RunSummary.ScoreHistogram(name, k, edges, counts, slots[at + SCORE_BINS],
+          slots[at + SCORE_BINS + 1], slots[at + SCORE_BINS + 2]));
     }
     return out;
   }

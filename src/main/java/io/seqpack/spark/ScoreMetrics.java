@@ -37,7 +37,7 @@ public final class ScoreMetrics implements Serializable {
   final BinCounts lengths;
   /** Run report: [rows, tokens, batches, paddedSlots] per length class of the batch's longest row. */
   final BinCounts buckets;
-  /** Run report: score histogram slots, {@link ReportBins#SCORE_SLOTS} per tracked feature. */
+  /** Run report: score histogram slots, {@link ReportBins#SCORE_SLOTS} per tracked output of each head. */
   final BinCounts scoreBins;
   final ReportBins bins;
   /** Score deciles: {@link DecileGrid#CELLS} cells per tracked output of each head, heads one after another. */
@@ -46,30 +46,30 @@ public final class ScoreMetrics implements Serializable {
   private final String[] heads;
   /** Per head, its tracked outputs (its width, or k for top k, at most {@link ReportBins#MAX_SCORE_FEATURES}). */
   private final int[] tracked;
-  /** Per head, its first cell in {@link #decileCells}. */
-  private final int[] firstCell;
+  /** Per head, how many outputs of the heads before it are tracked: where its cells and slots start. */
+  private final int[] firstOutput;
 
   /**
    * @param heads the heads' names in model order
+   * @param activations per head, its activation (it picks the range of the score histograms)
    * @param widths per head, the scores it writes per row (its width, or k for top k)
    */
-  ScoreMetrics(SparkContext sc, ModelSpec.Activation activation, int outFeatures, List<String> heads,
-      int[] widths) {
-    bins = new ReportBins(activation, outFeatures);
+  ScoreMetrics(SparkContext sc, List<String> heads, List<ModelSpec.Activation> activations, int[] widths) {
+    bins = new ReportBins(activations);
     this.heads = heads.toArray(new String[0]);
     this.tracked = new int[widths.length];
-    this.firstCell = new int[widths.length];
-    int cells = 0;
+    this.firstOutput = new int[widths.length];
+    int outputs = 0;
     for (int h = 0; h < widths.length; h++) {
       tracked[h] = Math.min(widths[h], ReportBins.MAX_SCORE_FEATURES);
-      firstCell[h] = cells;
-      cells += tracked[h] * DecileGrid.CELLS;
+      firstOutput[h] = outputs;
+      outputs += tracked[h];
     }
-    decileCells = register(sc, new BinCounts(cells), "seqpack.decileCells");
+    decileCells = register(sc, new BinCounts(outputs * DecileGrid.CELLS), "seqpack.decileCells");
     int classes = ReportBins.LENGTH_EDGES.length;
     lengths = register(sc, new BinCounts(classes), "seqpack.lengths");
     buckets = register(sc, new BinCounts(4 * classes), "seqpack.buckets");
-    scoreBins = register(sc, new BinCounts(bins.scoreFeatures * ReportBins.SCORE_SLOTS), "seqpack.scoreBins");
+    scoreBins = register(sc, new BinCounts(outputs * ReportBins.SCORE_SLOTS), "seqpack.scoreBins");
     rowsSeen = sc.longAccumulator("seqpack.rowsSeen");
     rowsScored = sc.longAccumulator("seqpack.rowsScored");
     tokens = sc.longAccumulator("seqpack.tokens");
@@ -99,19 +99,14 @@ public final class ScoreMetrics implements Serializable {
     buckets.addAt(3 * classes + bucket, (long) lengths.length * longest);
   }
 
-  /** Executor side: the scores of one row. */
-  void addScores(float[] scores) {
-    for (int k = 0; k < bins.scoreFeatures; k++) {
-      scoreBins.addAt(k * ReportBins.SCORE_SLOTS + bins.scoreSlot(scores[k]), 1);
-    }
-  }
-
-  /** Executor side: the scores of one row of head {@code head}, for its deciles. */
+  /** Executor side: the scores of one row of head {@code head}, for its histograms and deciles. */
   void addHeadScores(int head, float[] scores) {
     for (int k = 0; k < tracked[head]; k++) {
+      int output = firstOutput[head] + k;
+      scoreBins.addAt(output * ReportBins.SCORE_SLOTS + bins.scoreSlot(head, scores[k]), 1);
       int cell = DecileGrid.cell(scores[k]);
       if (cell >= 0) {
-        decileCells.addAt(firstCell[head] + k * DecileGrid.CELLS + cell, 1);
+        decileCells.addAt(output * DecileGrid.CELLS + cell, 1);
       }
     }
   }
@@ -123,7 +118,7 @@ public final class ScoreMetrics implements Serializable {
     for (int h = 0; h < heads.length; h++) {
       List<long[]> outputs = new ArrayList<>();
       for (int k = 0; k < tracked[h]; k++) {
-        int from = firstCell[h] + k * DecileGrid.CELLS;
+        int from = (firstOutput[h] + k) * DecileGrid.CELLS;
         outputs.add(Arrays.copyOfRange(all, from, from + DecileGrid.CELLS));
       }
       out.put(heads[h], outputs);
@@ -154,9 +149,14 @@ public final class ScoreMetrics implements Serializable {
     return ReportBins.buckets(buckets.value());
   }
 
-  /** The score histograms of the first output features. */
+  /** Per head (in model order), the score histograms of its tracked outputs. */
   public List<RunSummary.ScoreHistogram> scoreHistograms() {
-    return bins.scoreHistograms(scoreBins.value());
+    long[] slots = scoreBins.value();
+    List<RunSummary.ScoreHistogram> out = new ArrayList<>();
+    for (int h = 0; h < heads.length; h++) {
+      out.addAll(bins.scoreHistograms(h, heads[h], tracked[h], slots, firstOutput[h] * ReportBins.SCORE_SLOTS));
+    }
+    return out;
   }
 
   /** Rows the scoring tasks have read so far (a retried task counts twice: for progress, not accounting). */

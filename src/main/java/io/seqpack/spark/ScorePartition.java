@@ -167,7 +167,6 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       metrics.paddedSlots.add((long) batch.size() * ragged.maxLength());
       metrics.addBatch(ragged.lengths(), ragged.maxLength(), ragged.totalSteps());
       for (int i = 0; i < batch.size(); i++) {
-        metrics.addScores(scores.top(0) != null ? scores.top(0).scores(i) : scores.row(i));
         for (int h = 0; h < scores.headWidths().length; h++) {
           metrics.addHeadScores(h, scores.top(h) != null ? scores.top(h).scores(i) : scores.row(h, i));
         }

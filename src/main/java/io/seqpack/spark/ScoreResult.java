@@ -1,6 +1,7 @@
 package io.seqpack.spark;
 
 import io.seqpack.model.ModelBytes;
+import java.util.Map;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -17,8 +18,11 @@ public final class ScoreResult implements AutoCloseable {
   private final Dataset<Row> rejects;
   private final ScoreMetrics metrics;
   private final Broadcast<ModelBytes> model;
+  private final Map<String, String> inputColumns;
 
-  ScoreResult(Dataset<Row> predictions, Dataset<Row> rejects, ScoreMetrics metrics, Broadcast<ModelBytes> model) {
+  ScoreResult(Dataset<Row> predictions, Dataset<Row> rejects, ScoreMetrics metrics, Broadcast<ModelBytes> model,
+      Map<String, String> inputColumns) {
+    this.inputColumns = Map.copyOf(inputColumns);
     this.predictions = predictions;
     this.rejects = rejects;
     this.metrics = metrics;
@@ -35,6 +39,11 @@ public final class ScoreResult implements AutoCloseable {
 
   public ScoreMetrics metrics() {
     return metrics;
+  }
+
+  /** The input column each model input was read from. */
+  public Map<String, String> inputColumns() {
+    return inputColumns;
   }
 
   /** Destroys the model's broadcast (idempotent). */

@@ -264,7 +264,7 @@ public final class SequenceScorer {
     Dataset<Row> rejects =
         RejectRows.candidates(input, settings)
             .flatMap(new RejectRows(settings), Encoders.row(Schemas.rejects(idType, carried)));
-    return new ScoreResult(predictions, rejects, metrics, broadcast);
+    return new ScoreResult(predictions, rejects, metrics, broadcast, columns.columnOfInput());
   }
 
   /**
@@ -291,15 +291,15 @@ public final class SequenceScorer {
     return input.toDF().mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(r.schema));
   }
 
-  /** The run's accumulators; the score histograms bin the first head's outputs, or its top k. */
+  /** The run's accumulators; the score histograms and deciles count each head's outputs, or its top k. */
   private ScoreMetrics metrics(JavaSparkContext jsc) {
     ModelGraph graph = model.graph();
     int[] widths = new int[graph.heads().size()];
     for (int h = 0; h < widths.length; h++) {
       widths[h] = options.topK != null && options.topK[h] > 0 ? options.topK[h] : graph.outFeatures(h);
     }
-    return new ScoreMetrics(jsc.sc(), graph.heads().get(0).activation(), widths[0],
-        graph.heads().stream().map(ModelGraph.Head::name).toList(), widths);
+    return new ScoreMetrics(jsc.sc(), graph.heads().stream().map(ModelGraph.Head::name).toList(),
+        graph.heads().stream().map(ModelGraph.Head::activation).toList(), widths);
   }
 
   private record Resolved(int idIndex, InputColumns columns, StructType schema) {}
@@ -358,6 +358,22 @@ public final class SequenceScorer {
    * {@code K|HEAD=K} values (each may hold several, comma-separated) as head name (or {@link #EVERY_HEAD}) → K;
    * {@code setting} names them in messages ({@code --top-k}, {@code topK}).
    */
+  /**
+   * Score drift between two runs from their summaries ({@value io.seqpack.summary.RunSummary#FILE}, read with
+   * {@link io.seqpack.summary.RunSummary#read}): per head, the PSI of {@code current}'s scores against {@code
+   * baseline}'s, over bins both summaries counted exactly: their score histograms (20 equal bins, plus under- and
+   * overflow) when both have them, else the decile edges they share. The bins differ from those {@code seqpack score
+   * --drift-baseline} uses (the baseline's deciles, this run's scores counted in them), so the figures differ but
+   * read the same way (below 0.1 stable, above 0.25 shifted); see {@link io.seqpack.summary.Drift#between}.
+   *
+   * @param baselineName how the entries and messages name the baseline, e.g. its path
+   * @throws io.seqpack.SeqpackException one line, when a summary has no deciles or the heads differ
+   */
+  public static Map<String, io.seqpack.summary.RunSummary.HeadDrift> drift(io.seqpack.summary.RunSummary baseline,
+      String baselineName, io.seqpack.summary.RunSummary current) {
+    return io.seqpack.summary.Drift.between(baseline, baselineName, current);
+  }
+
   public static Map<String, Integer> parseTopK(List<String> values, String setting) {
     Map<String, Integer> out = new java.util.LinkedHashMap<>();
     for (String value : values.stream().flatMap(v -> Arrays.stream(v.split(","))).map(String::trim)

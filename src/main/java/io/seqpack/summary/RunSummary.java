@@ -37,13 +37,23 @@ import java.util.TreeMap;
  * there; lists and maps are unmodifiable, maps sorted by key.
  *
  * @param run the incremental run's own figures, or null for a batch run
+ * @param status how the run ended, or null in summaries of older versions
+ * @param startedAt when the run started, ISO-8601 UTC to the second ({@code 2026-12-07T01:02:03Z}), or null in
+ *     summaries of older versions
+ * @param commandLine the command that ran, one argument per element ({@code seqpack score --input ...}); empty
+ *     when the run was not started from the command line, or in summaries of older versions
  * @param skippedFiles unreadable input files left out under {@code --skip-corrupt-files} (usually empty)
  * @param rejectsByReason reject rows per reason code; sums to {@code rejectedRows}
+ * @param rejectExamples per reason code, the ids of up to {@value #REJECT_EXAMPLES} of its rows (rows with a null
+ *     id are not examples; empty in summaries of older versions)
  * @param scoring what the scoring pass measured, or null when no pass ran
  */
 public record RunSummary(
     Run run,
     String seqpackVersion,
+    Status status,
+    String startedAt,
+    List<String> commandLine,
     String modelDir,
     String input,
     String output,
@@ -54,6 +64,7 @@ public record RunSummary(
     long scoredRows,
     long rejectedRows,
     Map<String, Long> rejectsByReason,
+    Map<String, List<String>> rejectExamples,
     long tokensScored,
     long batches,
     double wallSeconds,
@@ -65,14 +76,38 @@ public record RunSummary(
   /** The {@code summary_format} this version writes and reads (seqpack 0.1 wrote summaries without the key). */
   public static final int FORMAT = 2;
 
+  /** The most example ids a summary keeps per reject reason. */
+  public static final int REJECT_EXAMPLES = 3;
+
+  /** How a run that wrote a summary ended. */
+  public enum Status {
+    /** Both outputs are committed and every row accounted for. */
+    @JsonProperty("ok") OK,
+    /** Committed, but more rows were rejected than {@code --max-reject-fraction} allows: the job exits 1. */
+    @JsonProperty("too_many_rejects") TOO_MANY_REJECTS,
+    /** Nothing was published: a head's PSI exceeded {@code --max-drift} (the refused run's summary). */
+    @JsonProperty("refused_drift") REFUSED_DRIFT
+  }
+
   public RunSummary {
     Objects.requireNonNull(seqpackVersion, "seqpackVersion");
     Objects.requireNonNull(modelDir, "modelDir");
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(output, "output");
     Objects.requireNonNull(rejects, "rejects");
+    commandLine = List.copyOf(commandLine);
     skippedFiles = List.copyOf(skippedFiles);
     rejectsByReason = sorted(rejectsByReason);
+    Map<String, List<String>> examples = new TreeMap<>();
+    rejectExamples.forEach((reason, ids) -> examples.put(reason, List.copyOf(ids)));
+    rejectExamples = sorted(examples);
+  }
+
+  /** This summary with another {@code status}. */
+  public RunSummary withStatus(Status status) {
+    return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
+        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
+        batches, wallSeconds, scoring);
   }
 
   /**
@@ -130,25 +165,28 @@ public record RunSummary(
    *
    * @param modelVerification whether the model's exporter checked it against the module's own forward:
    *     {@code verified}, {@code not_verified} (exported with --no-verify) or {@code unknown} (not recorded)
+   * @param modelCard what the model is, for the report; null in summaries of older versions
    * @param meanBatchFill real tokens / (rows × longest row) summed over batches; 1.0 means no padding
    * @param engineSeconds time inside the engine, summed over tasks
    * @param executors {@code executorId@pid} of the JVMs that scored, sorted
    * @param kernels the matrix product and gate kernels the tasks scored with, distinct
    * @param executorMemory each executor JVM's peak memory, as its scoring tasks ended, in executor order
    * @param buckets the batches grouped by the length class of their longest row, non-empty classes only
-   * @param scoreHistograms one per output feature, the first 32 features
+   * @param scoreHistograms per head and output (the first 32 of each head), in model order
    * @param throughput cumulative rows and tokens sampled on the driver, in time order
    * @param scoreDeciles per head and output (the first 32), the decile bins a later run compares with (empty in
    *     summaries of older versions)
    * @param drift per head, this run's scores against {@code --drift-baseline}'s; null without a baseline
    */
-  public record Scoring(String modelHash, String modelVerification, double meanBatchFill, double tokensPerSecond, double engineSeconds,
+  public record Scoring(String modelHash, String modelVerification,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) ModelCard modelCard,
+      double meanBatchFill, double tokensPerSecond, double engineSeconds,
       List<String> executors, List<String> kernels, List<ExecutorMemory> executorMemory, Settings settings,
       LengthHistogram lengthHistogram, List<Bucket> buckets, List<ScoreHistogram> scoreHistograms,
       List<ThroughputPoint> throughput, List<Deciles> scoreDeciles,
       @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Map<String, HeadDrift> drift) {
     /** The file's keys of this part; a summary has all of them or none (but the last two, newer). */
-    static final List<String> KEYS = List.of("model_hash", "model_verification", "mean_batch_fill", "tokens_per_second",
+    static final List<String> KEYS = List.of("model_hash", "model_verification", "model_card", "mean_batch_fill", "tokens_per_second",
         "engine_seconds", "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms",
         "throughput", "score_deciles", "drift");
 
@@ -169,10 +207,36 @@ public record RunSummary(
 
     /** This part with {@code drift} set. */
     public Scoring withDrift(Map<String, HeadDrift> drift) {
-      return new Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond, engineSeconds, executors,
+      return new Scoring(modelHash, modelVerification, modelCard, meanBatchFill, tokensPerSecond, engineSeconds, executors,
           kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput, scoreDeciles,
           drift);
     }
+  }
+
+  /**
+   * What model scored: its inputs and the columns they were read from, the parts of its graph, its heads, the
+   * dtypes its weights were stored in and its size.
+   *
+   * @param parts the graph after the inputs, one line per part ({@code LSTM(hidden=64, layers=2, ...)})
+   * @param dtypes the safetensors dtypes of its weights ({@code F32}, {@code BF16}); seqpack scores in float32
+   */
+  public record ModelCard(List<Input> inputs, List<String> parts, List<Head> heads, List<String> dtypes,
+      long parameters) {
+    public ModelCard {
+      inputs = List.copyOf(inputs);
+      parts = List.copyOf(parts);
+      heads = List.copyOf(heads);
+      dtypes = List.copyOf(dtypes);
+    }
+
+    /**
+     * @param kind the input as the model reads it ({@code tokens(vocab=11, dim=100)}, {@code static(size=4)})
+     * @param column the input column it was read from
+     */
+    public record Input(String name, String kind, String column) {}
+
+    /** @param layers the head's layers and activation in one line; {@code outputs} its width */
+    public record Head(String name, String layers, int outputs) {}
   }
 
   /**
@@ -209,12 +273,16 @@ public record RunSummary(
    * @param baselineRows the baseline rows of the output with that PSI (rows, bins: this run's, its bins)
    * @param baseline the baseline as given to {@code --drift-baseline}
    * @param perOutput each output's, for heads of width > 1; null otherwise
+   * @param baselineHistograms the baseline's score histograms of this head (the report draws them over this run's);
+   *     empty when the baseline's summary has none of this head
    */
   public record HeadDrift(double psi, long baselineRows, long rows, int bins, String baseline,
-      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) List<OutputDrift> perOutput) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) List<OutputDrift> perOutput,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ScoreHistogram> baselineHistograms) {
     public HeadDrift {
       Objects.requireNonNull(baseline, "baseline");
       perOutput = perOutput == null ? null : List.copyOf(perOutput);
+      baselineHistograms = List.copyOf(baselineHistograms);
     }
   }
 
@@ -274,15 +342,23 @@ public record RunSummary(
   }
 
   /**
-   * The scores of one output feature: bin i counts scores in {@code [binEdges[i], binEdges[i+1])}; scores below
-   * the first edge are {@code underflow}, at or above the last {@code overflow}, NaN scores {@code nan}.
+   * The scores of one output of one head: bin i counts scores in {@code [binEdges[i], binEdges[i+1])}; scores
+   * below the first edge are {@code underflow}, at or above the last {@code overflow}, NaN scores {@code nan}.
+   *
+   * @param head the head's name; null in summaries of older versions, which binned the first head only and called
+   *     {@code output} {@code feature}
    */
-  public record ScoreHistogram(int feature, List<Double> binEdges, List<Long> counts, long underflow,
-      long overflow, long nan) {
+  public record ScoreHistogram(@JsonSetter(nulls = Nulls.SET) String head, int output, List<Double> binEdges,
+      List<Long> counts, long underflow, long overflow, long nan) {
     public ScoreHistogram {
       binEdges = List.copyOf(binEdges);
       counts = List.copyOf(counts);
       checkBins(binEdges, counts);
+    }
+
+    /** The scores counted, out-of-range and NaN ones included. */
+    public long rows() {
+      return counts.stream().mapToLong(Long::longValue).sum() + underflow + overflow + nan;
     }
 
 
@@ -323,20 +399,24 @@ public record RunSummary(
 
   /** The file's keys other than {@link Scoring}'s, in file order. */
   private record Head(int summaryFormat, @JsonInclude(JsonInclude.Include.NON_NULL)
-      @JsonSetter(nulls = Nulls.SET) Run run, String seqpackVersion, String modelDir, String input, String output,
+      @JsonSetter(nulls = Nulls.SET) Run run, String seqpackVersion,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Status status,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) String startedAt,
+      List<String> commandLine, String modelDir, String input, String output,
       String rejects, int inputFiles, List<SkippedFile> skippedFiles, long inputRows, long scoredRows,
-      long rejectedRows, Map<String, Long> rejectsByReason, long tokensScored, long batches, double wallSeconds) {}
+      long rejectedRows, Map<String, Long> rejectsByReason, Map<String, List<String>> rejectExamples,
+      long tokensScored, long batches, double wallSeconds) {}
 
   /** Where {@link Scoring}'s keys sit among the others: the model's after model_dir, the pass's after those. */
   private static final Map<String, List<String>> SCORING_KEYS_AFTER = Map.of(
-      "model_dir", Scoring.KEYS.subList(0, 2), "batches", Scoring.KEYS.subList(2, 3),
-      "wall_seconds", Scoring.KEYS.subList(3, Scoring.KEYS.size()));
+      "model_dir", Scoring.KEYS.subList(0, 3), "batches", Scoring.KEYS.subList(3, 4),
+      "wall_seconds", Scoring.KEYS.subList(4, Scoring.KEYS.size()));
 
   /** The summary file's text: two-space indented JSON, {@code summary_format} first, ending in a newline. */
   public String toJson() {
-    ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, modelDir, input, output, rejects,
-        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, tokensScored, batches,
-        wallSeconds));
+    ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, status, startedAt, commandLine,
+        modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows,
+        rejectsByReason, rejectExamples, tokensScored, batches, wallSeconds));
     if (scoring == null) {
       return JsonRecords.writePretty(head);
     }
@@ -412,16 +492,47 @@ public record RunSummary(
       if (head instanceof ObjectNode h && !h.has("per_output")) {
         h.putNull("per_output");
       }
+      if (head instanceof ObjectNode h && !h.has("baseline_histograms")) { // newer, and left out when empty
+        h.putArray("baseline_histograms");
+      }
     });
+    scored.path("score_histograms").forEach(OLDER_SCORE_HISTOGRAM::accept);
+    if (!scored.isEmpty() && !scored.has("model_card")) {
+      scored.putNull("model_card");
+    }
     if (!file.has("run")) { // only incremental runs have one
       file.putNull("run");
     }
+    for (String key : List.of("status", "started_at")) { // newer keys: unknown in older summaries
+      if (!file.has(key)) {
+        file.putNull(key);
+      }
+    }
+    if (!file.has("command_line")) {
+      file.putArray("command_line");
+    }
+    if (!file.has("reject_examples")) {
+      file.putObject("reject_examples");
+    }
     Head h = JsonRecords.bind(file, Head.class, what, SeqpackException::new);
-    return new RunSummary(h.run(), h.seqpackVersion(), h.modelDir(), h.input(), h.output(), h.rejects(),
-        h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(), h.rejectedRows(), h.rejectsByReason(),
-        h.tokensScored(), h.batches(), h.wallSeconds(),
+    return new RunSummary(h.run(), h.seqpackVersion(), h.status(), h.startedAt(), h.commandLine(), h.modelDir(),
+        h.input(), h.output(), h.rejects(), h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(),
+        h.rejectedRows(), h.rejectsByReason(), h.rejectExamples(), h.tokensScored(), h.batches(), h.wallSeconds(),
         scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new));
   }
+
+  /** Older summaries binned the first head's outputs only, as {@code "feature": K} without the head's name. */
+  private static final java.util.function.Consumer<JsonNode> OLDER_SCORE_HISTOGRAM = node -> {
+    if (node instanceof ObjectNode h && !h.has("head") && h.has("feature")) {
+      ObjectNode renamed = h.objectNode();
+      renamed.putNull("head");
+      renamed.set("output", h.get("feature"));
+      h.remove("feature");
+      renamed.setAll(h);
+      h.removeAll();
+      h.setAll(renamed);
+    }
+  };
 
   /** Format 2 only: seqpack 0.1's summaries have no {@code summary_format} (format 1) and other key types. */
   private static void checkFormat(ObjectNode file, String what) {

@@ -11,6 +11,11 @@ public final class Words {
 
   /** {@code n} and {@code singular} or {@code plural}: {@code count(2, "batch", "batches")}. */
   public static String count(long n, String singular, String plural) {
-    return n + " " + (n == 1 ? singular : plural);
+    return n + " " + noun(n, singular, plural);
+  }
+
+  /** {@code singular} when {@code n} is 1, else {@code plural}: for counts formatted elsewhere. */
+  public static String noun(long n, String singular, String plural) {
+    return n == 1 ? singular : plural;
   }
 }

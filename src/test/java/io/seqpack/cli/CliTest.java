@@ -95,6 +95,14 @@ class CliTest {
   }
 
   @Test
+  void theRecordedCommandLineHidesCredentialsGivenWithConf() {
+    assertEquals(List.of("--input", "in", "--conf", "spark.hadoop.fs.s3a.secret.key=***", "--conf",
+        "spark.executor.memory=4g", "--conf=spark.hadoop.fs.s3a.access.key=***", "--id-col", "token"),
+        Cli.redacted(List.of("--input", "in", "--conf", "spark.hadoop.fs.s3a.secret.key=abc/123", "--conf",
+            "spark.executor.memory=4g", "--conf=spark.hadoop.fs.s3a.access.key=AKIA", "--id-col", "token")));
+  }
+
+  @Test
   void defaultsAreTheDeclaredOnes() {
     ScoreCommand c = score(REQUIRED);
     ScoreJob.Options o = c.options();

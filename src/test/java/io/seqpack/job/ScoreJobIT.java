@@ -158,6 +158,15 @@ class ScoreJobIT {
     Map<String, Long> byReason = summary.rejectsByReason();
     assertEquals(Map.of("NULL_ID", 1L, "NULL_SEQUENCE", 1L, "EMPTY_SEQUENCE", 1L, "TOKEN_OUT_OF_RANGE", 4L,
         "TOO_LONG", 1L), byReason);
+    // up to three example ids per reason, each a row rejected for that reason; a null id is no example
+    assertEquals(Map.of("NULL_SEQUENCE", List.of("null-seq"), "EMPTY_SEQUENCE", List.of("empty"), "TOO_LONG",
+        List.of("long")), Map.of("NULL_SEQUENCE", summary.rejectExamples().get("NULL_SEQUENCE"), "EMPTY_SEQUENCE",
+        summary.rejectExamples().get("EMPTY_SEQUENCE"), "TOO_LONG", summary.rejectExamples().get("TOO_LONG")));
+    assertEquals(null, summary.rejectExamples().get("NULL_ID"));
+    List<String> tokenExamples = summary.rejectExamples().get("TOKEN_OUT_OF_RANGE");
+    assertEquals(3, tokenExamples.size(), tokenExamples.toString());
+    tokenExamples.forEach(id -> assertEquals("TOKEN_OUT_OF_RANGE", expectedReason.get(id), id));
+    assertEquals(3, new java.util.HashSet<>(tokenExamples).size());
     Dataset<Row> rejects = spark.read().parquet(output + "_rejects");
     assertEquals(List.of("id", "reason", "detail"), List.of(rejects.schema().fieldNames()));
     for (Row r : rejects.collectAsList()) {
@@ -204,10 +213,14 @@ class ScoreJobIT {
     assertEquals(written.batches(), scoring.buckets().stream().mapToLong(RunSummary.Bucket::batches).sum());
     assertEquals(40, scoring.throughput().get(scoring.throughput().size() - 1).rows());
     assertTrue(written.batches() >= 40 / 4, "at most 4 rows a batch: " + written.batches());
+    assertEquals(List.of(io.seqpack.model.ModelSpec.V1_HEAD), scoring.scoreHistograms().stream()
+        .map(RunSummary.ScoreHistogram::head).distinct().toList(), "the histograms are named by the model's head");
     for (RunSummary.ScoreHistogram h : scoring.scoreHistograms()) {
-      assertEquals(40, h.counts().stream().mapToLong(Long::longValue).sum() + h.underflow() + h.overflow() + h.nan(),
-          "every scored row in the histogram of feature " + h.feature());
+      assertEquals(40, h.rows(), "every scored row in the histogram of output " + h.output());
     }
+    assertEquals(List.of("seq"), scoring.modelCard().inputs().stream().map(RunSummary.ModelCard.Input::column)
+        .toList(), "the model card names the column the input was read from");
+    assertEquals(List.of("F32"), scoring.modelCard().dtypes());
   }
 
   @Test

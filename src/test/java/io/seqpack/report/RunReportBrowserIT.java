@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.seqpack.summary.ExampleSummary;
+import io.seqpack.summary.RunSummary;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,7 @@ class RunReportBrowserIT {
   static final Path CHROMIUM = Path.of(System.getProperty("seqpack.chromium", "/usr/bin/chromium"));
   static final long TIMEOUT_SECONDS = 120;
   static final int WIDTH = 1200;
-  static final int HEIGHT = 2400;
+  static final int HEIGHT = 3000;
 
   @TempDir Path tmp;
 
@@ -114,10 +115,10 @@ class RunReportBrowserIT {
     }
     assertEquals(ExampleSummary.THROUGHPUT_POINTS,
         RunReportTest.count(charts.get("throughput"), "<circle class=\"point\""));
-    assertEquals(2, RunReportTest.bars(charts.get("rejects")));
-    assertEquals(ExampleSummary.SCORE_BINS, RunReportTest.bars(charts.get("score-0")));
-    assertEquals(ExampleSummary.SCORE_BINS, RunReportTest.bars(charts.get("score-1")));
-    assertEquals(8, charts.size(), charts.keySet().toString());
+    assertEquals(2, RunReportTest.count(dom, "<tr data-reason="), "the hostile reasons are rows of the rejects table");
+    assertEquals(ExampleSummary.SCORE_BINS, RunReportTest.bars(charts.get("score-churn-0")));
+    assertEquals(ExampleSummary.SCORE_BINS, RunReportTest.bars(charts.get("score-value-0")));
+    assertEquals(7, charts.size(), charts.keySet().toString());
     // the hostile strings stayed text
     assertTrue(dom.contains("&lt;svg onload=alert(5)&gt;"), "hostile setting shown as text");
     assertFalse(dom.toLowerCase(java.util.Locale.ROOT).contains("<script"));
@@ -125,19 +126,42 @@ class RunReportBrowserIT {
     assertTrue(dom.contains("&lt;script&gt;alert('hash')&lt;/script&gt;"), "model hash shown as text");
   }
 
+  /** A two-head model with rejects and a drift baseline, as the browser built the page. */
+  @Test
+  void headsRejectsAndBaselineAreOnThePage() throws Exception {
+    RunSummary summary = ExampleSummary.withBaseline();
+    Run run = chromium(page(RunReport.html(summary)), "--dump-dom");
+    assertEquals(List.of(), run.consoleLines());
+    String dom = run.stdout();
+    Map<String, String> charts = RunReportTest.charts(dom);
+    for (String head : ExampleSummary.HEADS) {
+      assertTrue(dom.contains("<figcaption>" + head + " \u2014 PSI "), head + " titled by its name");
+      assertEquals(1, RunReportTest.count(charts.get("score-" + head + "-0"), "<path class=\"baseline\""));
+    }
+    for (Map.Entry<String, List<String>> e : summary.rejectExamples().entrySet()) {
+      int row = dom.indexOf("<tr data-reason=\"" + e.getKey() + "\">");
+      assertTrue(row >= 0, e.getKey());
+      String tr = dom.substring(row, dom.indexOf("</tr>", row));
+      assertTrue(tr.contains(String.format(java.util.Locale.ROOT, "%,d", summary.rejectsByReason().get(e.getKey()))));
+      e.getValue().forEach(id -> assertTrue(tr.contains("<code class=\"example\">" + id + "</code>"), id + " in " + tr));
+    }
+    assertTrue(dom.contains("data-key=\"status\">\u2713 ok"));
+    assertTrue(dom.contains("data-key=\"command_line\"><code>seqpack score --incremental"));
+  }
+
   @Test
   void emptySummaryRendersQuietly() throws Exception {
     Run run = chromium(page(RunReport.html(ExampleSummary.nothingNew())), "--dump-dom");
     assertEquals(List.of(), run.consoleLines());
     Map<String, String> charts = RunReportTest.charts(run.stdout());
-    assertEquals(7, charts.size(), charts.keySet().toString());
+    assertEquals(6, charts.size(), charts.keySet().toString());
     charts.values().forEach(svg -> assertEquals(0, RunReportTest.bars(svg)));
   }
 
   @Test
   void screenshotIsARealPicture() throws Exception {
     Path png = tmp.resolve("report.png");
-    Run run = chromium(page(RunReport.html(ExampleSummary.build())), "--screenshot=" + png);
+    Run run = chromium(page(RunReport.html(ExampleSummary.withBaseline())), "--screenshot=" + png);
     assertEquals(List.of(), run.consoleLines(), "console output of the report page");
     assertTrue(Files.isRegularFile(png), "no screenshot written:\n" + String.join("\n", run.stderr()));
     assertTrue(Files.size(png) > 50_000, "screenshot is only " + Files.size(png) + " bytes");
@@ -159,7 +183,7 @@ class RunReportBrowserIT {
     assertTrue(colors.size() > 50, "only " + colors.size() + " colors");
     double share = differ / (WIDTH / 2.0 * HEIGHT / 2.0);
     assertTrue(share > 0.2, "only " + share + " of the pixels differ from the background");
-    // the bar colours of the charts are there (blue bars, green token bars, red rejects)
+    // the bar colours of the charts are there (blue bars, green token bars, red bucket bounds)
     assertTrue(colors.contains(0xFF4E79A7) && colors.contains(0xFF59A14F) && colors.contains(0xFFE15759),
         "bar colours missing from the screenshot");
 

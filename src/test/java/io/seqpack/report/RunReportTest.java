@@ -69,17 +69,25 @@ class RunReportTest {
       assertTrue(html.contains("data-key=\"" + f.getKey() + "\">" + fmt(f.getValue())),
           f.getKey() + " = " + fmt(f.getValue()));
     }
-    assertTrue(html.contains("data-key=\"mean_batch_fill\">" + s.scoring().meanBatchFill()), html);
-    assertTrue(html.contains("data-key=\"wall_seconds\">93.418 s"));
-    String tps = String.format(Locale.ROOT, "%,.3f", s.scoring().tokensPerSecond()).replaceAll("0+$", "");
+    // figures for reading: rounded, with their units
+    assertTrue(html.contains("data-key=\"mean_batch_fill\">" + String.format(Locale.ROOT, "%.1f%%",
+        s.scoring().meanBatchFill() * 100)), html);
+    assertTrue(html.contains("data-key=\"wall_seconds\">1 min 33 s<"));
+    assertTrue(html.contains("data-key=\"engine_seconds\">2 min 31 s (summed over tasks)<"));
+    String tps = String.format(Locale.ROOT, "%,d tokens/s<", Math.round(s.scoring().tokensPerSecond()));
     assertTrue(html.contains("data-key=\"tokens_per_second\">" + tps), tps);
+    assertFalse(html.contains(String.valueOf(s.scoring().tokensPerSecond())), "no raw tokens/s figure");
+    // the run line: status, start, duration, command
+    assertTrue(html.contains("data-key=\"status\">\u2713 ok: outputs committed"), html);
+    assertTrue(html.contains("data-key=\"started_at\">2025-03-15 02:00:04 UTC<"));
+    assertTrue(html.contains("data-key=\"command_line\"><code>seqpack score --incremental --checkpoint "
+        + "hdfs:///checkpoints/churn --model /models/churn-gru/v7"));
     assertTrue(html.contains("data-key=\"model_hash\"><code>" + s.scoring().modelHash() + "</code>"));
     assertTrue(html.contains("data-key=\"seqpack_version\"><code>0.1.0</code>"));
-    assertTrue(html.contains("data-key=\"run.id\"><code>" + ExampleSummary.RUN_ID + "</code>"));
+    assertTrue(html.contains("data-key=\"run.id\">" + ExampleSummary.RUN_ID + " (incremental)<"));
     assertTrue(html.contains("<title>seqpack run report \u2013 run " + ExampleSummary.RUN_ID + "</title>"));
     assertTrue(html.contains("data-key=\"run.new_files\">3<"));
     assertTrue(html.contains("data-key=\"run.new_rows\">" + fmt(s.run().newRows())));
-    assertTrue(html.contains("data-key=\"run.incremental\"><code>yes</code>"));
     assertTrue(html.contains("<code>hdfs:///data/events/2025-03-14</code>"), "input path in the details");
     assertTrue(html.contains("data-key=\"settings.batch_tokens\"><code>16,384</code>"));
     assertTrue(html.contains("data-key=\"settings.keep_cols\"><code>customer, day</code>"));
@@ -89,8 +97,8 @@ class RunReportTest {
   void eachChartHasOneMarkPerDatum() {
     String html = RunReport.html(ExampleSummary.build());
     Map<String, String> charts = charts(html);
-    assertEquals(List.of("length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill", "throughput", "rejects",
-        "score-0", "score-1"), List.copyOf(charts.keySet()));
+    assertEquals(List.of("score-churn-0", "score-value-0", "length-histogram", "bucket-rows", "bucket-tokens",
+        "bucket-fill", "throughput"), List.copyOf(charts.keySet()));
     int buckets = ExampleSummary.BUCKET_RANGES.length;
     assertEquals(ExampleSummary.LENGTH_BINS, bars(charts.get("length-histogram")));
     assertEquals(buckets, count(charts.get("length-histogram"), "<line class=\"boundary\""));
@@ -100,16 +108,125 @@ class RunReportTest {
     assertEquals(ExampleSummary.THROUGHPUT_POINTS, count(charts.get("throughput"), "<circle class=\"point\""));
     assertEquals(1, count(charts.get("throughput"), "<polyline class=\"series\""));
     assertEquals(0, bars(charts.get("throughput")));
-    assertEquals(4, bars(charts.get("rejects")));
-    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-0")));
-    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-1")));
+    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-churn-0")));
+    assertEquals(ExampleSummary.SCORE_BINS, bars(charts.get("score-value-0")));
     // exact values in the marks' tooltips; fill is tokens / padded_slots
-    assertTrue(charts.get("rejects").contains("<title>TOO_LONG: 120 rows</title>"));
+    long first = ExampleSummary.build().scoring().lengthHistogram().counts().get(0);
+    assertTrue(charts.get("length-histogram").contains("<title>lengths 1\u20138: " + fmt(first) + " rows</title>"),
+        charts.get("length-histogram"));
+    assertTrue(charts.get("length-histogram").contains(">1\u20138</text>"), "the class's label under its bar");
     assertTrue(charts.get("length-histogram").contains("<title>bucket 1 ends at length 16</title>"));
     assertTrue(charts.get("length-histogram").contains(">\u226416</text>"));
     RunSummary.Bucket b0 = ExampleSummary.build().scoring().buckets().get(0);
     double fill = (double) b0.tokens() / b0.paddedSlots();
     assertTrue(charts.get("bucket-fill").contains(String.format(Locale.ROOT, "= %.1f%%</title>", fill * 100)));
+  }
+
+  @Test
+  void everyRejectReasonIsListedWithItsRowsAndExampleIds() {
+    RunSummary s = ExampleSummary.build();
+    String html = RunReport.html(s);
+    for (Map.Entry<String, Long> reason : s.rejectsByReason().entrySet()) {
+      Matcher row = Pattern.compile("<tr data-reason=\"" + reason.getKey() + "\">(.*?)</tr>").matcher(html);
+      assertTrue(row.find(), reason.getKey());
+      assertTrue(row.group(1).contains("<td class=\"num\">" + fmt(reason.getValue()) + "</td>"), row.group(1));
+      List<String> ids = s.rejectExamples().get(reason.getKey());
+      assertEquals(ids, Pattern.compile("<code class=\"example\">([^<]*)</code>").matcher(row.group(1)).results()
+          .map(m -> m.group(1)).toList());
+    }
+    assertEquals(List.of("c-300007", "c-300952"), s.rejectExamples().get("TOKEN_OUT_OF_RANGE"), "fewer than three");
+  }
+
+  @Test
+  void aRunTooShortForAThroughputChartSaysSoInstead() {
+    ExampleSummary b = ExampleSummary.builder();
+    b.wallSeconds = 2.9;
+    b.throughput = List.of(new RunSummary.ThroughputPoint(0, 0, 0), new RunSummary.ThroughputPoint(1.0, 0, 0),
+        new RunSummary.ThroughputPoint(2.0, 600, 9000), new RunSummary.ThroughputPoint(2.9, 1200, 18000));
+    String html = RunReport.html(b.summary());
+    assertFalse(charts(html).containsKey("throughput"));
+    assertTrue(html.contains("Too few samples for a chart: the driver samples the tokens scored once a second, and "
+        + "they grew at 2 samples of 4"), html);
+  }
+
+  private static final Pattern CAPTION = Pattern.compile("<figcaption>([^<]*)");
+
+  @Test
+  void eachHeadHasItsChartTitledByItsNameWithTheBaselineOverlaidAndItsPsi() {
+    String html = RunReport.html(ExampleSummary.withBaseline());
+    Map<String, String> charts = charts(html);
+    for (String head : ExampleSummary.HEADS) {
+      String svg = charts.get("score-" + head + "-0");
+      assertEquals(ExampleSummary.SCORE_BINS, bars(svg), head);
+      assertEquals(1, count(svg, "<path class=\"baseline\""), "the baseline drawn over " + head);
+    }
+    List<String> captions = CAPTION.matcher(html).results().map(m -> m.group(1)).toList();
+    assertTrue(captions.contains("churn \u2014 PSI 0.313, shifted"), captions.toString());
+    assertTrue(captions.contains("value \u2014 PSI 0.021, stable"), captions.toString());
+    assertTrue(html.contains("Compared with the baseline <code>hdfs:///scores/churn/2025-03-13</code>"));
+    RunSummary.ScoreHistogram churn = ExampleSummary.build().scoring().scoreHistograms().get(0);
+    assertTrue(charts.get("score-churn-0").contains("<title>baseline: " + fmt(churn.rows()) + " rows, scaled to the "
+        + fmt(churn.rows()) + " rows of this run</title>"));
+  }
+
+  @Test
+  void aNarrowDistributionIsDrawnOverItsOccupiedBins() {
+    ExampleSummary b = ExampleSummary.builder();
+    RunSummary.ScoreHistogram churn = b.scoreHistograms.get(0);
+    List<Long> counts = new java.util.ArrayList<>(java.util.Collections.nCopies(20, 0L));
+    counts.set(7, 2000L); // scores in [0.35, 0.45)
+    counts.set(8, 900L);
+    b.scoreHistograms = List.of(new RunSummary.ScoreHistogram("churn", 0, churn.binEdges(), counts, 0, 0, 0));
+    String html = RunReport.html(b.summary());
+    String svg = charts(html).get("score-churn-0");
+    assertEquals(6, bars(svg), "the two occupied bins and two either side");
+    assertTrue(svg.contains("<title>[0.25, 0.3): 0 rows</title>") && svg.contains("<title>[0.35, 0.4): 2,000 rows"));
+    assertTrue(html.contains("<figcaption>churn <small>zoomed to the occupied bins</small>"), html);
+  }
+
+  @Test
+  void withoutABaselineThePageSaysWhy() {
+    ExampleSummary first = ExampleSummary.builder();
+    first.run = new RunSummary.Run(1, "hdfs:///checkpoints/churn", 3, List.of(), 10, 0, 10, 0);
+    String html = RunReport.html(first.summary());
+    assertTrue(html.contains("No drift baseline: this is the first run of the checkpoint"), html);
+    assertEquals(0, count(html, "<path class=\"baseline\""));
+    assertTrue(CAPTION.matcher(html).results().map(m -> m.group(1)).toList().containsAll(ExampleSummary.HEADS));
+    ExampleSummary batch = ExampleSummary.builder();
+    batch.run = null;
+    assertTrue(RunReport.html(batch.summary()).contains("No drift baseline: pass <code>--drift-baseline</code>"));
+  }
+
+  @Test
+  void aWideHeadShowsItsFirstEightOutputsAndSaysSo() {
+    ExampleSummary b = ExampleSummary.builder();
+    RunSummary.ScoreHistogram one = b.scoreHistograms.get(0);
+    List<RunSummary.ScoreHistogram> wide = new java.util.ArrayList<>();
+    for (int k = 0; k < 20; k++) {
+      wide.add(new RunSummary.ScoreHistogram("next_item", k, one.binEdges(), one.counts(), 0, 0, 0));
+    }
+    b.scoreHistograms = wide;
+    b.modelCard = new RunSummary.ModelCard(b.modelCard.inputs(), b.modelCard.parts(),
+        List.of(new RunSummary.ModelCard.Head("next_item", "Linear(128\u219220) \u2192 softmax", 20)),
+        b.modelCard.dtypes(), b.modelCard.parameters());
+    String html = RunReport.html(b.summary());
+    List<String> names = List.copyOf(charts(html).keySet()).subList(0, RunReport.MAX_OUTPUTS_SHOWN + 1);
+    assertEquals("score-next_item-7", names.get(RunReport.MAX_OUTPUTS_SHOWN - 1));
+    assertEquals("length-histogram", names.get(RunReport.MAX_OUTPUTS_SHOWN));
+    assertTrue(html.contains("<figcaption>next_item \u00b7 output 0 <small>the first 8 of 20 outputs</small>"), html);
+  }
+
+  @Test
+  void theModelCardSaysWhatRan() {
+    String html = RunReport.html(ExampleSummary.build());
+    assertTrue(html.contains("<td data-input=\"events\"><code>tokens(vocab=5000, dim=64, padding_idx=0)</code> from "
+        + "column <code>tokens</code>"), html);
+    assertTrue(html.contains("<td data-input=\"tenure\"><code>static(size=1, after_pooling)</code> from column "
+        + "<code>tenure_days</code>"));
+    assertTrue(html.contains("<code>GRU(hidden=128, layers=2, unidirectional, bias)</code>"));
+    assertTrue(html.contains("<td data-head=\"churn\"><code>Linear(129\u21921) \u2192 sigmoid</code> \u2192 1 output"));
+    assertTrue(html.contains("data-key=\"model_card.dtypes\">487,234 parameters, stored as F32, scored in float32<"));
+    assertTrue(html.contains("data-key=\"kernels\"><code>gemm openblas SkylakeX"));
   }
 
   @Test
@@ -157,15 +274,16 @@ class RunReportTest {
     assertFalse(lower.contains("<svg onload"));
     assertFalse(lower.contains("' onmouseover"));
     assertEquals(1, count(lower, "</title>") - count(lower, "</title></rect>") - count(lower, "</title></line>")
-        - count(lower, "</title></circle>"), "only the page's own <title> closes outside marks");
+        - count(lower, "</title></circle>") - count(lower, "</title></path>"), "only the page's own <title> closes outside marks");
     assertTrue(html.contains("&lt;script&gt;alert(&#39;hash&#39;)&lt;/script&gt;"));
     assertTrue(html.contains("/models/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
-    assertTrue(html.contains("&lt;b&gt;bold&lt;/b&gt;: 3 rows"));
+    assertTrue(html.contains("<tr data-reason=\"&lt;b&gt;bold&lt;/b&gt;\"><td><code>&lt;b&gt;bold&lt;/b&gt;</code></td>"
+        + "<td class=\"num\">3</td>"));
     assertTrue(html.contains("data-key=\"settings.seq_col\"><code>&quot;&gt;&lt;svg onload=alert(5)&gt;</code>"));
     assertTrue(html.contains("data-key=\"run.new_files\"><code>&lt;/code&gt;&lt;script&gt;alert(4)"));
     assertTrue(html.contains("&amp;amp;"));
-    // the hostile reasons are still their own bars
-    assertEquals(2, bars(charts(html).get("rejects")));
+    // the hostile reasons are still their own rows
+    assertEquals(2, count(html, "<tr data-reason="));
   }
 
   @Test
@@ -190,14 +308,14 @@ class RunReportTest {
   void absentPartsShowNoDataAndEmptyRejectsSayNoRejects() {
     String html = RunReport.html(ExampleSummary.nothingNew());
     Map<String, String> charts = charts(html);
-    assertEquals(List.of("length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill", "throughput", "rejects",
-        "scores"), List.copyOf(charts.keySet()));
+    assertEquals(List.of("scores", "length-histogram", "bucket-rows", "bucket-tokens", "bucket-fill",
+        "throughput"), List.copyOf(charts.keySet()));
     for (Map.Entry<String, String> c : charts.entrySet()) {
       assertEquals(0, bars(c.getValue()));
       assertEquals(0, count(c.getValue(), "<circle class=\"point\""));
-      assertTrue(c.getValue().contains(c.getKey().equals("rejects") ? ">no rejects</text>" : ">no data</text>"),
-          c.getValue());
+      assertTrue(c.getValue().contains(">no data</text>"), c.getValue());
     }
+    assertTrue(html.contains("No rejects: every input row was scored."));
     assertTrue(html.contains("data-key=\"mean_batch_fill\">\u2014"));
     assertTrue(html.contains("data-key=\"model_hash\">\u2014"));
     assertTrue(html.contains("data-key=\"input_rows\">0<"));
@@ -210,13 +328,12 @@ class RunReportTest {
     b.settings = new RunSummary.Settings("id", null, Map.of(), List.of(), List.of(), false, false, 0, 16384, 256,
         "local[2]", 1.0, false, Map.of(), null); // no --seq-col
     String page = RunReport.html(b.summary());
-    String rejects = charts(page).get("rejects");
-    assertEquals(0, bars(rejects));
-    assertTrue(rejects.contains(">no rejects</text>"));
+    assertTrue(page.contains("No rejects: every input row was scored."));
     assertTrue(charts(page).get("length-histogram").contains(">no data</text>"));
     assertFalse(page.contains("data-key=\"run.id\""), "no run rows for a non-incremental run");
     assertEquals(ExampleSummary.BUCKET_RANGES.length, bars(charts(page).get("bucket-rows")));
-    assertTrue(page.contains("data-key=\"settings.seq_col\"><code>null</code>"), "a null setting says so");
+    assertFalse(page.contains("settings.seq_col"), "a setting not given is not listed");
+    assertFalse(page.contains("settings.columns"), "nor an empty one");
   }
 
   @Test

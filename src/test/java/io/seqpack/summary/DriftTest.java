@@ -99,18 +99,86 @@ class DriftTest {
   @Test
   void exceedingPicksTheLargestPsiOverTheLimit() {
     Map<String, RunSummary.HeadDrift> drift = new LinkedHashMap<>();
-    drift.put("a", new RunSummary.HeadDrift(0.3, 1, 1, 10, "b", null));
-    drift.put("b", new RunSummary.HeadDrift(0.41, 1, 1, 10, "b", null));
-    drift.put("c", new RunSummary.HeadDrift(0.05, 1, 1, 10, "b", null));
+    drift.put("a", new RunSummary.HeadDrift(0.3, 1, 1, 10, "b", null, List.of()));
+    drift.put("b", new RunSummary.HeadDrift(0.41, 1, 1, 10, "b", null, List.of()));
+    drift.put("c", new RunSummary.HeadDrift(0.05, 1, 1, 10, "b", null, List.of()));
     assertEquals("b", Drift.exceeding(drift, 0.2).getKey());
     assertNull(Drift.exceeding(drift, 0.5));
+  }
+
+  @Test
+  void driftBetweenTwoSummariesUsesTheirHistogramsWhenBothHaveThem() {
+    long[] baseCells = cells(new Random(1), 20_000, 0.0);
+    RunSummary a = summary(baseCells, histogram(new Random(1), 20_000, 0.0));
+    RunSummary same = summary(cells(new Random(2), 20_000, 0.0), histogram(new Random(2), 20_000, 0.0));
+    RunSummary shifted = summary(cells(new Random(3), 20_000, 1.0), histogram(new Random(3), 20_000, 1.0));
+    RunSummary.HeadDrift stable = Drift.between(a, "runs/a", same).get("fraud");
+    assertEquals(22, stable.bins(), "20 bins, underflow and overflow");
+    assertTrue(stable.psi() < 0.01, stable.toString());
+    RunSummary.HeadDrift moved = Drift.between(a, "runs/a", shifted).get("fraud");
+    assertTrue(moved.psi() > 0.25, moved.toString());
+    // the histograms' PSI by hand: the same figure
+    assertEquals(Drift.psi(binned(a), binned(shifted)), moved.psi(), 1e-4);
+    assertEquals(0.0, Drift.between(a, "runs/a", a).get("fraud").psi(), 1e-12);
+  }
+
+  @Test
+  void withoutHistogramsDriftBetweenSummariesCountsOverTheDecileEdgesTheyShare() {
+    RunSummary a = baseline(Map.of("fraud", List.of(cells(new Random(1), 20_000, 0.0))));
+    RunSummary.HeadDrift self = Drift.between(a, "runs/a", a).get("fraud");
+    assertEquals(10, self.bins(), "a summary against itself shares every edge");
+    assertEquals(0.0, self.psi(), 1e-12);
+    for (double shift : new double[] {0.0, 0.3}) {
+      long[] current = cells(new Random(2), 20_000, shift);
+      RunSummary b = baseline(Map.of("fraud", List.of(current)));
+      RunSummary.HeadDrift fromSummaries = Drift.between(a, "runs/a", b).get("fraud");
+      RunSummary.HeadDrift fromScores = Drift.of(a, "runs/a", Map.of("fraud", List.of(current))).get("fraud");
+      List<Double> shared = new java.util.ArrayList<>(a.scoring().scoreDeciles().get(0).edges());
+      shared.retainAll(b.scoring().scoreDeciles().get(0).edges());
+      assertEquals(shared.size() + 1, fromSummaries.bins());
+      assertEquals(20_000, fromSummaries.rows());
+      assertEquals(20_000, fromSummaries.baselineRows());
+      // coarser bins: never more than the PSI over the baseline's own bins (what the job computes)
+      assertTrue(fromSummaries.psi() <= fromScores.psi() + 1e-9, fromSummaries + " vs " + fromScores);
+    }
+    RunSummary other = baseline(Map.of("churn", List.of(cells(new Random(2), 100, 0.0))));
+    SeqpackException e = assertThrows(SeqpackException.class, () -> Drift.between(a, "runs/a", other));
+    assertTrue(e.getMessage().startsWith("Cannot compare with baseline runs/a: its heads are [fraud], this model's "
+        + "are [churn]"), e.getMessage());
+  }
+
+  private static List<Long> binned(RunSummary s) {
+    RunSummary.ScoreHistogram h = s.scoring().scoreHistograms().get(0);
+    List<Long> out = new java.util.ArrayList<>(List.of(h.underflow()));
+    out.addAll(h.counts());
+    out.add(h.overflow());
+    return out;
+  }
+
+  /** The [0, 1] histogram of n sigmoid scores of logits N(shift, 1), as the job bins a sigmoid head. */
+  private static RunSummary.ScoreHistogram histogram(Random random, int n, double shift) {
+    long[] counts = new long[20];
+    for (int i = 0; i < n; i++) {
+      double score = 1 / (1 + Math.exp(-(random.nextGaussian() + shift)));
+      counts[Math.min((int) (score * 20), 19)]++;
+    }
+    List<Double> edges = java.util.stream.IntStream.rangeClosed(0, 20).mapToObj(i -> i / 20.0).toList();
+    return new RunSummary.ScoreHistogram("fraud", 0, edges, java.util.Arrays.stream(counts).boxed().toList(), 0, 0,
+        0);
+  }
+
+  private static RunSummary summary(long[] cells, RunSummary.ScoreHistogram histogram) {
+    ExampleSummary b = ExampleSummary.builder();
+    b.scoreDeciles = List.of(DecileGrid.deciles("fraud", 0, cells));
+    b.scoreHistograms = List.of(histogram);
+    return b.summary();
   }
 
   @Test
   void summaryWithDecilesAndDriftReadsBack() {
     ExampleSummary b = ExampleSummary.builder();
     b.scoreDeciles = List.of(DecileGrid.deciles("fraud", 0, cells(new Random(1), 1000, 0)));
-    b.drift = Map.of("fraud", new RunSummary.HeadDrift(0.12, 1000, 900, 10, "runs/a", null));
+    b.drift = Map.of("fraud", new RunSummary.HeadDrift(0.12, 1000, 900, 10, "runs/a", null, List.of()));
     RunSummary s = b.summary();
     String json = s.toJson();
     assertTrue(json.contains("\"score_deciles\"") && json.contains("\"drift\""), json);

@@ -18,11 +18,18 @@ public final class ExampleSummary {
   public static final int THROUGHPUT_POINTS = 14;
   public static final int SCORE_BINS = 20;
   public static final int FEATURES = 2;
+  /** The example model's heads: a churn probability and a value (a linear head), one output each. */
+  public static final List<String> HEADS = List.of("churn", "value");
   public static final long RUN_ID = 412;
 
   // Every component of the summary, set to the example's values; summary() makes the record.
   public RunSummary.Run run;
   public String seqpackVersion = "0.1.0";
+  public RunSummary.Status status = RunSummary.Status.OK;
+  public String startedAt = "2025-03-15T02:00:04Z";
+  public List<String> commandLine = List.of("seqpack", "score", "--incremental", "--checkpoint",
+      "hdfs:///checkpoints/churn", "--model", "/models/churn-gru/v7", "--input", "hdfs:///data/events/2025-03-14",
+      "--output", "hdfs:///scores/churn/2025-03-14", "--keep-cols", "customer,day");
   public String modelDir = "/models/churn-gru/v7";
   public String input = "hdfs:///data/events/2025-03-14";
   public String output = "hdfs:///scores/churn/2025-03-14";
@@ -33,6 +40,7 @@ public final class ExampleSummary {
   public long scoredRows;
   public long rejectedRows;
   public Map<String, Long> rejectsByReason;
+  public Map<String, List<String>> rejectExamples;
   public long tokensScored;
   public long batches;
   public double wallSeconds = 93.418;
@@ -40,6 +48,13 @@ public final class ExampleSummary {
   public boolean scored = true;
   public String modelHash = "sha256:5f2c0a9e4b7d13c86e0f2a41b9d7c3e8a1f6b02d94c7e5a3b8d1f0c2e4a6b9d7";
   public String modelVerification = "verified";
+  public RunSummary.ModelCard modelCard = new RunSummary.ModelCard(
+      List.of(new RunSummary.ModelCard.Input("events", "tokens(vocab=5000, dim=64, padding_idx=0)", "tokens"),
+          new RunSummary.ModelCard.Input("tenure", "static(size=1, after_pooling)", "tenure_days")),
+      List.of("GRU(hidden=128, layers=2, unidirectional, bias)", "pooling last"),
+      List.of(new RunSummary.ModelCard.Head("churn", "Linear(129\u21921) \u2192 sigmoid", 1),
+          new RunSummary.ModelCard.Head("value", "Linear(129\u219232) \u2192 relu \u2192 Linear(32\u21921) \u2192 none", 1)),
+      List.of("F32"), 487_234);
   public double meanBatchFill;
   public double tokensPerSecond;
   public double engineSeconds = 151.207;
@@ -76,6 +91,7 @@ public final class ExampleSummary {
     b.scoredRows = 0;
     b.rejectedRows = 0;
     b.rejectsByReason = Map.of();
+    b.rejectExamples = Map.of();
     b.tokensScored = 0;
     b.batches = 0;
     b.wallSeconds = 1.204;
@@ -83,13 +99,37 @@ public final class ExampleSummary {
     return b.summary();
   }
 
+  /**
+   * The example compared with a baseline run whose churn scores sat lower (PSI 0.31, shifted) and whose value
+   * scores were the same (PSI 0.02): its histograms are this run's, moved down two bins for churn.
+   */
+  public static RunSummary withBaseline() {
+    ExampleSummary b = builder();
+    Map<String, RunSummary.HeadDrift> drift = new java.util.LinkedHashMap<>();
+    for (RunSummary.ScoreHistogram h : b.scoreHistograms) {
+      List<Long> counts = new ArrayList<>(h.counts());
+      if (h.head().equals("churn")) {
+        for (int i = 0; i < counts.size(); i++) {
+          counts.set(i, i + 2 < h.counts().size() ? h.counts().get(i + 2) : 0L);
+        }
+        counts.set(0, counts.get(0) + h.counts().get(0) + h.counts().get(1));
+      }
+      RunSummary.ScoreHistogram base = new RunSummary.ScoreHistogram(h.head(), 0, h.binEdges(), counts, 0, 0, 0);
+      drift.put(h.head(), new RunSummary.HeadDrift(h.head().equals("churn") ? 0.3127 : 0.0213, base.rows(),
+          h.rows(), 10, "hdfs:///scores/churn/2025-03-13", null, List.of(base)));
+    }
+    b.drift = drift;
+    return b.summary();
+  }
+
   /** The summary of these fields. */
   public RunSummary summary() {
-    RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, modelVerification, meanBatchFill, tokensPerSecond,
+    RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, modelVerification, modelCard, meanBatchFill, tokensPerSecond,
         engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput,
         scoreDeciles, drift) : null;
-    return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
-        scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring);
+    return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
+        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
+        batches, wallSeconds, scoring);
   }
 
   /** The example's fields, ready to change. */
@@ -159,8 +199,8 @@ public final class ExampleSummary {
     for (int f = 0; f < FEATURES; f++) {
       List<Double> e = new ArrayList<>();
       List<Long> c = new ArrayList<>();
-      double lo = f == 0 ? -4.0 : 0.0;
-      double hi = f == 0 ? 4.0 : 1.0;
+      double lo = f == 0 ? 0.0 : -10.0;
+      double hi = f == 0 ? 1.0 : 10.0;
       for (int i = 0; i <= SCORE_BINS; i++) {
         e.add(lo + (hi - lo) * i / SCORE_BINS);
       }
@@ -168,8 +208,8 @@ public final class ExampleSummary {
       double total = 0;
       for (int i = 0; i < SCORE_BINS; i++) {
         double mid = (i + 0.5) / SCORE_BINS;
-        // feature 0: logits around +0.4; feature 1: a probability skewed to low values
-        w[i] = f == 0 ? Math.exp(-Math.pow((mid - 0.55) / 0.14, 2) / 2) : Math.pow(mid, 1.2) * Math.pow(1 - mid, 4);
+        // churn: a probability skewed to low values; value: around +1 on [-10, 10]
+        w[i] = f == 0 ? Math.pow(mid, 1.2) * Math.pow(1 - mid, 4) : Math.exp(-Math.pow((mid - 0.55) / 0.14, 2) / 2);
         total += w[i];
       }
       long left = scored;
@@ -178,7 +218,7 @@ public final class ExampleSummary {
         c.add(n);
         left -= n;
       }
-      scores.add(new RunSummary.ScoreHistogram(f, e, c, 0, 0, 0));
+      scores.add(new RunSummary.ScoreHistogram(HEADS.get(f), 0, e, c, 0, 0, 0));
     }
     b.scoreHistograms = scores;
 
@@ -189,6 +229,9 @@ public final class ExampleSummary {
     b.scoredRows = scored;
     b.rejectedRows = rejected;
     b.rejectsByReason = rejects;
+    b.rejectExamples = Map.of("EMPTY_SEQUENCE", List.of("c-100231", "c-100877", "c-104412"),
+        "NULL_SEQUENCE", List.of("c-200015", "c-200419", "c-201003"), "TOKEN_OUT_OF_RANGE",
+        List.of("c-300007", "c-300952"), "TOO_LONG", List.of("c-400001", "c-400017", "c-400233"));
     b.tokensScored = tokens;
     b.batches = batches;
     b.meanBatchFill = Math.round(1000.0 * tokens / slots) / 1000.0;

@@ -84,9 +84,9 @@ class RunSummaryTest {
     String text = ExampleSummary.build().toJson();
     assertTrue(text.startsWith("{\n  \"summary_format\": 2,\n  \"run\": {\n    \"id\": 412,\n"), text);
     Map<String, Object> json = parse(text);
-    assertEquals(List.of("summary_format", "run", "seqpack_version", "model_dir", "model_hash", "model_verification",
-        "input", "output", "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
-        "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
+    assertEquals(List.of("summary_format", "run", "seqpack_version", "status", "started_at", "command_line", "model_dir", "model_hash", "model_verification",
+        "model_card", "input", "output", "rejects", "input_files", "skipped_files", "input_rows", "scored_rows", "rejected_rows", "rejects_by_reason",
+        "reject_examples", "tokens_scored", "batches", "mean_batch_fill", "wall_seconds", "tokens_per_second", "engine_seconds",
         "executors", "kernels", "executor_memory", "settings", "length_histogram", "buckets", "score_histograms", "throughput", "score_deciles"),
         List.copyOf(json.keySet()));
     assertEquals(List.of("id", "incremental", "status", "checkpoint", "new_file_count", "new_files", "new_rows",
@@ -99,7 +99,7 @@ class RunSummaryTest {
         List.copyOf(object(json.get("settings")).keySet()));
     assertEquals(List.of("min_length", "max_length", "rows", "tokens", "batches", "padded_slots"),
         List.copyOf(item(json, "buckets", 0).keySet()));
-    assertEquals(List.of("feature", "bin_edges", "counts", "underflow", "overflow", "nan"),
+    assertEquals(List.of("head", "output", "bin_edges", "counts", "underflow", "overflow", "nan"),
         List.copyOf(item(json, "score_histograms", 0).keySet()));
     assertEquals(List.of("seconds", "rows", "tokens"), List.copyOf(item(json, "throughput", 0).keySet()));
     assertEquals(List.of(1L, 9L, 17L), ((List<?>) object(json.get("length_histogram")).get("bin_edges")).subList(0, 3));
@@ -108,6 +108,41 @@ class RunSummaryTest {
     skipped.skippedFiles = List.of(new RunSummary.SkippedFile("file:/in/x.parquet", "the file is empty (0 bytes)"));
     assertEquals(Map.of("path", "file:/in/x.parquet", "reason", "the file is empty (0 bytes)", "rows", "not read"),
         item(parse(skipped.summary().toJson()), "skipped_files", 0));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void summariesWithoutTheRunHeaderOrRejectExamplesStillRead() {
+    RunSummary s = ExampleSummary.build();
+    Map<String, Object> json = parse(s.toJson());
+    for (String newer : List.of("status", "started_at", "command_line", "reject_examples", "model_card")) {
+      json.remove(newer);
+    }
+    for (int i = 0; i < 2; i++) { // older versions binned the first head only, as "feature"
+      Map<String, Object> h = item(json, "score_histograms", i);
+      h.remove("head");
+      Object output = h.remove("output");
+      Map<String, Object> older = new java.util.LinkedHashMap<>();
+      older.put("feature", i);
+      older.putAll(h);
+      ((List<Object>) json.get("score_histograms")).set(i, older);
+      assertEquals(0L, ((Number) output).longValue());
+    }
+    RunSummary older = RunSummary.fromJson(write(json), SOURCE);
+    assertEquals(java.util.Arrays.asList(null, null), older.scoring().scoreHistograms().stream()
+        .map(RunSummary.ScoreHistogram::head).toList());
+    assertEquals(List.of(0, 1), older.scoring().scoreHistograms().stream().map(RunSummary.ScoreHistogram::output)
+        .toList());
+    assertEquals(s.scoring().scoreHistograms().get(1).counts(), older.scoring().scoreHistograms().get(1).counts());
+    assertNull(older.scoring().modelCard());
+    assertNull(older.status());
+    assertNull(older.startedAt());
+    assertEquals(List.of(), older.commandLine());
+    assertEquals(Map.of(), older.rejectExamples());
+    assertEquals(s.rejectsByReason(), older.rejectsByReason());
+    assertEquals(RunSummary.Status.REFUSED_DRIFT,
+        RunSummary.fromJson(s.withStatus(RunSummary.Status.REFUSED_DRIFT).toJson(), SOURCE).status());
+    assertTrue(s.withStatus(RunSummary.Status.TOO_MANY_REJECTS).toJson().contains("\"status\": \"too_many_rejects\""));
   }
 
   @Test
@@ -124,8 +159,9 @@ class RunSummaryTest {
   @Test
   void unknownKeysAreRefusedNamingTheirPath() {
     assertEquals("Cannot read summary " + SOURCE + ": written_by_a_later_version: unknown field, expected one of "
-        + "batches, input, input_files, input_rows, model_dir, output, rejected_rows, rejects, rejects_by_reason, run, "
-        + "scored_rows, seqpack_version, skipped_files, summary_format, tokens_scored, wall_seconds",
+        + "batches, command_line, input, input_files, input_rows, model_dir, output, reject_examples, rejected_rows, "
+        + "rejects, rejects_by_reason, run, scored_rows, seqpack_version, skipped_files, started_at, status, "
+        + "summary_format, tokens_scored, wall_seconds",
         refused(json -> json.put("written_by_a_later_version", List.of(1, 2))).getMessage());
     assertEquals("Cannot read summary " + SOURCE + ": run.note: unknown field, expected one of checkpoint, id, "
         + "new_file_count, new_files, new_rows, removed_uncommitted_files, total_rejected_rows, total_scored_rows",
@@ -184,7 +220,7 @@ class RunSummaryTest {
     assertEquals(cannot + "length_histogram: 32 bin_edges for 32 counts; expected one more edge than counts",
         refused(json -> ((List<?>) object(json.get("length_histogram")).get("bin_edges")).remove(0)).getMessage());
     assertEquals(cannot + "score_histograms[1]: bin_edges do not increase at index 3",
-        refused(json -> ((List<Object>) item(json, "score_histograms", 1).get("bin_edges")).set(3, 0.0))
+        refused(json -> ((List<Object>) item(json, "score_histograms", 1).get("bin_edges")).set(3, -20.0))
             .getMessage());
     assertEquals(cannot + "score_histograms[0].counts[4]: 2.5, expected an integer >= 0",
         refused(json -> ((List<Object>) item(json, "score_histograms", 0).get("counts")).set(4, 2.5)).getMessage());
@@ -239,7 +275,7 @@ class RunSummaryTest {
     assertEquals("2 bin_edges for 2 counts; expected one more edge than counts",
         e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> new RunSummary.ScoreHistogram(3, List.of(0.0, 0.5, 0.5), List.of(1L, 2L), 0, 0, 0));
+        () -> new RunSummary.ScoreHistogram("h", 3, List.of(0.0, 0.5, 0.5), List.of(1L, 2L), 0, 0, 0));
     assertEquals("bin_edges do not increase at index 2", e.getMessage());
     // maps are sorted copies: the file lists reasons in a stable order whatever map the job passed
     ExampleSummary b = ExampleSummary.builder();
