@@ -80,7 +80,7 @@ final class JobSummary {
 
   /** The summary of a run that scored {@code files}; {@code run} is the incremental part (null for a batch run). */
   static RunSummary summary(RunSummary.Run run, SparkSession spark, ScoreJob.Options options,
-      ScoringRun.Outcome outcome, InputFiles files, double wallSeconds, DriftBaseline baseline) {
+      ScoringRun.Outcome outcome, ScoringInput files, double wallSeconds, DriftBaseline baseline) {
     ScoreMetrics m = outcome.metrics();
     RunSummary.Settings settings = new RunSummary.Settings(options.idCol(), options.seqCol(), options.columns(),
         options.keepCols(), options.partitionBy(), options.perStep(), options.emitEmbedding(), options.maxLength(),
@@ -96,7 +96,7 @@ final class JobSummary {
           files.skipped().stream().map(InputFiles.Skipped::path).toList());
     }
     return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
-        options.rejectsPath(), files.files().size(), skipped(files), outcome.inputRows(), outcome.scoredRows(),
+        options.rejectsPath(), files.fileCount(), skipped(files), outcome.inputRows(), outcome.scoredRows(),
         outcome.rejectedRows(), outcome.rejectsByReason(), m.tokens(), m.batches(), round(wallSeconds), scoring);
   }
 
@@ -107,7 +107,7 @@ final class JobSummary {
         options.rejectsPath(), 0, skipped(listing), 0, 0, 0, Map.of(), 0, 0, round(wallSeconds), null);
   }
 
-  private static List<RunSummary.SkippedFile> skipped(InputFiles files) {
+  private static List<RunSummary.SkippedFile> skipped(ScoringInput files) {
     return files.skipped().stream().map(s -> new RunSummary.SkippedFile(s.path(), s.reason())).toList();
   }
 
