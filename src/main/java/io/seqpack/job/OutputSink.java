@@ -15,10 +15,10 @@ import org.apache.spark.sql.types.StructType;
 interface OutputSink extends AutoCloseable {
 
   /**
-   * Checks, before any partition runs, that rows of this schema can be committed here (a table's columns); may
-   * create an output that does not exist yet. Folders take any schema.
+   * Before any partition runs: checks that rows of this schema can be committed here (an existing table's
+   * columns) and creates an output that does not exist yet (a table, empty). Folders take any schema.
    */
-  default void checkSchema(StructType rows) {}
+  default void prepare(StructType rows) {}
 
   /**
    * Writes {@code rows} into this run's staging area and returns how many rows it holds, counted from what was

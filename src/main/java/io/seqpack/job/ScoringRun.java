@@ -45,8 +45,8 @@ final class ScoringRun {
       throw namingTheFile(e, files.missingColumns(spark));
     }
     try {
-      predictions.checkSchema(result.predictions().schema()); // a table that does not fit: before anything runs
-      rejects.checkSchema(result.rejects().schema());
+      predictions.prepare(result.predictions().schema()); // a table that does not fit: before anything runs
+      rejects.prepare(result.rejects().schema());
     } catch (RuntimeException e) {
       result.close();
       throw e;

@@ -67,7 +67,7 @@ final class TableSink implements OutputSink {
 
   /** An existing table must take these columns; a missing one is created now, empty, with them. */
   @Override
-  public void checkSchema(StructType rows) {
+  public void prepare(StructType rows) {
     if (table.exists(spark)) {
       table.checkFits(spark.table(table.name).schema(), rows);
     } else {
