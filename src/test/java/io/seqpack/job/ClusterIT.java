@@ -59,7 +59,8 @@ import org.junit.jupiter.api.Test;
  * the summary must show that at least two executor JVMs other than this one did the scoring. A second test
  * submits a small Spark application that loads a saved {@code PipelineModel} with the seqpack stage (the model
  * folder deleted after saving) and scores on the same cluster, with the shaded jar in {@code --jars}, as a user's
- * own application would: PyTorch's numbers on the golden rows, {@code seqpack score}'s on the others.
+ * own application would: PyTorch's numbers on the golden rows, {@code seqpack score}'s on the others. A third
+ * writes an Iceberg table (Hadoop catalog, the runtime in {@code --jars}) and reads it back with Iceberg's Java API.
  *
  * <p>Runs under failsafe after {@code package} ({@code mvn verify}), which passes the shaded jar as the system
  * property {@code seqpack.shadedJar}; skipped when that jar does not exist. The cluster uses free ports and its
