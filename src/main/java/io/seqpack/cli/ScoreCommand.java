@@ -32,12 +32,13 @@ import picocli.CommandLine.Option;
         + "row is missing from both. With --incremental, scores only files that are new since the last run with the "
         + "same --checkpoint (for nightly schedules).")
 final class ScoreCommand implements Cli.Command {
-  @Option(names = "--input", paramLabel = "PATH", descriptionKey = Cli.REQUIRED_UNLESS_TABLE, description = "Parquet file, directory or glob (or --input-table)")
+  @Option(names = "--input", paramLabel = "PATH", descriptionKey = Cli.REQUIRED_UNLESS_TABLE,
+      description = "Parquet file, directory or glob (or --input-table)")
   String input;
 
   @Option(names = "--input-table", paramLabel = "TABLE",
-      description = "score an Iceberg or Delta table instead of --input: catalog.db.table or delta.`/path` (see README, "
-          + "Scoring into tables); needs --output-table")
+      description = "score an Iceberg or Delta table instead of --input: catalog.db.table or delta.`/path` (see "
+          + "README, Scoring into tables); needs --output-table")
   String inputTable;
 
   @Option(names = "--where", paramLabel = "SQL", description = "with --input-table: score only the rows matching this "

@@ -97,14 +97,14 @@ final class JobSummary {
     }
     return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
         options.rejectsPath(), files.fileCount(), skipped(files), outcome.inputRows(), outcome.scoredRows(),
-        outcome.rejectedRows(), outcome.rejectsByReason(), m.tokens(), m.batches(), round(wallSeconds), scoring);
+        outcome.rejectedRows(), outcome.rejectsByReason(), m.tokens(), m.batches(), round(wallSeconds), scoring, null);
   }
 
   /** The summary of an incremental run that found nothing new: zero rows, no scoring part. */
   static RunSummary nothingScored(RunSummary.Run run, ScoreJob.Options options, InputFiles listing,
       double wallSeconds) {
     return new RunSummary(run, Version.VERSION, options.modelDir().toString(), options.input(), options.output(),
-        options.rejectsPath(), 0, skipped(listing), 0, 0, 0, Map.of(), 0, 0, round(wallSeconds), null);
+        options.rejectsPath(), 0, skipped(listing), 0, 0, 0, Map.of(), 0, 0, round(wallSeconds), null, null);
   }
 
   private static List<RunSummary.SkippedFile> skipped(ScoringInput files) {

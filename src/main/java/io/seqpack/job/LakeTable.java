@@ -156,16 +156,20 @@ final class LakeTable {
   }
 
   /**
-   * Commits between {@code fromExclusive} and {@code to} that removed or rewrote rows (not compactions): Iceberg
-   * overwrite and delete snapshots, Delta deletes and update pre-images; not scored, reported by the run.
+   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): the deleted
+   * records of Iceberg's overwrite and delete snapshots (with merge-on-read, their delete-file entries), Delta's
+   * deletes and update pre-images; not scored, reported by the run.
    */
   long removals(SparkSession spark, long fromExclusive, long to) {
     if (format == Format.ICEBERG) {
       // the snapshots after fromExclusive up to to, by commit time (one branch, main)
-      return spark.sql("SELECT s.operation FROM " + name + ".snapshots s WHERE s.committed_at > (SELECT committed_at "
-          + "FROM " + name + ".snapshots WHERE snapshot_id = " + fromExclusive + ") AND s.committed_at <= (SELECT "
-          + "committed_at FROM " + name + ".snapshots WHERE snapshot_id = " + to + ") AND s.operation IN "
-          + "('overwrite', 'delete')").count();
+      List<Row> sum = spark.sql("SELECT sum(coalesce(cast(s.summary['deleted-records'] AS BIGINT), 0) + "
+          + "coalesce(cast(s.summary['added-position-deletes'] AS BIGINT), 0) + "
+          + "coalesce(cast(s.summary['added-equality-deletes'] AS BIGINT), 0)) FROM " + name + ".snapshots s "
+          + "WHERE s.committed_at > (SELECT committed_at FROM " + name + ".snapshots WHERE snapshot_id = "
+          + fromExclusive + ") AND s.committed_at <= (SELECT committed_at FROM " + name + ".snapshots WHERE "
+          + "snapshot_id = " + to + ") AND s.operation IN ('overwrite', 'delete')").collectAsList();
+      return sum.get(0).isNullAt(0) ? 0 : sum.get(0).getLong(0);
     }
     return changeFeed(spark, fromExclusive, to)
         .where(functions.col("_change_type").isin("delete", "update_preimage")).count();

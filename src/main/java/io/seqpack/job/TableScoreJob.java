@@ -95,7 +95,7 @@ public final class TableScoreJob {
       Path staging = new Path(hadoop.get("hadoop.tmp.dir", "/tmp"), "seqpack-staging-" + UUID.randomUUID());
       String runId = UUID.randomUUID().toString();
       try {
-        return score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, null, start);
+        return score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, start);
       } finally {
         ParquetFolderSink.discard(hadoop, staging);
       }
@@ -155,36 +155,30 @@ public final class TableScoreJob {
           pending.run(), cp);
     }
     TableInput in = TableInput.at(spark, input, tables.where(), pending.from(), pending.to());
-    long removals = pending.from() == null ? 0 : input.removals(spark, pending.from(), pending.to());
-    if (removals > 0) {
-      LOG.warn("seqpack: {} had {} rows deleted or rewritten between {} {} and {}; they are not scored (only "
-          + "appended rows are)", input, removals, positionWord(input), pending.from(), pending.to());
-    }
     Path staging = new Path(new Path(cp, "staging"), "run-" + pending.run());
     RunSummary summary;
-    TableSink[] sinks = new TableSink[2];
     try {
       summary = score(spark, checked, tables, in, output, rejects, LakeTable.WriteMode.APPEND, staging,
-          pending.runId(), state.appId(), pending.run(), sinks, start);
+          pending.runId(), state.appId(), pending.run(), start);
     } finally {
       ParquetFolderSink.discard(hadoop, staging);
     }
+    RunSummary.Tables done = summary.tables();
     List<RunRecord> history = new ArrayList<>(state.history());
     history.add(new RunRecord(pending.run(), pending.runId(), pending.from(), pending.to(), in.rows(),
-        summary.scoredRows(), summary.rejectedRows(), removals, sinks[0].committedAt(), sinks[1].committedAt(),
-        sinks[0].alreadyCommitted() || sinks[1].alreadyCommitted()));
+        summary.scoredRows(), summary.rejectedRows(), done.removalsNotScored(), done.predictionsAt(),
+        done.rejectsAt(), done.alreadyCommitted()));
     writeState(hadoop, cp, with(state, pending.run(), pending.to(), null, history)); // the run counts from here on
     return summary;
   }
 
   /**
-   * Scores {@code in} into the two tables and commits: rejects first, then predictions.
-   *
-   * @param sinks when not null, receives the predictions' and the rejects' sink (for what they committed)
+   * Scores {@code in} into the two tables and commits: rejects first, then predictions. The summary's {@code
+   * tables} part says what was read and committed.
    */
   private static RunSummary score(SparkSession spark, CheckedRun checked, Tables tables, ScoringInput in,
       LakeTable output, LakeTable rejectsTable, LakeTable.WriteMode mode, Path staging, String runId, String appId,
-      long txnVersion, TableSink[] sinks, long start) {
+      long txnVersion, long start) {
     ScoreJob.Options options = checked.options();
     // Delta's transaction versions grow per app id: a batch run is its own app, version 0
     try (TableSink predictions = new TableSink(spark, output, options.partitionBy(), mode,
@@ -195,15 +189,21 @@ public final class TableScoreJob {
       ScoringRun.Outcome outcome = ScoringRun.score(spark, checked, in, predictions, rejects, start, what);
       rejects.commit();
       predictions.commit();
-      if (sinks != null) {
-        sinks[0] = predictions;
-        sinks[1] = rejects;
+      TableInput fromTable = in instanceof TableInput t ? t : null;
+      long removals = fromTable == null || fromTable.from() == null ? 0
+          : fromTable.table().removals(spark, fromTable.from(), fromTable.to());
+      if (removals > 0) {
+        LOG.warn("seqpack: {} had {} rows deleted or rewritten in {}; they are not scored (only appended rows are)",
+            fromTable.table(), removals, range(fromTable));
       }
       double wallSeconds = (System.nanoTime() - start) / 1e9;
       RunSummary.Run run = checked.checkpoint() == null ? null
           : new RunSummary.Run(txnVersion, checked.checkpoint(), 0, List.of(), in.rows(), 0, outcome.scoredRows(),
               outcome.rejectedRows());
-      RunSummary summary = JobSummary.summary(run, spark, options, outcome, in, wallSeconds, null);
+      RunSummary summary = JobSummary.summary(run, spark, options, outcome, in, wallSeconds, null)
+          .withTables(new RunSummary.Tables(runId, fromTable == null ? null : fromTable.from(),
+              fromTable == null ? null : fromTable.to(), removals, predictions.committedAt(), rejects.committedAt(),
+              predictions.alreadyCommitted() || rejects.alreadyCommitted()));
       LOG.info("seqpack: run {}: read {}{}: scored {} into {} ({} {}), rejected {} into {} ({} {}), in {} s", runId,
           what, in instanceof TableInput t ? " " + range(t) : "", Words.count(outcome.scoredRows(), "row"), output,
           positionWord(output), predictions.committedAt(), outcome.rejectedRows(), rejectsTable,

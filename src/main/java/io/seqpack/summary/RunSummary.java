@@ -31,8 +31,9 @@ import java.util.TreeMap;
  * key known, present and of its type) and names the bad one in one line ({@code Cannot read summary F:
  * buckets[2].max_length: expected an integer >= 0, found "x"}).
  *
- * <p>Two parts are optional, {@code null} when absent: {@link #run} (only incremental runs have one) and {@link
- * #scoring} (absent when an incremental run found no new files and so scored nothing). Everything else is always
+ * <p>Three parts are optional, {@code null} when absent: {@link #run} (only incremental runs have one), {@link
+ * #scoring} (absent when an incremental run found no new files and so scored nothing) and {@link #tables} (only
+ * runs that read or write Iceberg or Delta tables). Everything else is always
  * there; lists and maps are unmodifiable, maps sorted by key.
  *
  * @param run the incremental run's own figures, or null for a batch run
@@ -56,7 +57,8 @@ public record RunSummary(
     long tokensScored,
     long batches,
     double wallSeconds,
-    Scoring scoring) {
+    Scoring scoring,
+    Tables tables) {
 
   /** The summary's name in a run's output folder. */
   public static final String FILE = "_seqpack_summary.json";
@@ -107,6 +109,26 @@ public record RunSummary(
     String accountingCheck() {
       return "ok";
     }
+  }
+
+  /**
+   * What a run with tables read and committed; positions are Iceberg snapshot ids or Delta versions.
+   *
+   * @param runId the id each of the run's commits carries ({@code seqpack.run-id})
+   * @param readAfter the input table's position the run read after (exclusive): null for a whole table or a folder
+   * @param readTo the input table's position read up to; null for a folder input
+   * @param removalsNotScored rows deleted or rewritten in the input's range (not scored; appended rows are)
+   * @param predictionsAt, rejectsAt the output tables' positions after the run's commits
+   * @param alreadyCommitted the tables had this run's commits already (a rerun after a kill), not made again
+   */
+  public record Tables(String runId, @JsonSetter(nulls = Nulls.SET) Long readAfter,
+      @JsonSetter(nulls = Nulls.SET) Long readTo, long removalsNotScored, Long predictionsAt, Long rejectsAt,
+      boolean alreadyCommitted) {}
+
+  /** This summary with {@code tables}. */
+  public RunSummary withTables(Tables tables) {
+    return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
+        scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring, tables);
   }
 
   /** An input file that could not be read; its rows were not read (the file says {@code "rows": "not read"}). */
@@ -313,7 +335,8 @@ public record RunSummary(
   private record Head(int summaryFormat, @JsonInclude(JsonInclude.Include.NON_NULL)
       @JsonSetter(nulls = Nulls.SET) Run run, String seqpackVersion, String modelDir, String input, String output,
       String rejects, int inputFiles, List<SkippedFile> skippedFiles, long inputRows, long scoredRows,
-      long rejectedRows, Map<String, Long> rejectsByReason, long tokensScored, long batches, double wallSeconds) {}
+      long rejectedRows, Map<String, Long> rejectsByReason, long tokensScored, long batches, double wallSeconds,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Tables tables) {}
 
   /** Where {@link Scoring}'s keys sit among the others: the model's after model_dir, the pass's after those. */
   private static final Map<String, List<String>> SCORING_KEYS_AFTER = Map.of(
@@ -324,7 +347,7 @@ public record RunSummary(
   public String toJson() {
     ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, modelDir, input, output, rejects,
         inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, tokensScored, batches,
-        wallSeconds));
+        wallSeconds, tables));
     if (scoring == null) {
       return JsonRecords.writePretty(head);
     }
@@ -397,11 +420,14 @@ public record RunSummary(
     if (!file.has("run")) { // only incremental runs have one
       file.putNull("run");
     }
+    if (!file.has("tables")) { // only runs with tables
+      file.putNull("tables");
+    }
     Head h = JsonRecords.bind(file, Head.class, what, SeqpackException::new);
     return new RunSummary(h.run(), h.seqpackVersion(), h.modelDir(), h.input(), h.output(), h.rejects(),
         h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(), h.rejectedRows(), h.rejectsByReason(),
         h.tokensScored(), h.batches(), h.wallSeconds(),
-        scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new));
+        scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new), h.tables());
   }
 
   /** Format 2 only: seqpack 0.1's summaries have no {@code summary_format} (format 1) and other key types. */

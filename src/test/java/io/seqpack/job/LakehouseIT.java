@@ -192,6 +192,7 @@ class LakehouseIT {
     String checkpoint = tmp.resolve(lake.name() + "-checkpoint").toString();
     long scored = 0;
     long rejected = 0;
+    Long previousTo = null;
     for (int round = 0; round < 3; round++) {
       if (round == 2) {
         append(lake.events(), rows(10_000, 50)); // more small files, then the compaction rewrites them all
@@ -203,6 +204,10 @@ class LakehouseIT {
       RunSummary run = score(lake, checkpoint, null);
       assertEquals(ROUND, run.inputRows(), "round " + (round + 1) + " reads only its new rows");
       assertEquals(run.inputRows(), run.scoredRows() + run.rejectedRows());
+      assertEquals(round == 0 ? null : previousTo, run.tables().readAfter(), "each run reads after the last one");
+      previousTo = run.tables().readTo();
+      assertTrue(run.tables().predictionsAt() != null && run.tables().rejectsAt() != null, run.tables().toString());
+      assertFalse(run.tables().alreadyCommitted());
       scored += run.scoredRows();
       rejected += run.rejectedRows();
     }
@@ -229,6 +234,13 @@ class LakehouseIT {
         Arrays.copyOfRange(reference.columns(), 1, reference.columns().length))).count());
     assertEquals(0, predictions.select(reference.columns()[0], Arrays.copyOfRange(reference.columns(), 1,
         reference.columns().length)).exceptAll(reference).count());
+
+    // a delete in the source is reported, not scored
+    spark.sql("DELETE FROM " + lake.events() + " WHERE id = 3");
+    RunSummary afterDelete = score(lake, checkpoint, null);
+    assertEquals(0, afterDelete.inputRows());
+    assertEquals(1, afterDelete.tables().removalsNotScored());
+    assertEquals(scored, spark.table(lake.scores()).count(), "the scores table keeps its rows");
   }
 
   private static List<Long> expectedScoredIds() {
@@ -356,6 +368,7 @@ class LakehouseIT {
 
       RunSummary rerun = score(lake, checkpoint.toString(), null);
       assertEquals(ROUND, rerun.inputRows(), "the rerun scores the killed run's range again");
+      assertTrue(rerun.tables().alreadyCommitted(), "and finds the killed run's commits");
       assertEquals(ROUND, spark.table(lake.scores()).count() + spark.table(lake.rejects()).count(),
           "and does not append it again");
       append(lake.events(), rows(ROUND, 40));

@@ -89,7 +89,7 @@ public final class ExampleSummary {
         engineSeconds, executors, kernels, executorMemory, settings, lengthHistogram, buckets, scoreHistograms, throughput,
         scoreDeciles, drift) : null;
     return new RunSummary(run, seqpackVersion, modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows,
-        scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring);
+        scoredRows, rejectedRows, rejectsByReason, tokensScored, batches, wallSeconds, scoring, null);
   }
 
   /** The example's fields, ready to change. */
