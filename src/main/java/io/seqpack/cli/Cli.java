@@ -285,13 +285,28 @@ final class Cli {
     return cl.getUsageMessage(Help.Ansi.OFF);
   }
 
-  /** {@code seqpack score --input PATH --model DIR --output DIR [flags]}: the required flags, the arguments. */
+  /**
+   * An option's {@code descriptionKey} (no resource bundle reads it) for a flag that is required unless its
+   * {@code -table} twin is given ({@code --input} / {@code --input-table}); the synopsis shows both.
+   */
+  static final String REQUIRED_UNLESS_TABLE = "required-unless-table";
+
+  /**
+   * {@code seqpack score --input PATH|--input-table TABLE --model DIR ... [flags]}: the required flags, the
+   * arguments.
+   */
   private static String synopsis(CommandSpec spec) {
     StringBuilder s = new StringBuilder("seqpack ").append(spec.name());
     boolean optional = false;
     for (OptionSpec option : spec.options()) {
+      OptionSpec twin = REQUIRED_UNLESS_TABLE.equals(option.descriptionKey())
+          ? spec.findOption(option.longestName() + "-table") : null;
       if (option.required()) {
         s.append(' ').append(option.longestName()).append(' ').append(option.paramLabel());
+      } else if (twin != null) {
+        s.append(' ').append(option.longestName()).append(' ').append(option.paramLabel()).append('|')
+            .append(twin.longestName()).append(' ').append(twin.paramLabel());
+        optional = true;
       } else {
         optional = true;
       }

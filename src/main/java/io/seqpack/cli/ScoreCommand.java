@@ -5,6 +5,7 @@ import io.seqpack.batching.BatchPlan;
 import io.seqpack.job.CheckedRun;
 import io.seqpack.job.IncrementalScoreJob;
 import io.seqpack.job.ScoreJob;
+import io.seqpack.job.TableScoreJob;
 import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Words;
@@ -33,20 +34,39 @@ import picocli.CommandLine.Option;
         + "row is missing from both. With --incremental, scores only files that are new since the last run with the "
         + "same --checkpoint (for nightly schedules).")
 final class ScoreCommand implements Cli.Command {
-  @Option(names = "--input", required = true, paramLabel = "PATH", description = "Parquet file, directory or glob")
+  @Option(names = "--input", paramLabel = "PATH", descriptionKey = Cli.REQUIRED_UNLESS_TABLE,
+      description = "Parquet file, directory or glob (or --input-table)")
   String input;
+
+  @Option(names = "--input-table", paramLabel = "TABLE",
+      description = "score an Iceberg or Delta table instead of --input: catalog.db.table or delta.`/path` (see "
+          + "README, Scoring into tables); needs --output-table")
+  String inputTable;
+
+  @Option(names = "--where", paramLabel = "SQL", description = "with --input-table: score only the rows matching this "
+      + "Spark SQL predicate, e.g. \"day >= '2026-12-01'\"")
+  String where;
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
       description = "model directory: model.json + model.safetensors")
   String model;
 
-  @Option(names = "--output", required = true, paramLabel = "DIR",
+  @Option(names = "--output", paramLabel = "DIR", descriptionKey = Cli.REQUIRED_UNLESS_TABLE,
       description = "predictions: id, length, scores (one column per head for models with several)[, embedding]"
           + "[, step_scores]")
   String output;
 
   @Option(names = "--rejects", paramLabel = "DIR", description = "rejects: id, reason, detail (default: <output>_rejects)")
   String rejects;
+
+  @Option(names = "--output-table", paramLabel = "TABLE",
+      description = "write predictions to an Iceberg or Delta table instead of --output, one commit per run carrying "
+          + "the run id (created if missing, partitioned by --partition-by)")
+  String outputTable;
+
+  @Option(names = "--rejects-table", paramLabel = "TABLE",
+      description = "with --output-table: the rejects' table (default: <output-table>_rejects)")
+  String rejectsTable;
 
   @Option(names = "--id-col", paramLabel = "NAME", defaultValue = "id",
       description = "id column, any integer or string type (default: ${DEFAULT-VALUE})")
@@ -123,8 +143,9 @@ final class ScoreCommand implements Cli.Command {
       converter = Cli.PositiveInt.class, description = "rows per minibatch at most (default: ${DEFAULT-VALUE})")
   int maxBatchRows;
 
-  @Option(names = "--mode", paramLabel = "error|overwrite", defaultValue = "error", converter = Mode.class,
-      description = "refuse (default) or replace an existing output")
+  @Option(names = "--mode", paramLabel = "MODE", converter = Mode.class,
+      description = "folders: error (default, refuse an existing output) or overwrite; tables: append (default), "
+          + "overwrite or overwrite-partitions")
   String mode;
 
   @Option(names = "--max-reject-fraction", paramLabel = "F", defaultValue = "1", converter = Cli.Fraction.class,
@@ -151,12 +172,15 @@ final class ScoreCommand implements Cli.Command {
   @Mixin Cli.ConfigFlag config;
   @Mixin Cli.Common common;
 
-  /** {@code error} or {@code overwrite}. */
+  /** {@code error}, {@code overwrite} (folders and tables), {@code append}, {@code overwrite-partitions} (tables). */
   static final class Mode implements picocli.CommandLine.ITypeConverter<String> {
+    static final List<String> MODES = List.of("error", "overwrite", "append", "overwrite-partitions");
+
     @Override
     public String convert(String value) {
-      if (!value.equals("error") && !value.equals("overwrite")) {
-        throw new Cli.BadValue("'" + value + "': expected error or overwrite");
+      if (!MODES.contains(value)) {
+        throw new Cli.BadValue("'" + value + "': expected error or overwrite (folders), append, overwrite or "
+            + "overwrite-partitions (tables)");
       }
       return value;
     }
@@ -168,26 +192,62 @@ final class ScoreCommand implements Cli.Command {
     commandLine.addAll(Cli.redacted(spec.commandLine().getParseResult().originalArgs()));
     ScoreJob.Options options = options().withCommandLine(commandLine);
     String checkpointDir = checkpoint(options);
+    TableScoreJob.Tables tables = tables();
     // what needs no cluster is checked first: a mistake costs no Spark start-up (README, Command line)
-    try (CheckedRun checked = CheckedRun.check(options, checkpointDir, () -> Sessions.hadoopConf(spark.conf),
-        Sessions.defaultFs(spark.conf))) {
+    try (CheckedRun checked = tables != null
+        ? CheckedRun.checkTables(options, tables, checkpointDir, () -> Sessions.hadoopConf(spark.conf))
+        : CheckedRun.check(options, checkpointDir, () -> Sessions.hadoopConf(spark.conf),
+            Sessions.defaultFs(spark.conf))) {
       SparkSession session = Sessions.create("seqpack score", spark.master, spark.conf);
       try {
         RunSummary summary = checked.run(session);
-        IncrementalScoreJob.CommittedRun last = checkpointDir == null || summary.run().newFileCount() > 0 ? null
+        IncrementalScoreJob.CommittedRun last = checkpointDir == null || tables != null
+            || summary.run().newFileCount() > 0 ? null
             : IncrementalScoreJob.lastCommittedRun(session.sparkContext().hadoopConfiguration(), checkpointDir);
         if (last != null) { // the outputs, their summary and report are run N's, unchanged
           out.println(nothingNewLine(last));
           return;
         }
         out.println(summary.toJson().strip());
-        if (checkpointDir != null) {
+        if (checkpointDir != null && tables == null) {
           out.println(runLine(summary, options));
         }
       } finally {
         session.stop();
       }
     }
+  }
+
+  /**
+   * The table sides of the run, or null when both are folders. A table is named either by its flag or, for
+   * folders, by {@code --input} / {@code --output}: never both.
+   */
+  TableScoreJob.Tables tables() {
+    if (inputTable != null && input != null) {
+      throw new ConfigException("Invalid --input with --input-table: score either a folder or a table");
+    }
+    if (outputTable != null && output != null) {
+      throw new ConfigException("Invalid --output with --output-table: write either a folder or a table");
+    }
+    if (outputTable == null) {
+      if (inputTable != null || where != null || rejectsTable != null) {
+        throw new ConfigException("Missing --output-table: --input-table, --where and --rejects-table go with it "
+            + "(see README, Scoring into tables)");
+      }
+      if (mode != null && !mode.equals("error") && !mode.equals("overwrite")) {
+        throw new ConfigException("Invalid --mode " + mode + " for --output " + output + ": folders take error or "
+            + "overwrite");
+      }
+      return null;
+    }
+    if (rejects != null) {
+      throw new ConfigException("Invalid --rejects with --output-table: use --rejects-table");
+    }
+    if ("error".equals(mode)) {
+      throw new ConfigException("Invalid --mode error for --output-table: tables take append, overwrite or "
+          + "overwrite-partitions");
+    }
+    return new TableScoreJob.Tables(inputTable, where, outputTable, rejectsTable, mode);
   }
 
   /** {@code --checkpoint} when {@code --incremental} is on, else null; the two only go together. */
@@ -231,17 +291,17 @@ final class ScoreCommand implements Cli.Command {
   ScoreJob.Options options() {
     BatchPlan plan = new BatchPlan(batchTokens, maxBatchRows, BatchPlan.DEFAULT_WINDOW_BATCHES);
     return new ScoreJob.Options(
-        Cli.required("score", "--input", input),
+        inputTable != null ? inputTable : Cli.required("score", "--input", input),
         Path.of(Cli.required("score", "--model", model)),
-        Cli.required("score", "--output", output),
-        rejects,
+        outputTable != null ? outputTable : Cli.required("score", "--output", output),
+        outputTable != null ? tables().rejectsTable() : rejects,
         idCol,
         seqCol,
         columns(keepCols),
         perStep,
         maxLength,
         plan,
-        mode.equals("overwrite"),
+        outputTable == null && "overwrite".equals(mode),
         weights.allowNonFiniteWeights,
         failOnReject ? 0.0 : maxRejectFraction,
         columns(partitionBy),

@@ -31,9 +31,11 @@ public final class CheckedRun implements AutoCloseable {
   private final InputFiles input;
   private final CheckpointLock lock;
   private final DriftBaseline baseline;
+  private final TableScoreJob.Tables tables;
 
   private CheckedRun(ScoreJob.Options options, String checkpoint, LoadedModel model, ModelBytes modelBytes,
-      InputFiles input, CheckpointLock lock, DriftBaseline baseline) {
+      InputFiles input, CheckpointLock lock, DriftBaseline baseline, TableScoreJob.Tables tables) {
+    this.tables = tables;
     this.lock = lock;
     this.baseline = baseline;
     this.options = options;
@@ -95,9 +97,31 @@ public final class CheckedRun implements AutoCloseable {
         lock.close();
         throw e;
       }
-      return new CheckedRun(options, checkpoint, model, bytes, null, lock, baseline);
+      return new CheckedRun(options, checkpoint, model, bytes, null, lock, baseline, null);
     }
-    return new CheckedRun(options, checkpoint, model, bytes, input, null, baseline);
+    return new CheckedRun(options, checkpoint, model, bytes, input, null, baseline, null);
+  }
+
+  /**
+   * A run with a table on either side ({@link TableScoreJob}): the model, a local {@code --input} folder and a
+   * local checkpoint's lock are checked here; the tables need the catalogs, so Spark, and are checked by the job
+   * before any partition runs.
+   */
+  public static CheckedRun checkTables(ScoreJob.Options options, TableScoreJob.Tables tables, String checkpoint,
+      Supplier<Configuration> hadoopConf) {
+    if (options.maxDrift() != null || options.driftBaseline() != null) {
+      throw new ConfigException("Cannot combine --max-drift or --drift-baseline with --output-table yet");
+    }
+    ModelBytes bytes = ModelLoader.readDirectory(options.modelDir());
+    LoadedModel model = ModelLoader.load(bytes, options.modelDir().toString(), options.allowNonFiniteWeights());
+    Configuration hadoop = hadoopConf.get();
+    InputFiles input = null;
+    if (tables.inputTable() == null && isLocal(hadoop, options.input())) {
+      input = InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
+    }
+    CheckpointLock lock = checkpoint != null && isLocal(hadoop, checkpoint)
+        ? CheckpointLock.acquire(hadoop, new Path(checkpoint), options.waitForLockSeconds()) : null;
+    return new CheckedRun(options, checkpoint, model, bytes, input, lock, null, tables);
   }
 
   /** The model's head names, in model order (the keys of a summary's drift). */
@@ -125,6 +149,9 @@ public final class CheckedRun implements AutoCloseable {
 
   /** Runs the job: {@link ScoreJob} for a batch run, {@link IncrementalScoreJob} with a checkpoint. */
   public RunSummary run(SparkSession spark) {
+    if (tables != null) {
+      return TableScoreJob.run(spark, this, tables);
+    }
     return checkpoint == null ? ScoreJob.run(spark, this) : IncrementalScoreJob.run(spark, this);
   }
 

@@ -38,7 +38,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param root the folder partition columns are discovered under (Spark's {@code basePath}), or null for a file
  */
-record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
+record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) implements ScoringInput {
   /** A readable data file: its qualified path, size, modification time, row count and Parquet schema. */
   /**
    * @param sparkSchema the Spark schema a Spark writer stored in the footer (JSON), or null (other writers)
@@ -51,8 +51,14 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
   /** A file that could not be read, with the reason (only with {@code skipCorrupt}). */
   record Skipped(String path, String reason) {}
 
-  long rows() {
+  @Override
+  public long rows() {
     return files.stream().mapToLong(DataFile::rows).sum();
+  }
+
+  @Override
+  public int fileCount() {
+    return files.size();
   }
 
   List<String> paths() {
@@ -198,7 +204,8 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
    * {@code bigint}, {@code float} → {@code double}, also inside arrays). A column missing from some files is left
    * out (see {@link #missingColumns}); incompatible types fail here, naming a file and the column.
    */
-  Dataset<Row> read(SparkSession spark) {
+  @Override
+  public Dataset<Row> read(SparkSession spark) {
     List<Dataset<Row>> groups = new ArrayList<>();
     List<String> firstFiles = new ArrayList<>();
     for (List<DataFile> group : bySchema().values()) {
@@ -250,7 +257,8 @@ record InputFiles(String root, List<DataFile> files, List<Skipped> skipped) {
   }
 
   /** Columns some files have and others lack, each with a file that lacks it (left out of {@link #read}). */
-  Map<String, String> missingColumns(SparkSession spark) {
+  @Override
+  public Map<String, String> missingColumns(SparkSession spark) {
     Map<String, String> missing = new LinkedHashMap<>();
     Map<MessageType, List<DataFile>> groups = bySchema();
     if (groups.size() < 2) {

@@ -75,7 +75,7 @@ final class JobSummary {
 
   /** The summary of a run that scored {@code files}; {@code run} is the incremental part (null for a batch run). */
   static RunSummary summary(RunSummary.Run run, SparkSession spark, ScoreJob.Options options,
-      ScoringRun.Outcome outcome, InputFiles files, double wallSeconds, DriftBaseline baseline) {
+      ScoringRun.Outcome outcome, ScoringInput files, double wallSeconds, DriftBaseline baseline) {
     ScoreMetrics m = outcome.metrics();
     RunSummary.Settings settings = new RunSummary.Settings(options.idCol(), options.seqCol(), options.columns(),
         options.keepCols(), options.partitionBy(), options.perStep(), options.emitEmbedding(), options.maxLength(),
@@ -94,9 +94,9 @@ final class JobSummary {
     RunSummary.Status status = rejectFraction(outcome.inputRows(), outcome.rejectedRows())
         > options.maxRejectFraction() ? RunSummary.Status.TOO_MANY_REJECTS : RunSummary.Status.OK;
     return new RunSummary(run, Version.VERSION, status, startedAt(wallSeconds), options.commandLine(),
-        options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), files.files().size(),
+        options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), files.fileCount(),
         skipped(files), outcome.inputRows(), outcome.scoredRows(), outcome.rejectedRows(), outcome.rejects().counts(),
-        outcome.rejects().examples(), m.tokens(), m.batches(), round(wallSeconds), scoring);
+        outcome.rejects().examples(), m.tokens(), m.batches(), round(wallSeconds), scoring, null);
   }
 
   /** The report's model card: the graph's parts in order, each input with the column it was read from. */
@@ -127,7 +127,7 @@ final class JobSummary {
       double wallSeconds) {
     return new RunSummary(run, Version.VERSION, RunSummary.Status.OK, startedAt(wallSeconds), options.commandLine(),
         options.modelDir().toString(), options.input(), options.output(), options.rejectsPath(), 0, skipped(listing),
-        0, 0, 0, Map.of(), Map.of(), 0, 0, round(wallSeconds), null);
+        0, 0, 0, Map.of(), Map.of(), 0, 0, round(wallSeconds), null, null);
   }
 
   /** The run's start, {@code wallSeconds} ago, to the second (the job measures its time on a monotonic clock). */
@@ -141,7 +141,7 @@ final class JobSummary {
     return inputRows == 0 ? 0 : (double) rejectedRows / inputRows;
   }
 
-  private static List<RunSummary.SkippedFile> skipped(InputFiles files) {
+  private static List<RunSummary.SkippedFile> skipped(ScoringInput files) {
     return files.skipped().stream().map(s -> new RunSummary.SkippedFile(s.path(), s.reason())).toList();
   }
 

@@ -32,7 +32,7 @@ final class ScoringRun {
     }
   }
 
-  static Outcome score(SparkSession spark, CheckedRun checked, InputFiles files, OutputSink predictions,
+  static Outcome score(SparkSession spark, CheckedRun checked, ScoringInput files, OutputSink predictions,
       OutputSink rejects, long start, String what) {
     Dataset<Row> input = files.read(spark);
     SequenceScorer scorer;
@@ -43,6 +43,13 @@ final class ScoringRun {
       result = scorer.score(input);
     } catch (InputSchemaException e) {
       throw namingTheFile(e, files.missingColumns(spark));
+    }
+    try {
+      predictions.prepare(result.predictions().schema()); // a table that does not fit: before anything runs
+      rejects.prepare(result.rejects().schema());
+    } catch (RuntimeException e) {
+      result.close();
+      throw e;
     }
     ProgressListener progress = ProgressListener.forThisProcess(result.metrics(), files.rows(), start);
     spark.sparkContext().addSparkListener(progress);

@@ -124,8 +124,8 @@ public final class SafeTensors {
     long headerLength = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     Function<String, ModelFormatException> error =
         what -> new ModelFormatException("Cannot read safetensors file " + source + ": " + what);
-    return parseHeader(decodeUtf8(file, 8, (int) headerLength, "the header", error), "safetensors file " + source,
-        ModelFormatException::new).stream().map(e -> e.dtype().name()).distinct().sorted().toList();
+    return SafeTensorsHeader.read(decodeUtf8(file, 8, (int) headerLength, "the header", error),
+        "safetensors file " + source).stream().map(e -> e.dtype().name()).distinct().sorted().toList();
   }
 
   /**

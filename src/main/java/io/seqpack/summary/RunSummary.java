@@ -32,8 +32,9 @@ import java.util.TreeMap;
  * key known, present and of its type) and names the bad one in one line ({@code Cannot read summary F:
  * buckets[2].max_length: expected an integer >= 0, found "x"}).
  *
- * <p>Two parts are optional, {@code null} when absent: {@link #run} (only incremental runs have one) and {@link
- * #scoring} (absent when an incremental run found no new files and so scored nothing). Everything else is always
+ * <p>Three parts are optional, {@code null} when absent: {@link #run} (only incremental runs have one), {@link
+ * #scoring} (absent when an incremental run found no new files and so scored nothing) and {@link #tables} (only
+ * runs that read or write Iceberg or Delta tables). Everything else is always
  * there; lists and maps are unmodifiable, maps sorted by key.
  *
  * @param run the incremental run's own figures, or null for a batch run
@@ -68,7 +69,8 @@ public record RunSummary(
     long tokensScored,
     long batches,
     double wallSeconds,
-    Scoring scoring) {
+    Scoring scoring,
+    Tables tables) {
 
   /** The summary's name in a run's output folder. */
   public static final String FILE = "_seqpack_summary.json";
@@ -107,7 +109,7 @@ public record RunSummary(
   public RunSummary withStatus(Status status) {
     return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
         inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
-        batches, wallSeconds, scoring);
+        batches, wallSeconds, scoring, tables);
   }
 
   /**
@@ -143,6 +145,27 @@ public record RunSummary(
     String accountingCheck() {
       return "ok";
     }
+  }
+
+  /**
+   * What a run with tables read and committed; positions are Iceberg snapshot ids or Delta versions.
+   *
+   * @param runId the id each of the run's commits carries ({@code seqpack.run-id})
+   * @param readAfter the input table's position the run read after (exclusive): null for a whole table or a folder
+   * @param readTo the input table's position read up to; null for a folder input
+   * @param removalsNotScored rows deleted or rewritten in the input's range (not scored; appended rows are)
+   * @param predictionsAt, rejectsAt the output tables' positions after the run's commits
+   * @param alreadyCommitted the tables had this run's commits already (a rerun after a kill), not made again
+   */
+  public record Tables(String runId, @JsonSetter(nulls = Nulls.SET) Long readAfter,
+      @JsonSetter(nulls = Nulls.SET) Long readTo, long removalsNotScored, Long predictionsAt, Long rejectsAt,
+      boolean alreadyCommitted) {}
+
+  /** This summary with {@code tables}. */
+  public RunSummary withTables(Tables tables) {
+    return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
+        inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
+        batches, wallSeconds, scoring, tables);
   }
 
   /** An input file that could not be read; its rows were not read (the file says {@code "rows": "not read"}). */
@@ -405,7 +428,8 @@ public record RunSummary(
       List<String> commandLine, String modelDir, String input, String output,
       String rejects, int inputFiles, List<SkippedFile> skippedFiles, long inputRows, long scoredRows,
       long rejectedRows, Map<String, Long> rejectsByReason, Map<String, List<String>> rejectExamples,
-      long tokensScored, long batches, double wallSeconds) {}
+      long tokensScored, long batches, double wallSeconds,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET) Tables tables) {}
 
   /** Where {@link Scoring}'s keys sit among the others: the model's after model_dir, the pass's after those. */
   private static final Map<String, List<String>> SCORING_KEYS_AFTER = Map.of(
@@ -416,7 +440,7 @@ public record RunSummary(
   public String toJson() {
     ObjectNode head = JsonRecords.tree(new Head(FORMAT, run, seqpackVersion, status, startedAt, commandLine,
         modelDir, input, output, rejects, inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows,
-        rejectsByReason, rejectExamples, tokensScored, batches, wallSeconds));
+        rejectsByReason, rejectExamples, tokensScored, batches, wallSeconds, tables));
     if (scoring == null) {
       return JsonRecords.writePretty(head);
     }
@@ -514,11 +538,14 @@ public record RunSummary(
     if (!file.has("reject_examples")) {
       file.putObject("reject_examples");
     }
+    if (!file.has("tables")) { // only runs with tables
+      file.putNull("tables");
+    }
     Head h = JsonRecords.bind(file, Head.class, what, SeqpackException::new);
     return new RunSummary(h.run(), h.seqpackVersion(), h.status(), h.startedAt(), h.commandLine(), h.modelDir(),
         h.input(), h.output(), h.rejects(), h.inputFiles(), h.skippedFiles(), h.inputRows(), h.scoredRows(),
         h.rejectedRows(), h.rejectsByReason(), h.rejectExamples(), h.tokensScored(), h.batches(), h.wallSeconds(),
-        scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new));
+        scored.isEmpty() ? null : JsonRecords.bind(scored, Scoring.class, what, SeqpackException::new), h.tables());
   }
 
   /** Older summaries binned the first head's outputs only, as {@code "feature": K} without the head's name. */

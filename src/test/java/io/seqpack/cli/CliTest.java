@@ -158,7 +158,13 @@ class CliTest {
     assertError("Invalid --batch-tokens 0: must be at least 1", scoreWith("--batch-tokens", "0"));
     assertError("Invalid --max-batch-rows -1: must be at least 1", scoreWith("--max-batch-rows", "-1"));
     assertError("Invalid --max-length -1: must be at least 0", scoreWith("--max-length", "-1"));
-    assertError("Invalid --mode 'replace': expected error or overwrite", scoreWith("--mode", "replace"));
+    assertError("Invalid --mode 'replace': expected error or overwrite (folders), append, overwrite or "
+        + "overwrite-partitions (tables)", scoreWith("--mode", "replace"));
+    assertError("Invalid --mode append for --output out: folders take error or overwrite", scoreWith("--mode", "append"));
+    assertError("Missing --output-table: --input-table, --where and --rejects-table go with it (see README, Scoring "
+        + "into tables)", "score", "--input-table", "lake.db.events", "--model", "m", "--output", "o");
+    assertError("Invalid --input with --input-table: score either a folder or a table", "score", "--input", "i",
+        "--input-table", "lake.db.events", "--model", "m", "--output-table", "lake.db.scores");
     assertError("Invalid --max-reject-fraction 'many': expected a number in [0, 1]",
         scoreWith("--max-reject-fraction", "many"));
     assertError("Invalid --max-reject-fraction 2.0: expected a number in [0, 1]", scoreWith("--max-reject-fraction", "2"));
@@ -254,7 +260,8 @@ class CliTest {
     Result r = main("score", "--config", file.toString());
     assertEquals(2, r.status());
     assertTrue(r.err().startsWith("seqpack: error: Unknown key 'batch_tokens' in --config " + file
-        + "; allowed keys: input, model, output, rejects, id-col, "), r.err());
+        + "; allowed keys: input, input-table, where, model, output, rejects, output-table, rejects-table, id-col, "),
+        r.err());
     assertTrue(r.err().endsWith(", master, conf.<spark key>\n"), r.err());
     for (String key : List.of("conf", "config", "verbose", "help")) {
       Files.writeString(file, key + " = x\n");
@@ -294,7 +301,8 @@ class CliTest {
       }
     }
     String help = main("score", "--help").out();
-    assertTrue(help.startsWith("Usage: seqpack score --input PATH --model DIR --output DIR [flags]\n"), help);
+    assertTrue(help.startsWith("Usage: seqpack score --input PATH|--input-table TABLE --model DIR --output "
+        + "DIR|--output-table TABLE [flags]\n"), help);
     assertTrue(help.contains("--batch-tokens N"), help);
     assertTrue(help.contains("(default: 16384)"), help);
     assertTrue(ReportCommand.HELP.startsWith("Usage: seqpack report OUTPUT_DIR"), ReportCommand.HELP);

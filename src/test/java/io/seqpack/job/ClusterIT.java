@@ -1,7 +1,9 @@
 package io.seqpack.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -57,7 +59,8 @@ import org.junit.jupiter.api.Test;
  * the summary must show that at least two executor JVMs other than this one did the scoring. A second test
  * submits a small Spark application that loads a saved {@code PipelineModel} with the seqpack stage (the model
  * folder deleted after saving) and scores on the same cluster, with the shaded jar in {@code --jars}, as a user's
- * own application would: PyTorch's numbers on the golden rows, {@code seqpack score}'s on the others.
+ * own application would: PyTorch's numbers on the golden rows, {@code seqpack score}'s on the others. A third
+ * writes an Iceberg table (Hadoop catalog, the runtime in {@code --jars}) and reads it back with Iceberg's Java API.
  *
  * <p>Runs under failsafe after {@code package} ({@code mvn verify}), which passes the shaded jar as the system
  * property {@code seqpack.shadedJar}; skipped when that jar does not exist. The cluster uses free ports and its
@@ -258,6 +261,52 @@ class ClusterIT {
     }
     assertTrue(executorDirs.stream().anyMatch(dirs -> dirs.containsAll(executorIds)), "executor log folders "
         + executorDirs + " of the applications " + apps + " for executors " + executorIds);
+  }
+
+  @Test
+  void anIcebergTableWrittenOnTheClusterHoldsTheLocalRunsScores() throws Exception {
+    // the Iceberg runtime reaches driver and executors as a spark-submit user adds it: --jars (README, Scoring into
+    // tables); a Hadoop catalog on the local file system, which the workers share on this machine
+    Path warehouse = WORK.resolve("warehouse");
+    Path icebergJar;
+    try (Stream<Path> s = Files.list(BASEDIR.resolve("target/lakehouse"))) {
+      icebergJar = s.filter(p -> p.getFileName().toString().startsWith("iceberg-spark-runtime")).findFirst()
+          .orElseThrow();
+    }
+    Map<String, String> env = new HashMap<>(clusterEnv);
+    env.put("SEQPACK_SUBMIT_ARGS", "--jars " + icebergJar + " --conf spark.cores.max=2"
+        + " --conf spark.scheduler.minRegisteredResourcesRatio=1.0"
+        + " --conf spark.scheduler.maxRegisteredResourcesWaitingTime=120s --conf spark.ui.showConsoleProgress=false");
+    Path submitLog = WORK.resolve("submit-iceberg.log");
+    Process submit = startScript(List.of("submit", "score", "--input", INPUT.toString(), "--model",
+        MODEL.toString(), "--output-table", "lake.db.scores",
+        "--conf", "spark.sql.catalog.lake=org.apache.iceberg.spark.SparkCatalog",
+        "--conf", "spark.sql.catalog.lake.type=hadoop",
+        "--conf", "spark.sql.catalog.lake.warehouse=" + warehouse), submitLog, env);
+    assertEquals(0, await(submit, SUBMIT_TIMEOUT_S, submitLog),
+        "the Iceberg run failed on the cluster; the end of its output:\n" + tail(submitLog));
+
+    // read back with Iceberg's own Java API, no Spark: the local Parquet run's ids and scores, exactly
+    Map<Long, float[]> reference = scoreLocally();
+    org.apache.iceberg.Table table = new org.apache.iceberg.hadoop.HadoopTables(new org.apache.hadoop.conf
+        .Configuration()).load(warehouse.resolve("db/scores").toString());
+    Map<Long, float[]> fromTable = new TreeMap<>();
+    try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> records =
+        org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+      for (org.apache.iceberg.data.Record r : records) {
+        List<?> values = (List<?>) r.getField("scores");
+        float[] scores = new float[values.size()];
+        for (int j = 0; j < scores.length; j++) {
+          scores[j] = (Float) values.get(j);
+        }
+        assertNull(fromTable.put((Long) r.getField("id"), scores), "id " + r.getField("id") + " twice");
+      }
+    }
+    assertEquals(reference.keySet(), fromTable.keySet(), "ids of the table and of the local run");
+    for (Map.Entry<Long, float[]> e : reference.entrySet()) {
+      assertArrayEquals(e.getValue(), fromTable.get(e.getKey()), "scores of id " + e.getKey());
+    }
+    assertTrue(table.currentSnapshot().summary().containsKey(LakeTable.RUN_ID_KEY), "the commit carries the run id");
   }
 
   @Test

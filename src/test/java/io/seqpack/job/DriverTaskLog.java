@@ -26,7 +26,7 @@ final class DriverTaskLog {
       "task (\\d+)\\.(\\d+) in stage (\\d+)\\.(\\d+) \\(TID (\\d+)\\) (failed because while it was being computed, its"
           + " executor exited.*)");
 
-  // Spark 4.2 writes "(127.0.0.1,executor 1, partition 0, ...)": no space after the host's comma; earlier versions
+  // Spark 4.1 and 4.2 write "(127.0.0.1,executor 1, partition 0, ...)": no space after the host's comma; earlier versions
   // had one. Both match.
 
   /** One task attempt. */

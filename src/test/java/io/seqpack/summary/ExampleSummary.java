@@ -129,7 +129,7 @@ public final class ExampleSummary {
         scoreDeciles, drift) : null;
     return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
         inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
-        batches, wallSeconds, scoring);
+        batches, wallSeconds, scoring, null);
   }
 
   /** The example's fields, ready to change. */
