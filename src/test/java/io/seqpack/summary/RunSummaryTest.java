@@ -161,7 +161,7 @@ class RunSummaryTest {
     assertEquals("Cannot read summary " + SOURCE + ": written_by_a_later_version: unknown field, expected one of "
         + "batches, command_line, input, input_files, input_rows, model_dir, output, reject_examples, rejected_rows, "
         + "rejects, rejects_by_reason, run, scored_rows, seqpack_version, skipped_files, started_at, status, "
-        + "summary_format, tokens_scored, wall_seconds",
+        + "summary_format, tables, tokens_scored, wall_seconds",
         refused(json -> json.put("written_by_a_later_version", List.of(1, 2))).getMessage());
     assertEquals("Cannot read summary " + SOURCE + ": run.note: unknown field, expected one of checkpoint, id, "
         + "new_file_count, new_files, new_rows, removed_uncommitted_files, total_rejected_rows, total_scored_rows",
