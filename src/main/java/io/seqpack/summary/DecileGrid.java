@@ -8,12 +8,14 @@ import java.util.List;
  * decile edges (which are grid lines) split a later run's counts exactly.
  *
  * <p>A score {@code x} falls in cell {@code floor((asinh(x · 10⁴) + 24) / 48 · }{@value #CELLS}{@code )}, clamped
- * to the first and last cell ({@code ±∞} included): cells are about 2.3e-6 wide near 0 and about 2.3% of the score
- * wide beyond ±1e-3, up to ±1e6. NaN scores are not counted.
+ * to the first and last cell ({@code ±∞} included): cells are about 1.5e-7 wide near 0 and about 0.15% of the score
+ * wide beyond ±1e-3, up to ±1e6, so a narrow distribution (sigmoid scores within 0.40..0.41) still spans enough
+ * cells for ten bins. NaN scores are not counted. The grid was 2,048 cells before; its lines are every 16th line
+ * of this one (the same doubles), so older summaries' edges still split this grid's counts exactly.
  */
 public final class DecileGrid {
   /** Cells of the grid. */
-  public static final int CELLS = 2048;
+  public static final int CELLS = 32768;
   /** Bins of a run's score deciles. */
   public static final int BINS = 10;
   private static final double SCALE = 1e4;

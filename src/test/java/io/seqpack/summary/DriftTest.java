@@ -37,10 +37,32 @@ class DriftTest {
     assertEquals(9, d.edges().size());
     assertEquals(10_000, d.rows());
     for (long c : d.counts()) {
-      // a decile edge lies on a grid line, so bins differ from 10% by up to a cell's share (about 2% here)
+      // a decile edge lies on a grid line, so bins differ from 10% by up to a cell's share
       assertTrue(c > 750 && c < 1250, "bin of " + c + " rows in " + d.counts());
     }
     assertEquals(d.counts(), DecileGrid.countsIn(cells, d.edges()));
+  }
+
+  @Test
+  void aNarrowDistributionStillGetsTenBins() {
+    long[] cells = new long[DecileGrid.CELLS];
+    Random random = new Random(3);
+    for (int i = 0; i < 10_000; i++) {
+      cells[DecileGrid.cell(0.40f + 0.01f * random.nextFloat())]++; // sigmoid scores within 0.40..0.41
+    }
+    RunSummary.Deciles d = DecileGrid.deciles("churn", 0, cells);
+    assertEquals(9, d.edges().size(), d.edges().toString());
+    for (long c : d.counts()) {
+      assertTrue(c > 400 && c < 1600, "bin of " + c + " rows in " + d.counts());
+    }
+  }
+
+  @Test
+  void theOlderGridsLinesAreLinesOfThisOne() {
+    for (int oldCell = 1; oldCell < 2048; oldCell++) { // 2,048 cells, as summaries before this grid were counted
+      double old = Math.sinh(-24.0 + 2 * 24.0 * oldCell / 2048) / 1e4;
+      assertEquals(old, DecileGrid.lowerEdge(oldCell * (DecileGrid.CELLS / 2048)), 0.0, "line " + oldCell);
+    }
   }
 
   @Test
