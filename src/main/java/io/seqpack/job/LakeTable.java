@@ -156,14 +156,18 @@ final class LakeTable {
   }
 
   /**
-   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): the deleted
-   * records of Iceberg's overwrite and delete snapshots (with merge-on-read, their delete-file entries), Delta's
-   * deletes and update pre-images; not scored, reported by the run.
+   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): Iceberg's overwrite
+   * and delete snapshots' rows removed net of the rows they wrote back (with merge-on-read, their delete-file
+   * entries; a copy-on-write update that rewrites rows in place nets to zero there), Delta's deletes and update
+   * pre-images; not scored, reported by the run.
    */
   long removals(SparkSession spark, long fromExclusive, long to) {
     if (format == Format.ICEBERG) {
       // the snapshots after fromExclusive up to to, by commit time (one branch, main)
-      List<Row> sum = spark.sql("SELECT sum(coalesce(cast(s.summary['deleted-records'] AS BIGINT), 0) + "
+      // copy-on-write deletes rewrite whole files: deleted-records counts the file's rows, added-records the
+      // rows written back, so the rows removed are the difference
+      List<Row> sum = spark.sql("SELECT sum(greatest(coalesce(cast(s.summary['deleted-records'] AS BIGINT), 0) - "
+          + "coalesce(cast(s.summary['added-records'] AS BIGINT), 0), 0) + "
           + "coalesce(cast(s.summary['added-position-deletes'] AS BIGINT), 0) + "
           + "coalesce(cast(s.summary['added-equality-deletes'] AS BIGINT), 0)) FROM " + name + ".snapshots s "
           + "WHERE s.committed_at > (SELECT committed_at FROM " + name + ".snapshots WHERE snapshot_id = "

@@ -333,7 +333,9 @@ class LakehouseIT {
     assertEquals(0, p.exitValue(), log);
     assertEquals(40, spark.table("lake.db.launcher_scores").count()
         + spark.table("lake.db.launcher_scores_rejects").count(), log);
-    assertFalse(log.contains("WARN"), "no warning on a healthy table run:\n" + log);
+    // the one warning allowed is about the user's own OpenBLAS environment (OPENBLAS_CORETYPE set on some machines)
+    assertFalse(log.lines().anyMatch(line -> line.contains("WARN") && !line.contains("WARN OpenBlasCore:")),
+        "no warning on a healthy table run:\n" + log);
   }
 
   @Test
