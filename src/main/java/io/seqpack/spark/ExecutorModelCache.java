@@ -82,7 +82,15 @@ final class ExecutorModelCache {
     if (shipped.bytes() != null) {
       return ModelLoader.load(shipped.bytes(), "broadcast model " + shipped.contentHash(), allowNonFinite);
     }
-    LoadedModel read = SequenceScorer.loadModel(shipped.directory(), hadoop.get(), allowNonFinite);
+    LoadedModel read;
+    try {
+      read = SequenceScorer.loadModel(shipped.directory(), hadoop.get(), allowNonFinite);
+    } catch (ModelFormatException e) {
+      throw new ModelFormatException(e.getMessage() + " (on an executor: a model.safetensors over "
+          + SequenceScorer.BROADCAST_MAX_KEY + " bytes is read by each executor from the model directory, which must "
+          + "be on a file system they can read; or raise " + SequenceScorer.BROADCAST_MAX_KEY + " to broadcast it)",
+          e);
+    }
     if (!read.contentHash().equals(shipped.contentHash())) {
       throw new ModelFormatException("Cannot load model " + shipped.directory() + " on an executor: its content "
           + "hash is " + read.contentHash() + ", expected " + shipped.contentHash() + " (the one the driver read; "

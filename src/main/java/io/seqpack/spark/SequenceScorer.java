@@ -159,10 +159,17 @@ public final class SequenceScorer {
   public static final String EVERY_HEAD = "*";
 
   /**
-   * Largest model.safetensors broadcast as bytes (64 MiB); a larger one read from a directory is streamed, on the
-   * driver and on each executor, from that directory (see the class comment).
+   * Default largest model.safetensors broadcast as bytes (64 MiB); a larger one read from a directory is streamed,
+   * on the driver and on each executor, from that directory (see the class comment).
    */
   public static final long SHIP_BY_PATH_ABOVE_BYTES = 64L << 20;
+
+  /**
+   * Spark conf key of the largest model.safetensors broadcast as bytes (default {@value #SHIP_BY_PATH_ABOVE_BYTES});
+   * raise it when executors cannot read the model directory, at the cost of the file's bytes on the driver and
+   * each executor next to the decoded weights.
+   */
+  public static final String BROADCAST_MAX_KEY = "spark.seqpack.modelBroadcastMaxBytes";
 
   private final LoadedModel model;
   private final ModelBytes modelBytes; // null when executors read the model from modelDirectory
@@ -219,7 +226,7 @@ public final class SequenceScorer {
   public static Builder builder(LoadedModel model, String modelUri) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(modelUri, "modelUri");
-    return new Builder(modelUri, null, model, modelUri);
+    return new Builder(modelUri, hadoop -> readModel(modelUri, hadoop), model, modelUri);
   }
 
   public LoadedModel model() {
@@ -512,9 +519,18 @@ public final class SequenceScorer {
 
   /** {@value ExecutorModelCache#BUDGET_KEY} from the session (runtime) or the Spark conf, else the default. */
   static long modelCacheBytes(SparkSession spark) {
-    String key = ExecutorModelCache.BUDGET_KEY;
+    return bytesSetting(spark, ExecutorModelCache.BUDGET_KEY, ExecutorModelCache.DEFAULT_BUDGET_BYTES);
+  }
+
+  /** {@value #BROADCAST_MAX_KEY} from the active session, else the default. */
+  private static long broadcastMaxBytes() {
+    return SparkSession.getActiveSession().map(s -> bytesSetting(s, BROADCAST_MAX_KEY, SHIP_BY_PATH_ABOVE_BYTES))
+        .getOrElse(() -> SHIP_BY_PATH_ABOVE_BYTES);
+  }
+
+  private static long bytesSetting(SparkSession spark, String key, long defaultBytes) {
     String value = spark.conf().getOption(key).getOrElse(
-        () -> spark.sparkContext().getConf().get(key, Long.toString(ExecutorModelCache.DEFAULT_BUDGET_BYTES)));
+        () -> spark.sparkContext().getConf().get(key, Long.toString(defaultBytes)));
     try {
       long bytes = Long.parseLong(value.trim());
       if (bytes < 0) {
@@ -793,12 +809,16 @@ public final class SequenceScorer {
       Configuration conf = hadoop != null ? hadoop : activeHadoopConf();
       ModelBytes bytes = null;
       LoadedModel model = loaded;
-      if (reader == null) { // a loaded model whose executors read its directory
-      } else if (loaded == null && directory != null
-          && safetensorsSize(directory, conf) > SHIP_BY_PATH_ABOVE_BYTES) {
-        model = loadModel(directory, conf, allowNonFiniteWeights);
+      if (directory != null && safetensorsSize(directory, conf) > broadcastMaxBytes()) {
+        if (model == null) {
+          model = loadModel(directory, conf, allowNonFiniteWeights);
+        }
       } else {
         bytes = reader.read(conf);
+        if (loaded != null && directory != null && !sha256(bytes).equals(loaded.contentHash())) {
+          throw new ConfigException("Cannot score with this model: " + directory + " holds another model than the "
+              + "one loaded (content hash " + sha256(bytes) + ", model " + loaded.contentHash() + ")");
+        }
         model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
       }
       int[] k = SequenceScorer.topK(model.graph(), topK, topKExcludeSeen, names);

@@ -76,6 +76,13 @@ class ExecutorModelCacheTest {
     assertEquals("Cannot load model " + uri + " on an executor: its content hash is " + driver.contentHash()
         + ", expected " + "0".repeat(64) + " (the one the driver read; the files changed after the job started)",
         e.getMessage());
+    Path missing = dir.resolveSibling("no_such_model");
+    ModelFormatException unreadable = assertThrows(ModelFormatException.class, () -> ExecutorModelCache.load(
+        ShippedModel.atDirectory(missing.toUri().toString(), driver.contentHash()), false, Configuration::new));
+    assertEquals("Cannot read model directory " + missing.toUri() + ": it does not exist (on an executor: a "
+        + "model.safetensors over spark.seqpack.modelBroadcastMaxBytes bytes is read by each executor from the model "
+        + "directory, which must be on a file system they can read; or raise spark.seqpack.modelBroadcastMaxBytes "
+        + "to broadcast it)", unreadable.getMessage());
   }
 
   private static LoadedModel count(AtomicInteger n, LoadedModel model) {
