@@ -170,7 +170,7 @@ public final class SequenceModel {
     }
   }
 
-  /** The embedding rows token input {@code k} is looked up in (the model's own array when it has no norm); for tests. */
+  /** The rows token input {@code k} is looked up in (the model's own array when it has no norm); for tests. */
   float[] tokenVectors(int k) {
     return tokenVectors[k];
   }

@@ -822,8 +822,9 @@ public final class SequenceScorer {
         model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
       }
       int[] k = SequenceScorer.topK(model.graph(), topK, topKExcludeSeen, names);
-      return new SequenceScorer(model, bytes, bytes == null ? directory : null, new Options(idCol, seqCol, columns, emitEmbedding, keepCols,
-          perStep, maxLength, plan, allowNonFiniteWeights, engine, names, k, topKExcludeSeen));
+      return new SequenceScorer(model, bytes, bytes == null ? directory : null, new Options(idCol, seqCol, columns,
+          emitEmbedding, keepCols, perStep, maxLength, plan, allowNonFiniteWeights, engine, names, k,
+          topKExcludeSeen));
     }
 
     private static Configuration activeHadoopConf() {
