@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.spark.SequenceScorer;
 import io.seqpack.summary.RunSummary;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -56,8 +57,10 @@ public final class CheckedRun implements AutoCloseable {
   public static CheckedRun check(ScoreJob.Options options, String checkpoint, Supplier<Configuration> hadoopConf,
       String defaultFs) {
     checkDistinctOutputs(options); // here, not in ScoreJob: its logger would load the logging classes already
-    ModelBytes bytes = ModelLoader.readDirectory(options.modelDir());
-    LoadedModel model = ModelLoader.load(bytes, options.modelDir().toString(), options.allowNonFiniteWeights());
+    ModelBytes bytes = readSmallModel(options);
+    LoadedModel model = bytes != null
+        ? ModelLoader.load(bytes, options.modelDir().toString(), options.allowNonFiniteWeights())
+        : ModelLoader.load(options.modelDir(), options.allowNonFiniteWeights());
     if (checkpoint == null) { // the usual mistakes first, without Hadoop: its classes and logging load slowly
       java.nio.file.Path in = localPath(options.input(), defaultFs);
       if (in != null && !Files.exists(in)) {
@@ -112,8 +115,10 @@ public final class CheckedRun implements AutoCloseable {
     if (options.maxDrift() != null || options.driftBaseline() != null) {
       throw new ConfigException("Cannot combine --max-drift or --drift-baseline with --output-table yet");
     }
-    ModelBytes bytes = ModelLoader.readDirectory(options.modelDir());
-    LoadedModel model = ModelLoader.load(bytes, options.modelDir().toString(), options.allowNonFiniteWeights());
+    ModelBytes bytes = readSmallModel(options);
+    LoadedModel model = bytes != null
+        ? ModelLoader.load(bytes, options.modelDir().toString(), options.allowNonFiniteWeights())
+        : ModelLoader.load(options.modelDir(), options.allowNonFiniteWeights());
     Configuration hadoop = hadoopConf.get();
     InputFiles input = null;
     if (tables.inputTable() == null && isLocal(hadoop, options.input())) {
@@ -122,6 +127,22 @@ public final class CheckedRun implements AutoCloseable {
     CheckpointLock lock = checkpoint != null && isLocal(hadoop, checkpoint)
         ? CheckpointLock.acquire(hadoop, new Path(checkpoint), options.waitForLockSeconds()) : null;
     return new CheckedRun(options, checkpoint, model, bytes, input, lock, null, tables);
+  }
+
+  /**
+   * The bytes of the model's files, or null for a model.safetensors larger than {@link
+   * SequenceScorer#SHIP_BY_PATH_ABOVE_BYTES}: that one is streamed into its tensors, and executors read it from
+   * {@code --model} themselves, so no process holds the file's bytes and its weights at once.
+   */
+  private static ModelBytes readSmallModel(ScoreJob.Options options) {
+    java.nio.file.Path dir = options.modelDir();
+    java.nio.file.Path file = dir.resolve(ModelLoader.MODEL_SAFETENSORS);
+    if (Files.isDirectory(dir) && Files.isRegularFile(file)
+        && ModelLoader.safetensorsSize(file, "Cannot read model directory " + dir + ": ")
+            > SequenceScorer.SHIP_BY_PATH_ABOVE_BYTES) {
+      return null;
+    }
+    return ModelLoader.readDirectory(dir);
   }
 
   /** The model's head names, in model order (the keys of a summary's drift). */

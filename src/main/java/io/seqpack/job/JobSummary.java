@@ -5,7 +5,6 @@ import io.seqpack.SeqpackException;
 import io.seqpack.Version;
 import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph;
-import io.seqpack.model.SafeTensors;
 import io.seqpack.model.Tensor;
 import io.seqpack.spark.Schemas;
 import io.seqpack.spark.ScoreMetrics;
@@ -57,7 +56,10 @@ final class JobSummary {
 
   static SequenceScorer scorer(CheckedRun checked, List<String> carried) {
     ScoreJob.Options options = checked.options();
-    return SequenceScorer.builder(checked.model(), checked.modelBytes())
+    SequenceScorer.Builder builder = checked.modelBytes() != null
+        ? SequenceScorer.builder(checked.model(), checked.modelBytes())
+        : SequenceScorer.builder(checked.model(), options.modelDir().toAbsolutePath().normalize().toUri().toString());
+    return builder
         .idCol(options.idCol())
         .seqCol(options.seqCol())
         .columns(options.columns())
@@ -119,7 +121,7 @@ final class JobSummary {
     }
     long parameters = model.tensors().values().stream().mapToLong(Tensor::numel).sum();
     return new RunSummary.ModelCard(inputs, parts, heads,
-        SafeTensors.storedDtypes(outcome.scorer().modelBytes().safetensors(), "of the model"), parameters);
+        outcome.scorer().storedDtypes(), parameters);
   }
 
   /** The summary of an incremental run that found nothing new: zero rows, no scoring part. */

@@ -6,6 +6,7 @@ import io.seqpack.model.parts.HeadLayer;
 import io.seqpack.model.parts.StepInput;
 import io.seqpack.util.StrictJson;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -88,7 +89,67 @@ public final class ModelLoader {
 
   /** Reads and validates the model in {@code dir}, refusing non-finite weights. */
   public static LoadedModel load(Path dir) {
-    return load(readDirectory(dir), dir.toString(), false);
+    return load(dir, false);
+  }
+
+  /**
+   * Reads and validates the model in {@code dir}, streaming {@code model.safetensors} straight into the tensors'
+   * float arrays: the file's bytes are never held whole, so the model costs its weights once (what {@link
+   * #readDirectory} then {@link #load(ModelBytes, String, boolean)} costs twice). Same checks and messages.
+   */
+  public static LoadedModel load(Path dir, boolean allowNonFinite) {
+    String prefix = "Cannot read model directory " + dir + ": ";
+    if (!Files.exists(dir)) {
+      throw new ModelFormatException(prefix + "it does not exist");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new ModelFormatException(prefix + "it is not a directory");
+    }
+    byte[] json = readFile(dir, MODEL_JSON, MAX_JSON_BYTES, prefix);
+    Path file = dir.resolve(MODEL_SAFETENSORS);
+    long size = safetensorsSize(file, prefix);
+    try (InputStream in = Files.newInputStream(file)) {
+      return load(json, in, size, dir.toString(), allowNonFinite);
+    } catch (IOException e) {
+      throw new ModelFormatException(prefix + "cannot read " + MODEL_SAFETENSORS + " (" + e + ")", e);
+    }
+  }
+
+  /** The size of a model directory's {@code model.safetensors}, checked as {@link #readDirectory} does. */
+  public static long safetensorsSize(Path file, String prefix) {
+    if (!Files.exists(file)) {
+      throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " is missing");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " is not a regular file");
+    }
+    try {
+      long size = Files.size(file);
+      if (size > MAX_SAFETENSORS_BYTES) {
+        throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " is " + size + " bytes, expected at most "
+            + MAX_SAFETENSORS_BYTES);
+      }
+      return size;
+    } catch (IOException e) {
+      throw new ModelFormatException(prefix + "cannot read " + MODEL_SAFETENSORS + " (" + e + ")", e);
+    }
+  }
+
+  /**
+   * Decodes and validates a model from its {@code model.json} bytes and a stream of its {@code model.safetensors}
+   * ({@code size} bytes), reading the tensors straight into their arrays; the content hash is computed on the way.
+   *
+   * @param source the model directory, for messages
+   * @throws ModelFormatException when either file is malformed or they disagree
+   * @throws IOException when the stream cannot be read
+   */
+  public static LoadedModel load(byte[] json, InputStream safetensors, long size, String source,
+      boolean allowNonFinite) throws IOException {
+    ModelSpec.Parsed parsed = parse(json, source);
+    MessageDigest sha = sha256();
+    sha.update(json);
+    Map<String, Tensor> found = SafeTensors.read(safetensors, size, source + "/" + MODEL_SAFETENSORS, sha);
+    return validate(parsed, found, source, allowNonFinite, HexFormat.of().formatHex(sha.digest()));
   }
 
   /** Like {@link #load(ModelBytes, String, boolean)}, refusing non-finite weights. */
@@ -104,13 +165,22 @@ public final class ModelLoader {
    * @throws ModelFormatException when either file is malformed or they disagree
    */
   public static LoadedModel load(ModelBytes bytes, String source, boolean allowNonFinite) {
-    byte[] json = bytes.modelJson();
-    ModelSpec.Parsed parsed = ModelSpec.parseAny(
+    ModelSpec.Parsed parsed = parse(bytes.modelJson(), source);
+    Map<String, Tensor> found = SafeTensors.read(bytes.safetensors(), source + "/" + MODEL_SAFETENSORS);
+    return validate(parsed, found, source, allowNonFinite, contentHash(bytes));
+  }
+
+  private static ModelSpec.Parsed parse(byte[] json, String source) {
+    return ModelSpec.parseAny(
         SafeTensors.decodeUtf8(json, 0, json.length, "the file",
             what -> new ModelFormatException("Cannot read model.json in " + source + ": " + what)),
         source);
+  }
+
+  /** Checks the tensors found against the ones the graph declares (names, shapes, finiteness). */
+  private static LoadedModel validate(ModelSpec.Parsed parsed, Map<String, Tensor> found, String source,
+      boolean allowNonFinite, String contentHash) {
     String safetensorsSource = source + "/" + MODEL_SAFETENSORS;
-    Map<String, Tensor> found = SafeTensors.read(bytes.safetensors(), safetensorsSource);
     String prefix = "Cannot load model " + source + ": ";
 
     List<ModelGraph.Param> expected = parsed.graph().params();
@@ -149,7 +219,7 @@ public final class ModelLoader {
       }
       tensors.put(e.name(), t);
     }
-    return new LoadedModel(parsed.graph(), parsed.v1(), Collections.unmodifiableMap(tensors), contentHash(bytes),
+    return new LoadedModel(parsed.graph(), parsed.v1(), Collections.unmodifiableMap(tensors), contentHash,
         parsed.verification());
   }
 
@@ -201,11 +271,15 @@ public final class ModelLoader {
 
   /** Lowercase hex SHA-256 of the model.json bytes followed by the model.safetensors bytes. */
   static String contentHash(ModelBytes bytes) {
+    MessageDigest sha = sha256();
+    sha.update(bytes.modelJson());
+    sha.update(bytes.safetensors());
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static MessageDigest sha256() {
     try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(bytes.modelJson());
-      sha.update(bytes.safetensors());
-      return HexFormat.of().formatHex(sha.digest());
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }

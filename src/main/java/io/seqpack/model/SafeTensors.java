@@ -3,12 +3,15 @@ package io.seqpack.model;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.seqpack.ModelFormatException;
 import io.seqpack.util.StrictJson;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -112,6 +115,108 @@ public final class SafeTensors {
       tensors.put(e.name(), new Tensor(e.name(), e.shape(), decode(buffer, dataStart + (int) e.begin(), e)));
     }
     return tensors;
+  }
+
+  /** Bytes read at a time by {@link #read(InputStream, long, String, MessageDigest)}: a multiple of every dtype. */
+  private static final int CHUNK_BYTES = 1 << 20;
+
+  /**
+   * Parses a safetensors file from a stream of {@code size} bytes straight into float32 tensors, with the checks
+   * of {@link #read(byte[], String)}: the file is never held whole, so a large model costs its floats only (a
+   * 512 MB table read from bytes needs the bytes and the floats at once).
+   *
+   * @param digest updated with every byte of the file, in order (null: none)
+   * @throws ModelFormatException as {@link #read(byte[], String)}, and when the stream ends early or goes on
+   *     past {@code size} bytes
+   */
+  public static Map<String, Tensor> read(InputStream in, long size, String source, MessageDigest digest)
+      throws IOException {
+    Function<String, ModelFormatException> error =
+        what -> new ModelFormatException("Cannot read safetensors file " + source + ": " + what);
+    Header header = readHeader(in, size, source, digest);
+    checkCoverage(header.entries(), header.dataLength(), error);
+    Map<String, Tensor> tensors = new TreeMap<>();
+    ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    long at = 0; // position in the data area
+    for (Entry e : header.entries()) { // in file order: checkCoverage sorted them by begin
+      float[] out = new float[e.numel()];
+      int done = 0; // elements decoded
+      long left = e.end() - e.begin();
+      while (left > 0) {
+        int n = (int) Math.min(CHUNK_BYTES, left);
+        chunk.clear().limit(n);
+        readFully(in, chunk.array(), n, error, 8 + header.length() + at, size, digest);
+        done += decode(chunk, e.dtype(), out, done, n / e.dtype().size);
+        left -= n;
+        at += n;
+      }
+      tensors.put(e.name(), new Tensor(e.name(), e.shape(), out));
+    }
+    if (in.read() >= 0) {
+      throw error.apply("the file is longer than its " + size + " bytes (it changed while it was read)");
+    }
+    return tensors;
+  }
+
+  /**
+   * The dtypes a stream's tensors are stored in, sorted, from its header alone (see {@link #storedDtypes(byte[],
+   * String)}).
+   */
+  public static List<String> storedDtypes(InputStream in, long size, String source) throws IOException {
+    return readHeader(in, size, source, null).entries().stream().map(e -> e.dtype().name()).distinct().sorted()
+        .toList();
+  }
+
+  /** A file's validated header: its length N, its entries and the length of the data area after it. */
+  private record Header(int length, List<Entry> entries, long dataLength) {}
+
+  private static Header readHeader(InputStream in, long size, String source, MessageDigest digest)
+      throws IOException {
+    Function<String, ModelFormatException> error =
+        what -> new ModelFormatException("Cannot read safetensors file " + source + ": " + what);
+    if (size < 8) {
+      throw error.apply("file is " + size + " bytes, expected at least 8 (the header length)");
+    }
+    byte[] lengthBytes = new byte[8];
+    readFully(in, lengthBytes, 8, error, 0, size, digest);
+    long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    if (Long.compareUnsigned(headerLength, MAX_HEADER_BYTES) > 0) {
+      throw error.apply("header length is " + Long.toUnsignedString(headerLength) + " bytes, expected at most "
+          + MAX_HEADER_BYTES);
+    }
+    if (headerLength < 2) {
+      throw error.apply("header length is " + headerLength + " bytes, expected at least 2 (a JSON object)");
+    }
+    if (headerLength > size - 8) {
+      throw error.apply("header length is " + headerLength + " bytes, but only " + (size - 8)
+          + " bytes follow the 8-byte length");
+    }
+    if (headerLength > MAX_MODEL_HEADER_BYTES) {
+      throw error.apply("header length is " + headerLength + " bytes, expected at most " + MAX_MODEL_HEADER_BYTES
+          + " for a model (seqpack's limit, below the format's " + MAX_HEADER_BYTES + ")");
+    }
+    byte[] json = new byte[(int) headerLength];
+    readFully(in, json, json.length, error, 8, size, digest);
+    List<Entry> entries = SafeTensorsHeader.read(decodeUtf8(json, 0, json.length, "the header", error),
+        "safetensors file " + source);
+    return new Header(json.length, entries, size - 8 - headerLength);
+  }
+
+  /** Reads exactly {@code n} bytes into {@code into}, which start at byte {@code at} of a file of {@code size}. */
+  private static void readFully(InputStream in, byte[] into, int n, Function<String, ModelFormatException> error,
+      long at, long size, MessageDigest digest) throws IOException {
+    int read = 0;
+    while (read < n) {
+      int r = in.read(into, read, n - read);
+      if (r < 0) {
+        throw error.apply("the file ended after " + (at + read) + " of its " + size
+            + " bytes (it changed while it was read)");
+      }
+      read += r;
+    }
+    if (digest != null) {
+      digest.update(into, 0, n);
+    }
   }
 
   /**
@@ -228,25 +333,31 @@ public final class SafeTensors {
   private static float[] decode(ByteBuffer file, int start, Entry e) {
     float[] out = new float[e.numel()];
     ByteBuffer bytes = file.slice(start, (int) (e.end() - e.begin())).order(ByteOrder.LITTLE_ENDIAN);
-    switch (e.dtype()) {
-      case F32 -> bytes.asFloatBuffer().get(out);
+    decode(bytes, e.dtype(), out, 0, out.length);
+    return out;
+  }
+
+  /** Converts {@code count} values of {@code dtype} from the start of {@code bytes} into {@code out[at ..]}. */
+  private static int decode(ByteBuffer bytes, DType dtype, float[] out, int at, int count) {
+    switch (dtype) {
+      case F32 -> bytes.asFloatBuffer().get(out, at, count);
       case F64 -> {
-        for (int i = 0; i < out.length; i++) {
-          out[i] = (float) bytes.getDouble(8 * i);
+        for (int i = 0; i < count; i++) {
+          out[at + i] = (float) bytes.getDouble(8 * i);
         }
       }
       case F16 -> {
-        for (int i = 0; i < out.length; i++) {
-          out[i] = halfToFloat(bytes.getShort(2 * i));
+        for (int i = 0; i < count; i++) {
+          out[at + i] = halfToFloat(bytes.getShort(2 * i));
         }
       }
       case BF16 -> {
-        for (int i = 0; i < out.length; i++) {
-          out[i] = bfloat16ToFloat(bytes.getShort(2 * i));
+        for (int i = 0; i < count; i++) {
+          out[at + i] = bfloat16ToFloat(bytes.getShort(2 * i));
         }
       }
     }
-    return out;
+    return count;
   }
 
   /**

@@ -170,6 +170,11 @@ public final class SequenceModel {
     }
   }
 
+  /** The rows token input {@code k} is looked up in (the model's own array when it has no norm); for tests. */
+  float[] tokenVectors(int k) {
+    return tokenVectors[k];
+  }
+
   private Direction loadDirection(LoadedModel model, int layer, boolean reverse) {
     ModelGraph.Recurrent rnn = graph.rnn();
     int layerInput = layer == 0 ? inputSize : outputWidth;

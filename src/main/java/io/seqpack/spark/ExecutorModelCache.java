@@ -1,10 +1,11 @@
 package io.seqpack.spark;
 
+import io.seqpack.ModelFormatException;
 import io.seqpack.model.LoadedModel;
-import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelLoader;
 import io.seqpack.model.Tensor;
 import io.seqpack.nn.SequenceModel;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -13,7 +14,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
 
 /**
  * Decodes a broadcast model once per executor JVM and shares it across tasks (the model is immutable and
@@ -44,11 +48,67 @@ final class ExecutorModelCache {
 
   private ExecutorModelCache() {}
 
-  static SequenceModel get(Broadcast<ModelBytes> model, ScoreSettings settings) {
+  static SequenceModel get(Broadcast<ShippedModel> model, ScoreSettings settings) {
     String hash = settings.modelHash();
     return get(key(hash, settings.engine()), settings.modelCacheBytes(),
-        () -> ModelLoader.load(model.value(), "broadcast model " + hash, settings.allowNonFiniteWeights()),
+        () -> load(model.value(), settings.allowNonFiniteWeights(), ExecutorModelCache::executorHadoopConf),
         settings.engine());
+  }
+
+  /**
+   * Models the driver of this JVM loaded and is scoring with, by content hash (weakly held: the driver's scorer
+   * keeps them alive). In local mode the executor is the driver's JVM: it takes the driver's tensors instead of
+   * decoding a second copy of the weights.
+   */
+  private static final Map<String, WeakReference<LoadedModel>> DRIVER_MODELS = new ConcurrentHashMap<>();
+
+  /** Lets executors in this JVM (local mode) use {@code model}, loaded and validated by the driver. */
+  static void shareDriverModel(LoadedModel model) {
+    DRIVER_MODELS.values().removeIf(ref -> ref.get() == null);
+    DRIVER_MODELS.put(model.contentHash(), new WeakReference<>(model));
+  }
+
+  /**
+   * The model a broadcast describes: the driver's own when this JVM is the driver's (local mode), else decoded
+   * from the broadcast bytes, or streamed from the model directory (checked to still have the driver's content
+   * hash).
+   */
+  static LoadedModel load(ShippedModel shipped, boolean allowNonFinite, Supplier<Configuration> hadoop) {
+    WeakReference<LoadedModel> ref = DRIVER_MODELS.get(shipped.contentHash());
+    LoadedModel driver = ref == null ? null : ref.get();
+    if (driver != null) {
+      return driver;
+    }
+    if (shipped.bytes() != null) {
+      return ModelLoader.load(shipped.bytes(), "broadcast model " + shipped.contentHash(), allowNonFinite);
+    }
+    LoadedModel read;
+    try {
+      read = SequenceScorer.loadModel(shipped.directory(), hadoop.get(), allowNonFinite);
+    } catch (ModelFormatException e) {
+      throw new ModelFormatException(e.getMessage() + " (on an executor: a model.safetensors over "
+          + SequenceScorer.BROADCAST_MAX_KEY + " bytes is read by each executor from the model directory, which must "
+          + "be on a file system they can read; or raise " + SequenceScorer.BROADCAST_MAX_KEY + " to broadcast it)",
+          e);
+    }
+    if (!read.contentHash().equals(shipped.contentHash())) {
+      throw new ModelFormatException("Cannot load model " + shipped.directory() + " on an executor: its content "
+          + "hash is " + read.contentHash() + ", expected " + shipped.contentHash() + " (the one the driver read; "
+          + "the files changed after the job started)");
+    }
+    return read;
+  }
+
+  /** The Hadoop configuration of an executor: defaults plus the job's {@code spark.hadoop.*} settings. */
+  private static Configuration executorHadoopConf() {
+    Configuration conf = new Configuration();
+    SparkEnv env = SparkEnv.get();
+    if (env != null) {
+      for (Tuple2<String, String> kv : env.conf().getAllWithPrefix("spark.hadoop.")) {
+        conf.set(kv._1(), kv._2());
+      }
+    }
+    return conf;
   }
 
   static String key(String modelHash, SequenceModel.Options engine) {
@@ -129,5 +189,6 @@ final class ExecutorModelCache {
       MODELS.clear();
       totalBytes = 0;
     }
+    DRIVER_MODELS.clear();
   }
 }

@@ -2,7 +2,6 @@ package io.seqpack.spark;
 
 import io.seqpack.batching.LengthBucketer;
 import io.seqpack.data.RaggedBatch;
-import io.seqpack.model.ModelBytes;
 import io.seqpack.nn.Scores;
 import io.seqpack.nn.SequenceModel;
 import java.util.ArrayList;
@@ -23,11 +22,11 @@ import org.apache.spark.sql.RowFactory;
  * is buffered.
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
-  private final Broadcast<ModelBytes> model;
+  private final Broadcast<ShippedModel> model;
   private final ScoreSettings settings;
   private final ScoreMetrics metrics;
 
-  ScorePartition(Broadcast<ModelBytes> model, ScoreSettings settings, ScoreMetrics metrics) {
+  ScorePartition(Broadcast<ShippedModel> model, ScoreSettings settings, ScoreMetrics metrics) {
     this.model = model;
     this.settings = settings;
     this.metrics = metrics;

@@ -1,6 +1,5 @@
 package io.seqpack.spark;
 
-import io.seqpack.model.ModelBytes;
 import java.util.Map;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -17,10 +16,10 @@ public final class ScoreResult implements AutoCloseable {
   private final Dataset<Row> predictions;
   private final Dataset<Row> rejects;
   private final ScoreMetrics metrics;
-  private final Broadcast<ModelBytes> model;
+  private final Broadcast<ShippedModel> model;
   private final Map<String, String> inputColumns;
 
-  ScoreResult(Dataset<Row> predictions, Dataset<Row> rejects, ScoreMetrics metrics, Broadcast<ModelBytes> model,
+  ScoreResult(Dataset<Row> predictions, Dataset<Row> rejects, ScoreMetrics metrics, Broadcast<ShippedModel> model,
       Map<String, String> inputColumns) {
     this.inputColumns = Map.copyOf(inputColumns);
     this.predictions = predictions;

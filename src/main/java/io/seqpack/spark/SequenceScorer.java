@@ -7,6 +7,7 @@ import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelBytes;
 import io.seqpack.model.ModelGraph;
 import io.seqpack.model.ModelLoader;
+import io.seqpack.model.SafeTensors;
 import io.seqpack.model.parts.StepInput;
 import io.seqpack.nn.SequenceModel;
 import java.io.IOException;
@@ -55,8 +56,12 @@ import org.apache.spark.sql.types.StructType;
  * plus the appended ones.
  *
  * <p>The model reaches the executors as a broadcast of the two files' bytes, decoded once per executor JVM
- * ({@link ExecutorModelCache}). A broadcast value is a Java byte array, so model.safetensors is limited to {@value
- * ModelLoader#MAX_SAFETENSORS_BYTES} bytes (about 2 GiB); larger files are refused when the model is read.
+ * ({@link ExecutorModelCache}). A model.safetensors larger than {@value #SHIP_BY_PATH_ABOVE_BYTES} bytes read from a
+ * directory ({@link #builder(Path)}, {@link #builder(String)}) is not broadcast: the driver streams it into its
+ * tensors without holding the file, and each executor streams it from the same directory (which must be on a file
+ * system the executors can read: HDFS, S3, a shared mount, or local mode), checking the content hash; in local mode
+ * the executor takes the driver's tensors. The file is limited to {@value ModelLoader#MAX_SAFETENSORS_BYTES} bytes
+ * (about 2 GiB); larger files are refused when the model is read.
  */
 public final class SequenceScorer {
   /**
@@ -153,13 +158,28 @@ public final class SequenceScorer {
   /** The key of {@link Builder#topK} that means every head of 2 or more outputs (no head is named so). */
   public static final String EVERY_HEAD = "*";
 
+  /**
+   * Default largest model.safetensors broadcast as bytes (64 MiB); a larger one read from a directory is streamed,
+   * on the driver and on each executor, from that directory (see the class comment).
+   */
+  public static final long SHIP_BY_PATH_ABOVE_BYTES = 64L << 20;
+
+  /**
+   * Spark conf key of the largest model.safetensors broadcast as bytes (default {@value #SHIP_BY_PATH_ABOVE_BYTES});
+   * raise it when executors cannot read the model directory, at the cost of the file's bytes on the driver and
+   * each executor next to the decoded weights.
+   */
+  public static final String BROADCAST_MAX_KEY = "spark.seqpack.modelBroadcastMaxBytes";
+
   private final LoadedModel model;
-  private final ModelBytes modelBytes;
+  private final ModelBytes modelBytes; // null when executors read the model from modelDirectory
+  private final String modelDirectory;
   private final Options options;
 
-  private SequenceScorer(LoadedModel model, ModelBytes modelBytes, Options options) {
+  private SequenceScorer(LoadedModel model, ModelBytes modelBytes, String modelDirectory, Options options) {
     this.model = model;
     this.modelBytes = modelBytes;
+    this.modelDirectory = modelDirectory;
     this.options = options;
   }
 
@@ -169,8 +189,8 @@ public final class SequenceScorer {
    */
   public static Builder builder(Path modelDir) {
     Objects.requireNonNull(modelDir, "modelDir");
-    return new Builder(modelDir.toString(), hadoop -> ModelLoader.readDirectory(modelDir), null)
-        .names(Names.CLI_FLAGS);
+    return new Builder(modelDir.toString(), hadoop -> ModelLoader.readDirectory(modelDir), null,
+        modelDir.toAbsolutePath().normalize().toUri().toString()).names(Names.CLI_FLAGS);
   }
 
   /**
@@ -179,13 +199,13 @@ public final class SequenceScorer {
    */
   public static Builder builder(String modelUri) {
     Objects.requireNonNull(modelUri, "modelUri");
-    return new Builder(modelUri, hadoop -> readModel(modelUri, hadoop), null);
+    return new Builder(modelUri, hadoop -> readModel(modelUri, hadoop), null, modelUri);
   }
 
   /** The bytes of a model's two files, already read (validated when the scorer is built). */
   public static Builder builder(ModelBytes bytes, String source) {
     Objects.requireNonNull(bytes, "bytes");
-    return new Builder(source, hadoop -> bytes, null);
+    return new Builder(source, hadoop -> bytes, null, null);
   }
 
   /** A model already loaded and validated, with the bytes it was loaded from (they are what executors get). */
@@ -196,7 +216,17 @@ public final class SequenceScorer {
       throw new ConfigException("Cannot score with this model: the bytes given are not the ones it was loaded from "
           + "(content hash " + sha256(bytes) + ", model " + model.contentHash() + ")");
     }
-    return new Builder("model " + model.contentHash(), hadoop -> bytes, model);
+    return new Builder("model " + model.contentHash(), hadoop -> bytes, model, null);
+  }
+
+  /**
+   * A model already loaded and validated from directory {@code modelUri}, which executors read themselves (a large
+   * model: nothing but the URI is broadcast; each executor checks it still has the model's content hash).
+   */
+  public static Builder builder(LoadedModel model, String modelUri) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(modelUri, "modelUri");
+    return new Builder(modelUri, hadoop -> readModel(modelUri, hadoop), model, modelUri);
   }
 
   public LoadedModel model() {
@@ -222,9 +252,28 @@ public final class SequenceScorer {
     return options.topKExcludeSeen();
   }
 
-  /** The bytes of the model's two files, as read and validated (what executors decode). */
+  /**
+   * The bytes of the model's two files, as read and validated (what executors decode), or null for a large model
+   * that executors read from its directory ({@link #SHIP_BY_PATH_ABOVE_BYTES}).
+   */
   public ModelBytes modelBytes() {
     return modelBytes;
+  }
+
+  /** The dtypes model.safetensors stores its tensors in, sorted (from its header). */
+  public List<String> storedDtypes() {
+    if (modelBytes != null) {
+      return SafeTensors.storedDtypes(modelBytes.safetensors(), "of the model");
+    }
+    return withSafetensors(modelDirectory, Builder.activeHadoopConf(), (in, size) ->
+        SafeTensors.storedDtypes(in, size, modelDirectory + "/" + ModelLoader.MODEL_SAFETENSORS));
+  }
+
+  /** What executors get: the bytes, or the directory; the driver's model is shared with executors in its JVM. */
+  private ShippedModel ship() {
+    ExecutorModelCache.shareDriverModel(model);
+    return modelBytes != null ? ShippedModel.inline(modelBytes, model.contentHash())
+        : ShippedModel.atDirectory(modelDirectory, model.contentHash());
   }
 
   /** Validates the input schema against the model and returns the (lazy) predictions and rejects. */
@@ -257,7 +306,7 @@ public final class SequenceScorer {
         options.emitEmbedding, ScoreSettings.Output.PREDICTIONS);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
-    Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
+    Broadcast<ShippedModel> broadcast = jsc.broadcast(ship());
     ScoreMetrics metrics = metrics(jsc);
     Dataset<Row> predictions =
         input.mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(predictionSchema));
@@ -286,7 +335,7 @@ public final class SequenceScorer {
     ScoreSettings settings = settings(input.sparkSession(), r.idIndex, r.columns, new int[0],
         append.perStepCol() != null, append.embeddingCol() != null, append.invalid());
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext());
-    Broadcast<ModelBytes> broadcast = jsc.broadcast(modelBytes);
+    Broadcast<ShippedModel> broadcast = jsc.broadcast(ship());
     ScoreMetrics metrics = metrics(jsc);
     return input.toDF().mapPartitions(new ScorePartition(broadcast, settings, metrics), Encoders.row(r.schema));
   }
@@ -470,9 +519,18 @@ public final class SequenceScorer {
 
   /** {@value ExecutorModelCache#BUDGET_KEY} from the session (runtime) or the Spark conf, else the default. */
   static long modelCacheBytes(SparkSession spark) {
-    String key = ExecutorModelCache.BUDGET_KEY;
+    return bytesSetting(spark, ExecutorModelCache.BUDGET_KEY, ExecutorModelCache.DEFAULT_BUDGET_BYTES);
+  }
+
+  /** {@value #BROADCAST_MAX_KEY} from the active session, else the default. */
+  private static long broadcastMaxBytes() {
+    return SparkSession.getActiveSession().map(s -> bytesSetting(s, BROADCAST_MAX_KEY, SHIP_BY_PATH_ABOVE_BYTES))
+        .getOrElse(() -> SHIP_BY_PATH_ABOVE_BYTES);
+  }
+
+  private static long bytesSetting(SparkSession spark, String key, long defaultBytes) {
     String value = spark.conf().getOption(key).getOrElse(
-        () -> spark.sparkContext().getConf().get(key, Long.toString(ExecutorModelCache.DEFAULT_BUDGET_BYTES)));
+        () -> spark.sparkContext().getConf().get(key, Long.toString(defaultBytes)));
     try {
       long bytes = Long.parseLong(value.trim());
       if (bytes < 0) {
@@ -506,6 +564,73 @@ public final class SequenceScorer {
           readFile(fs, dir, ModelLoader.MODEL_SAFETENSORS, ModelLoader.MAX_SAFETENSORS_BYTES, prefix));
     } catch (IOException | IllegalArgumentException e) {
       throw new ModelFormatException(prefix + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads and validates the model in directory {@code uri} (any Hadoop file system), streaming model.safetensors
+   * into the tensors (never the whole file in memory), with the checks and messages of {@link #readModel}.
+   */
+  public static LoadedModel loadModel(String uri, Configuration hadoop, boolean allowNonFinite) {
+    String prefix = "Cannot read model directory " + uri + ": ";
+    byte[] json;
+    try {
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
+      FileSystem fs = dir.getFileSystem(hadoop);
+      if (!fs.exists(dir)) {
+        throw new ModelFormatException(prefix + "it does not exist");
+      }
+      if (!fs.getFileStatus(dir).isDirectory()) {
+        throw new ModelFormatException(prefix + "it is not a directory");
+      }
+      json = readFile(fs, dir, ModelLoader.MODEL_JSON, ModelLoader.MAX_JSON_BYTES, prefix);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ModelFormatException(prefix + e.getMessage(), e);
+    }
+    return withSafetensors(uri, hadoop, (in, size) -> ModelLoader.load(json, in, size, uri, allowNonFinite));
+  }
+
+  /** What {@link #withSafetensors} does with the open file. */
+  private interface SafetensorsReader<T> {
+    T read(InputStream in, long size) throws IOException;
+  }
+
+  /** Opens model.safetensors in directory {@code uri}, checked as {@link #readModel} checks it, for {@code reader}. */
+  private static <T> T withSafetensors(String uri, Configuration hadoop, SafetensorsReader<T> reader) {
+    String prefix = "Cannot read model directory " + uri + ": ";
+    String name = ModelLoader.MODEL_SAFETENSORS;
+    try {
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
+      FileSystem fs = dir.getFileSystem(hadoop);
+      org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir, name);
+      if (!fs.exists(file)) {
+        throw new ModelFormatException(prefix + name + " is missing");
+      }
+      FileStatus status = fs.getFileStatus(file);
+      if (!status.isFile()) {
+        throw new ModelFormatException(prefix + name + " is not a regular file");
+      }
+      long size = status.getLen();
+      if (size > ModelLoader.MAX_SAFETENSORS_BYTES) {
+        throw new ModelFormatException(prefix + name + " is " + size + " bytes, expected at most "
+            + ModelLoader.MAX_SAFETENSORS_BYTES);
+      }
+      try (InputStream in = fs.open(file)) {
+        return reader.read(in, size);
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ModelFormatException(prefix + "cannot read " + name + " (" + e + ")", e);
+    }
+  }
+
+  /** The size of model.safetensors in directory {@code uri}, or -1 when it cannot be told (then it is read whole). */
+  private static long safetensorsSize(String uri, Configuration hadoop) {
+    try {
+      org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(uri, ModelLoader.MODEL_SAFETENSORS);
+      FileStatus status = file.getFileSystem(hadoop).getFileStatus(file);
+      return status.isFile() ? status.getLen() : -1;
+    } catch (IOException | IllegalArgumentException e) {
+      return -1;
     }
   }
 
@@ -578,10 +703,13 @@ public final class SequenceScorer {
     private Map<String, Integer> topK = Map.of();
     private String topKExcludeSeen;
 
-    private Builder(String source, Source reader, LoadedModel loaded) {
+    private final String directory; // where executors can read the model from, or null: bytes only
+
+    private Builder(String source, Source reader, LoadedModel loaded, String directory) {
       this.source = source;
       this.reader = reader;
       this.loaded = loaded;
+      this.directory = directory;
     }
 
     /** The id column ({@code id} by default); null for none ({@link #transform} only). */
@@ -678,11 +806,25 @@ public final class SequenceScorer {
         throw new ConfigException("Invalid " + names.maxLength() + " " + maxLength
             + ": must be 0 (no limit) or positive");
       }
-      ModelBytes bytes = reader.read(hadoop != null ? hadoop : activeHadoopConf());
-      LoadedModel model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
+      Configuration conf = hadoop != null ? hadoop : activeHadoopConf();
+      ModelBytes bytes = null;
+      LoadedModel model = loaded;
+      if (directory != null && safetensorsSize(directory, conf) > broadcastMaxBytes()) {
+        if (model == null) {
+          model = loadModel(directory, conf, allowNonFiniteWeights);
+        }
+      } else {
+        bytes = reader.read(conf);
+        if (loaded != null && directory != null && !sha256(bytes).equals(loaded.contentHash())) {
+          throw new ConfigException("Cannot score with this model: " + directory + " holds another model than the "
+              + "one loaded (content hash " + sha256(bytes) + ", model " + loaded.contentHash() + ")");
+        }
+        model = loaded != null ? loaded : ModelLoader.load(bytes, source, allowNonFiniteWeights);
+      }
       int[] k = SequenceScorer.topK(model.graph(), topK, topKExcludeSeen, names);
-      return new SequenceScorer(model, bytes, new Options(idCol, seqCol, columns, emitEmbedding, keepCols,
-          perStep, maxLength, plan, allowNonFiniteWeights, engine, names, k, topKExcludeSeen));
+      return new SequenceScorer(model, bytes, bytes == null ? directory : null, new Options(idCol, seqCol, columns,
+          emitEmbedding, keepCols, perStep, maxLength, plan, allowNonFiniteWeights, engine, names, k,
+          topKExcludeSeen));
     }
 
     private static Configuration activeHadoopConf() {

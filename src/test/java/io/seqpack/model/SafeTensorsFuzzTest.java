@@ -86,6 +86,10 @@ class SafeTensorsFuzzTest {
         problems.add(name + ": threw " + e);
         continue;
       }
+      String streamed = streamedDifference(json, st, outcome);
+      if (streamed != null) {
+        problems.add(name + ": read as a stream, " + streamed);
+      }
       if (expected.equals("loads")) {
         if (outcome instanceof ModelFormatException e) {
           problems.add(name + ": expected to load, refused: " + e.getMessage());
@@ -108,6 +112,43 @@ class SafeTensorsFuzzTest {
     }
     assertTrue(cases >= 15, "the seed corpus should hold at least 15 cases, found " + cases);
     assertTrue(problems.isEmpty(), String.join("\n", problems));
+  }
+
+  /**
+   * How reading {@code st} as a stream ({@link ModelLoader#load(byte[], java.io.InputStream, long, String,
+   * boolean)}, what large models use) differs from reading its bytes, which gave {@code outcome}; null if it does
+   * not: the same message, or the same tensors and content hash.
+   */
+  private static String streamedDifference(byte[] json, byte[] st, Object outcome) {
+    Object streamed;
+    try {
+      streamed = ModelLoader.load(json, new java.io.ByteArrayInputStream(st), st.length, Harness.SOURCE, false);
+    } catch (ModelFormatException e) {
+      streamed = e;
+    } catch (IOException | RuntimeException | Error e) {
+      return "threw " + e;
+    }
+    if (outcome instanceof ModelFormatException e) {
+      return streamed instanceof ModelFormatException s && s.getMessage().equals(e.getMessage()) ? null
+          : "expected the refusal \"" + e.getMessage() + "\", got " + describe(streamed);
+    }
+    if (!(streamed instanceof LoadedModel s)) {
+      return "expected it to load, got " + describe(streamed);
+    }
+    LoadedModel bytes = (LoadedModel) outcome;
+    if (!s.contentHash().equals(bytes.contentHash()) || !s.tensors().keySet().equals(bytes.tensors().keySet())) {
+      return "loaded another model (hash " + s.contentHash() + ", expected " + bytes.contentHash() + ")";
+    }
+    for (String tensor : bytes.tensors().keySet()) {
+      if (!java.util.Arrays.equals(s.tensor(tensor).data(), bytes.tensor(tensor).data())) {
+        return "tensor " + tensor + " differs";
+      }
+    }
+    return null;
+  }
+
+  private static String describe(Object outcome) {
+    return outcome instanceof ModelFormatException e ? "the refusal \"" + e.getMessage() + "\"" : "a model";
   }
 
   /**
