@@ -5,6 +5,8 @@ import io.seqpack.InputSchemaException;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
@@ -34,6 +36,7 @@ final class LakeTable {
   /** The key of the snapshot summary property (Iceberg) and of the commit's user metadata (Delta). */
   static final String RUN_ID_KEY = "seqpack.run-id";
   private static final String DELTA_PATH_PREFIX = "delta.`";
+  private static final Pattern DELTA_LOG_ENTRY = Pattern.compile("\\d{20}\\.(json|checkpoint\\..*)");
 
   final String name;
   final Format format;
@@ -98,7 +101,9 @@ final class LakeTable {
     }
     Path log = new Path(path, "_delta_log");
     try {
-      return log.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(log);
+      FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      // a commit or a checkpoint, not just the folder: a table being created by another run has only the folder
+      return fs.exists(log) && fs.listStatus(log, p -> DELTA_LOG_ENTRY.matcher(p.getName()).matches()).length > 0;
     } catch (IOException e) {
       throw new ConfigException("Cannot check " + flag + " " + name + ": " + e.getMessage(), e);
     }
@@ -211,8 +216,12 @@ final class LakeTable {
     return null;
   }
 
-  /** Creates the table, empty, with {@code schema}, partitioned by {@code partitionBy}. */
-  void create(SparkSession spark, StructType schema, List<String> partitionBy) {
+  /**
+   * Creates the table, empty, with {@code schema}, partitioned by {@code partitionBy}.
+   *
+   * @return false if the table exists already (created meanwhile by another run)
+   */
+  boolean create(SparkSession spark, StructType schema, List<String> partitionBy) {
     var writer = spark.createDataFrame(List.of(), schema).writeTo(name).using(format.provider);
     if (!partitionBy.isEmpty()) {
       writer.partitionedBy(functions.col(partitionBy.get(0)), partitionBy.subList(1, partitionBy.size()).stream()
@@ -220,9 +229,18 @@ final class LakeTable {
     }
     try {
       writer.create();
+      return true;
     } catch (AnalysisException e) {
+      if ("TABLE_OR_VIEW_ALREADY_EXISTS".equals(e.getCondition())) {
+        return false;
+      }
       throw new ConfigException("Cannot create " + flag + " " + name + ": " + e.getMessage().lines().findFirst()
           .orElse(""), e);
+    } catch (RuntimeException e) {
+      if (exists(spark)) { // another run's create committed first (Iceberg: CommitFailedException, version 1)
+        return false;
+      }
+      throw e;
     }
   }
 

@@ -21,6 +21,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -312,6 +316,77 @@ class LakehouseIT {
     spark.sql("DROP TABLE " + lake.scores());
     RunSummary filtered = score(lake, null, "id < 10");
     assertEquals(10, filtered.inputRows(), "--where filters the input rows");
+  }
+
+  @Test
+  void twoRunsFromDifferentCheckpointsIntoOneTableBothCommit() throws Exception {
+    for (Lake lake : List.of(iceberg("together"), delta("together"))) {
+      spark.sql(lake.createEvents());
+      // two incremental jobs over disjoint halves of one source, each with its own checkpoint, into one table
+      String[] wheres = {"id % 2 = 0", "id % 2 = 1"};
+      String[] checkpoints = {tmp.resolve(lake.name() + "-together-even").toString(),
+          tmp.resolve(lake.name() + "-together-odd").toString()};
+      Set<String> runIds = new LinkedHashSet<>();
+      long scored = 0;
+      for (int round = 0; round < 2; round++) { // round 1 also races to create the two tables
+        append(lake.events(), rows(round * ROUND, ROUND));
+        List<RunSummary> runs = together(lake, checkpoints, wheres);
+        for (RunSummary run : runs) {
+          assertEquals(ROUND / 2, run.inputRows(), "each run reads its half of the new rows");
+          assertEquals(run.inputRows(), run.scoredRows() + run.rejectedRows());
+          assertFalse(run.tables().alreadyCommitted());
+          runIds.add(run.tables().runId());
+          scored += run.scoredRows();
+        }
+      }
+      List<Long> all = new ArrayList<>(spark.table(lake.scores()).select("id")
+          .as(org.apache.spark.sql.Encoders.LONG()).collectAsList());
+      long predictions = all.size();
+      all.addAll(spark.table(lake.rejects()).select("id").as(org.apache.spark.sql.Encoders.LONG()).collectAsList());
+      assertExactlyOnce(all, spark.table(lake.events()).select("id").as(org.apache.spark.sql.Encoders.LONG())
+          .collectAsList());
+      assertEquals(scored, predictions, "the predictions table has the rows both runs' summaries scored");
+      assertEquals(runIds, committedRunIds(lake.scores()), "each run's commit, none lost, none twice");
+      assertEquals(runIds, committedRunIds(lake.rejects()));
+    }
+  }
+
+  /** Starts one incremental run per checkpoint at the same moment, each in its own thread; their summaries. */
+  private static List<RunSummary> together(Lake lake, String[] checkpoints, String[] wheres) throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(checkpoints.length);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<RunSummary>> runs = new ArrayList<>();
+      for (int i = 0; i < checkpoints.length; i++) {
+        String checkpoint = checkpoints[i];
+        String where = wheres[i];
+        runs.add(threads.submit(() -> {
+          go.await();
+          return score(lake, checkpoint, where);
+        }));
+      }
+      go.countDown();
+      List<RunSummary> summaries = new ArrayList<>();
+      for (Future<RunSummary> run : runs) {
+        summaries.add(run.get(300, TimeUnit.SECONDS));
+      }
+      return summaries;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /** The run ids of a table's seqpack commits, in commit order (Iceberg's snapshots, Delta's history). */
+  private static Set<String> committedRunIds(String table) {
+    List<String> tags = table.startsWith("delta.")
+        ? spark.sql("DESCRIBE HISTORY " + table).orderBy("version").where("userMetadata IS NOT NULL")
+            .selectExpr("substring(userMetadata, " + (LakeTable.RUN_ID_KEY.length() + 2) + ")")
+            .as(org.apache.spark.sql.Encoders.STRING()).collectAsList()
+        : spark.sql("SELECT summary['" + LakeTable.RUN_ID_KEY + "'] FROM " + table + ".snapshots "
+            + "WHERE summary['" + LakeTable.RUN_ID_KEY + "'] IS NOT NULL ORDER BY committed_at")
+            .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    assertEquals(tags.size(), new LinkedHashSet<>(tags).size(), "no run committed twice: " + tags);
+    return new java.util.TreeSet<>(tags);
   }
 
   @Test
