@@ -161,14 +161,17 @@ final class LakeTable {
   }
 
   /**
-   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): the deleted
-   * records of Iceberg's overwrite and delete snapshots (with merge-on-read, their delete-file entries), Delta's
-   * deletes and update pre-images; not scored, reported by the run.
+   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): Iceberg's
+   * overwrite and delete snapshots' deleted records net of the records they added back (copy-on-write rewrites a
+   * file's other rows) plus their delete-file entries (merge-on-read), so an in-place copy-on-write update counts 0
+   * there; Delta's deletes and update pre-images. Not scored, reported by the run.
    */
   long removals(SparkSession spark, long fromExclusive, long to) {
     if (format == Format.ICEBERG) {
       // the snapshots after fromExclusive up to to, by commit time (one branch, main)
-      List<Row> sum = spark.sql("SELECT sum(coalesce(cast(s.summary['deleted-records'] AS BIGINT), 0) + "
+      // copy-on-write rewrites whole files: a file's other rows are deleted and added again, so count the net
+      List<Row> sum = spark.sql("SELECT sum(greatest(coalesce(cast(s.summary['deleted-records'] AS BIGINT), 0) - "
+          + "coalesce(cast(s.summary['added-records'] AS BIGINT), 0), 0) + "
           + "coalesce(cast(s.summary['added-position-deletes'] AS BIGINT), 0) + "
           + "coalesce(cast(s.summary['added-equality-deletes'] AS BIGINT), 0)) FROM " + name + ".snapshots s "
           + "WHERE s.committed_at > (SELECT committed_at FROM " + name + ".snapshots WHERE snapshot_id = "
@@ -237,7 +240,9 @@ final class LakeTable {
       throw new ConfigException("Cannot create " + flag + " " + name + ": " + e.getMessage().lines().findFirst()
           .orElse(""), e);
     } catch (RuntimeException e) {
-      if (exists(spark)) { // another run's create committed first (Iceberg: CommitFailedException, version 1)
+      // another run's create committed first: Iceberg fails with CommitFailedException (version 1 exists),
+      // Delta with ProtocolChangedException (two writers into an empty folder)
+      if (exists(spark)) {
         return false;
       }
       throw e;
