@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * and renamed into place): before scoring, a run records its intent (run number, input range, run id); after
  * both commits, the range as reached. A run killed in between leaves the intent; the next run scores the same
  * range again and commits only what the tables do not already have from that run id, so nothing is appended twice.
+ * After its outcome, each run writes its summary and report into {@code DIR/table-state/run-<n>/} ({@link
+ * #runFolder}); a batch table run prints its summary only.
  */
 public final class TableScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(TableScoreJob.class);
@@ -94,11 +96,14 @@ public final class TableScoreJob {
           : InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
       Path staging = new Path(hadoop.get("hadoop.tmp.dir", "/tmp"), "seqpack-staging-" + UUID.randomUUID());
       String runId = UUID.randomUUID().toString();
+      RunSummary summary;
       try {
-        return score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, start);
+        summary = score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, start);
       } finally {
         ParquetFolderSink.discard(hadoop, staging);
       }
+      JobSummary.checkRejectFraction(options, summary.inputRows(), summary.rejectedRows());
+      return summary;
     }
     if (input == null) {
       throw new ConfigException("Cannot score --incremental into --output-table without --input-table: "
@@ -169,6 +174,10 @@ public final class TableScoreJob {
         summary.scoredRows(), summary.rejectedRows(), done.removalsNotScored(), done.predictionsAt(),
         done.rejectsAt(), done.alreadyCommitted()));
     writeState(hadoop, cp, with(state, pending.run(), pending.to(), null, history)); // the run counts from here on
+    String runDir = runFolder(cp, pending.run()).toString();
+    JobSummary.writeSummaryAndReport(hadoop, runDir, runDir, summary);
+    // after the state and the files: a run over the limit has committed, and its rerun must not redo it
+    JobSummary.checkRejectFraction(checked.options(), summary.inputRows(), summary.rejectedRows());
     return summary;
   }
 
@@ -208,9 +217,13 @@ public final class TableScoreJob {
           what, in instanceof TableInput t ? " " + range(t) : "", Words.count(outcome.scoredRows(), "row"), output,
           positionWord(output), predictions.committedAt(), outcome.rejectedRows(), rejectsTable,
           positionWord(rejectsTable), rejects.committedAt(), JobSummary.round(wallSeconds));
-      JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
       return summary;
     }
+  }
+
+  /** Where incremental run {@code run} writes its summary and report: {@code DIR/table-state/run-<n>/}. */
+  static Path runFolder(Path checkpoint, long run) {
+    return new Path(new Path(checkpoint, STATE_DIR), "run-" + run);
   }
 
   private static String range(TableInput t) {

@@ -213,6 +213,7 @@ class LakehouseIT {
       previousTo = run.tables().readTo();
       assertTrue(run.tables().predictionsAt() != null && run.tables().rejectsAt() != null, run.tables().toString());
       assertFalse(run.tables().alreadyCommitted());
+      assertRunFiles(lake, checkpoint, run);
       scored += run.scoredRows();
       rejected += run.rejectedRows();
     }
@@ -245,7 +246,29 @@ class LakehouseIT {
     RunSummary afterDelete = score(lake, checkpoint, null);
     assertEquals(0, afterDelete.inputRows());
     assertEquals(1, afterDelete.tables().removalsNotScored());
+    assertRunFiles(lake, checkpoint, afterDelete);
     assertEquals(scored, spark.table(lake.scores()).count(), "the scores table keeps its rows");
+  }
+
+  /** The run's summary and report in the checkpoint's {@code table-state/run-<n>/}, naming the tables. */
+  private static void assertRunFiles(Lake lake, String checkpoint, RunSummary run) {
+    Path dir = Path.of(TableScoreJob.runFolder(new org.apache.hadoop.fs.Path(checkpoint), run.run().id())
+        .toUri().getPath());
+    RunSummary written = RunSummary.read(dir.resolve(RunSummary.FILE));
+    assertEquals(run.tables(), written.tables());
+    assertEquals(List.of(lake.events(), lake.scores(), lake.rejects()),
+        List.of(written.input(), written.output(), written.rejects()));
+    assertEquals(run.inputRows(), written.scoredRows() + written.rejectedRows());
+    String report;
+    try {
+      report = Files.readString(dir.resolve(io.seqpack.report.RunReport.REPORT_FILE));
+    } catch (IOException e) {
+      throw new AssertionError("no run report in " + dir, e);
+    }
+    for (String table : List.of(lake.events(), lake.scores(), lake.rejects())) {
+      assertTrue(report.contains("<code>" + table + "</code>"), table); // no characters HTML escapes
+    }
+    assertTrue(report.contains("committed, now at " + run.tables().predictionsAt()), "the predictions' position");
   }
 
   private static List<Long> expectedScoredIds() {
@@ -287,36 +310,6 @@ class LakehouseIT {
       }
     }
     return List.copyOf(live);
-  }
-
-  @Test
-  void setupMistakesAreOneLineAndWriteNothing() {
-    Lake lake = iceberg("bad");
-    SeqpackException missing = assertThrows(InputSchemaException.class, () -> score(lake, null, null));
-    assertEquals("Cannot read --input-table lake.db.bad_events: no such table", missing.getMessage());
-    assertFalse(spark.catalog().tableExists(lake.scores()), "nothing written");
-
-    spark.sql(lake.createEvents());
-    append(lake.events(), rows(0, 20));
-    SeqpackException where = assertThrows(ConfigException.class, () -> score(lake, null, "id >>> 3"));
-    assertTrue(where.getMessage().startsWith("Invalid --where 'id >>> 3': "), where.getMessage());
-    assertEquals(1, where.getMessage().lines().count());
-    assertFalse(spark.catalog().tableExists(lake.scores()), "nothing written");
-
-    spark.sql("CREATE TABLE " + lake.scores() + " (id BIGINT, length INT, scores STRING) USING iceberg");
-    SeqpackException schema = assertThrows(InputSchemaException.class, () -> score(lake, null, null));
-    assertTrue(schema.getMessage().startsWith("Cannot write --output-table lake.db.bad_scores: column 'scores' is "
-        + "string there but array<float> in seqpack's output"), schema.getMessage());
-    assertEquals(0, spark.table(lake.scores()).count(), "nothing written");
-
-    Lake nowhere = new Lake("iceberg", "nocat.db.events", "nocat.db.scores", "", "");
-    SeqpackException catalog = assertThrows(ConfigException.class, () -> score(nowhere, null, null));
-    assertTrue(catalog.getMessage().startsWith("Cannot use --output-table nocat.db.scores: catalog 'nocat' is not "
-        + "configured (add --conf spark.sql.catalog.nocat="), catalog.getMessage());
-
-    spark.sql("DROP TABLE " + lake.scores());
-    RunSummary filtered = score(lake, null, "id < 10");
-    assertEquals(10, filtered.inputRows(), "--where filters the input rows");
   }
 
   @Test
@@ -388,6 +381,36 @@ class LakehouseIT {
             .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
     assertEquals(tags.size(), new LinkedHashSet<>(tags).size(), "no run committed twice: " + tags);
     return new java.util.TreeSet<>(tags);
+  }
+
+  @Test
+  void setupMistakesAreOneLineAndWriteNothing() {
+    Lake lake = iceberg("bad");
+    SeqpackException missing = assertThrows(InputSchemaException.class, () -> score(lake, null, null));
+    assertEquals("Cannot read --input-table lake.db.bad_events: no such table", missing.getMessage());
+    assertFalse(spark.catalog().tableExists(lake.scores()), "nothing written");
+
+    spark.sql(lake.createEvents());
+    append(lake.events(), rows(0, 20));
+    SeqpackException where = assertThrows(ConfigException.class, () -> score(lake, null, "id >>> 3"));
+    assertTrue(where.getMessage().startsWith("Invalid --where 'id >>> 3': "), where.getMessage());
+    assertEquals(1, where.getMessage().lines().count());
+    assertFalse(spark.catalog().tableExists(lake.scores()), "nothing written");
+
+    spark.sql("CREATE TABLE " + lake.scores() + " (id BIGINT, length INT, scores STRING) USING iceberg");
+    SeqpackException schema = assertThrows(InputSchemaException.class, () -> score(lake, null, null));
+    assertTrue(schema.getMessage().startsWith("Cannot write --output-table lake.db.bad_scores: column 'scores' is "
+        + "string there but array<float> in seqpack's output"), schema.getMessage());
+    assertEquals(0, spark.table(lake.scores()).count(), "nothing written");
+
+    Lake nowhere = new Lake("iceberg", "nocat.db.events", "nocat.db.scores", "", "");
+    SeqpackException catalog = assertThrows(ConfigException.class, () -> score(nowhere, null, null));
+    assertTrue(catalog.getMessage().startsWith("Cannot use --output-table nocat.db.scores: catalog 'nocat' is not "
+        + "configured (add --conf spark.sql.catalog.nocat="), catalog.getMessage());
+
+    spark.sql("DROP TABLE " + lake.scores());
+    RunSummary filtered = score(lake, null, "id < 10");
+    assertEquals(10, filtered.inputRows(), "--where filters the input rows");
   }
 
   @Test
