@@ -98,7 +98,7 @@ public final class TableScoreJob {
       String runId = UUID.randomUUID().toString();
       RunSummary summary;
       try {
-        summary = score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, start);
+        summary = score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, null, start);
       } finally {
         ParquetFolderSink.discard(hadoop, staging);
       }
@@ -149,7 +149,7 @@ public final class TableScoreJob {
       Long now = input.current(spark);
       if (now == null || now.equals(state.reached())) {
         LOG.info("seqpack: nothing new in {} since {} {}", input, positionWord(input), state.reached());
-        return JobSummary.nothingScored(runOf(state.runs(), checked, 0, state), checked.options(),
+        return JobSummary.nothingScored(runOf(state.runs(), checked, 0, state, 0, 0), checked.options(),
             new InputFiles(null, List.of(), List.of()), (System.nanoTime() - start) / 1e9);
       }
       pending = new Pending(state.runs() + 1, state.reached(), now, UUID.randomUUID().toString());
@@ -164,7 +164,7 @@ public final class TableScoreJob {
     RunSummary summary;
     try {
       summary = score(spark, checked, tables, in, output, rejects, LakeTable.WriteMode.APPEND, staging,
-          pending.runId(), state.appId(), pending.run(), start);
+          pending.runId(), state.appId(), pending.run(), state, start);
     } finally {
       ParquetFolderSink.discard(hadoop, staging);
     }
@@ -183,11 +183,12 @@ public final class TableScoreJob {
 
   /**
    * Scores {@code in} into the two tables and commits: rejects first, then predictions. The summary's {@code
-   * tables} part says what was read and committed.
+   * tables} part says what was read and committed; its {@code run} part, with {@code state} (incremental runs),
+   * the checkpoint's totals.
    */
   private static RunSummary score(SparkSession spark, CheckedRun checked, Tables tables, ScoringInput in,
       LakeTable output, LakeTable rejectsTable, LakeTable.WriteMode mode, Path staging, String runId, String appId,
-      long txnVersion, long start) {
+      long txnVersion, State state, long start) {
     ScoreJob.Options options = checked.options();
     // Delta's transaction versions grow per app id: a batch run is its own app, version 0
     try (TableSink predictions = new TableSink(spark, output, options.partitionBy(), mode,
@@ -206,9 +207,8 @@ public final class TableScoreJob {
             fromTable.table(), removals, range(fromTable));
       }
       double wallSeconds = (System.nanoTime() - start) / 1e9;
-      RunSummary.Run run = checked.checkpoint() == null ? null
-          : new RunSummary.Run(txnVersion, checked.checkpoint(), 0, List.of(), in.rows(), 0, outcome.scoredRows(),
-              outcome.rejectedRows());
+      RunSummary.Run run = state == null ? null
+          : runOf(txnVersion, checked, in.rows(), state, outcome.scoredRows(), outcome.rejectedRows());
       RunSummary summary = JobSummary.summary(run, spark, options, outcome, in, wallSeconds, null)
           .withTables(new RunSummary.Tables(runId, fromTable == null ? null : fromTable.from(),
               fromTable == null ? null : fromTable.to(), removals, predictions.committedAt(), rejects.committedAt(),
@@ -235,9 +235,11 @@ public final class TableScoreJob {
     return t.format == LakeTable.Format.ICEBERG ? "snapshot" : "version";
   }
 
-  private static RunSummary.Run runOf(long id, CheckedRun checked, long rows, State state) {
-    long scored = state.history().stream().mapToLong(RunRecord::scoredRows).sum();
-    long rejected = state.history().stream().mapToLong(RunRecord::rejectedRows).sum();
+  /** Run {@code id}'s part: the checkpoint's totals are its recorded runs' plus this one's rows, if any. */
+  private static RunSummary.Run runOf(long id, CheckedRun checked, long rows, State state, long scoredNow,
+      long rejectedNow) {
+    long scored = scoredNow + state.history().stream().mapToLong(RunRecord::scoredRows).sum();
+    long rejected = rejectedNow + state.history().stream().mapToLong(RunRecord::rejectedRows).sum();
     return new RunSummary.Run(id, checked.checkpoint(), 0, List.of(), rows, 0, scored, rejected);
   }
 

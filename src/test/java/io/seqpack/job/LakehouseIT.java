@@ -216,6 +216,8 @@ class LakehouseIT {
       assertRunFiles(lake, checkpoint, run);
       scored += run.scoredRows();
       rejected += run.rejectedRows();
+      assertEquals(List.of(scored, rejected), List.of(run.run().totalScoredRows(), run.run().totalRejectedRows()),
+          "the checkpoint's totals so far");
     }
     RunSummary nothing = score(lake, checkpoint, null);
     assertEquals(0, nothing.inputRows(), "a fourth run with nothing new scores nothing");
