@@ -5,6 +5,8 @@ import io.seqpack.InputSchemaException;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
@@ -34,6 +36,7 @@ final class LakeTable {
   /** The key of the snapshot summary property (Iceberg) and of the commit's user metadata (Delta). */
   static final String RUN_ID_KEY = "seqpack.run-id";
   private static final String DELTA_PATH_PREFIX = "delta.`";
+  private static final Pattern DELTA_LOG_ENTRY = Pattern.compile("\\d{20}\\.(json|checkpoint\\..*)");
 
   final String name;
   final Format format;
@@ -98,7 +101,9 @@ final class LakeTable {
     }
     Path log = new Path(path, "_delta_log");
     try {
-      return log.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(log);
+      FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      // a commit or a checkpoint, not just the folder: a table being created by another run has only the folder
+      return fs.exists(log) && fs.listStatus(log, p -> DELTA_LOG_ENTRY.matcher(p.getName()).matches()).length > 0;
     } catch (IOException e) {
       throw new ConfigException("Cannot check " + flag + " " + name + ": " + e.getMessage(), e);
     }
@@ -156,16 +161,15 @@ final class LakeTable {
   }
 
   /**
-   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): Iceberg's overwrite
-   * and delete snapshots' rows removed net of the rows they wrote back (with merge-on-read, their delete-file
-   * entries; a copy-on-write update that rewrites rows in place nets to zero there), Delta's deletes and update
-   * pre-images; not scored, reported by the run.
+   * Rows removed or rewritten between {@code fromExclusive} and {@code to} (not by compactions): Iceberg's
+   * overwrite and delete snapshots' deleted records net of the records they added back (copy-on-write rewrites a
+   * file's other rows) plus their delete-file entries (merge-on-read), so an in-place copy-on-write update counts 0
+   * there; Delta's deletes and update pre-images. Not scored, reported by the run.
    */
   long removals(SparkSession spark, long fromExclusive, long to) {
     if (format == Format.ICEBERG) {
       // the snapshots after fromExclusive up to to, by commit time (one branch, main)
-      // copy-on-write deletes rewrite whole files: deleted-records counts the file's rows, added-records the
-      // rows written back, so the rows removed are the difference
+      // copy-on-write rewrites whole files: a file's other rows are deleted and added again, so count the net
       List<Row> sum = spark.sql("SELECT sum(greatest(coalesce(cast(s.summary['deleted-records'] AS BIGINT), 0) - "
           + "coalesce(cast(s.summary['added-records'] AS BIGINT), 0), 0) + "
           + "coalesce(cast(s.summary['added-position-deletes'] AS BIGINT), 0) + "
@@ -215,8 +219,12 @@ final class LakeTable {
     return null;
   }
 
-  /** Creates the table, empty, with {@code schema}, partitioned by {@code partitionBy}. */
-  void create(SparkSession spark, StructType schema, List<String> partitionBy) {
+  /**
+   * Creates the table, empty, with {@code schema}, partitioned by {@code partitionBy}.
+   *
+   * @return false if the table exists already (created meanwhile by another run)
+   */
+  boolean create(SparkSession spark, StructType schema, List<String> partitionBy) {
     var writer = spark.createDataFrame(List.of(), schema).writeTo(name).using(format.provider);
     if (!partitionBy.isEmpty()) {
       writer.partitionedBy(functions.col(partitionBy.get(0)), partitionBy.subList(1, partitionBy.size()).stream()
@@ -224,9 +232,20 @@ final class LakeTable {
     }
     try {
       writer.create();
+      return true;
     } catch (AnalysisException e) {
+      if ("TABLE_OR_VIEW_ALREADY_EXISTS".equals(e.getCondition())) {
+        return false;
+      }
       throw new ConfigException("Cannot create " + flag + " " + name + ": " + e.getMessage().lines().findFirst()
           .orElse(""), e);
+    } catch (RuntimeException e) {
+      // another run's create committed first: Iceberg fails with CommitFailedException (version 1 exists),
+      // Delta with ProtocolChangedException (two writers into an empty folder)
+      if (exists(spark)) {
+        return false;
+      }
+      throw e;
     }
   }
 

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * and renamed into place): before scoring, a run records its intent (run number, input range, run id); after
  * both commits, the range as reached. A run killed in between leaves the intent; the next run scores the same
  * range again and commits only what the tables do not already have from that run id, so nothing is appended twice.
+ * After its outcome, each run writes its summary and report into {@code DIR/table-state/run-<n>/} ({@link
+ * #runFolder}); a batch table run prints its summary only.
  */
 public final class TableScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(TableScoreJob.class);
@@ -94,11 +96,14 @@ public final class TableScoreJob {
           : InputFiles.list(hadoop, options.input(), options.skipCorruptFiles(), false);
       Path staging = new Path(hadoop.get("hadoop.tmp.dir", "/tmp"), "seqpack-staging-" + UUID.randomUUID());
       String runId = UUID.randomUUID().toString();
+      RunSummary summary;
       try {
-        return score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, start);
+        summary = score(spark, checked, tables, in, output, rejects, mode, staging, runId, runId, 0, null, start);
       } finally {
         ParquetFolderSink.discard(hadoop, staging);
       }
+      JobSummary.checkRejectFraction(options, summary.inputRows(), summary.rejectedRows());
+      return summary;
     }
     if (input == null) {
       throw new ConfigException("Cannot score --incremental into --output-table without --input-table: "
@@ -144,7 +149,7 @@ public final class TableScoreJob {
       Long now = input.current(spark);
       if (now == null || now.equals(state.reached())) {
         LOG.info("seqpack: nothing new in {} since {} {}", input, positionWord(input), state.reached());
-        return JobSummary.nothingScored(runOf(state.runs(), checked, 0, state), checked.options(),
+        return JobSummary.nothingScored(runOf(state.runs(), checked, 0, state, 0, 0), checked.options(),
             new InputFiles(null, List.of(), List.of()), (System.nanoTime() - start) / 1e9);
       }
       pending = new Pending(state.runs() + 1, state.reached(), now, UUID.randomUUID().toString());
@@ -159,7 +164,7 @@ public final class TableScoreJob {
     RunSummary summary;
     try {
       summary = score(spark, checked, tables, in, output, rejects, LakeTable.WriteMode.APPEND, staging,
-          pending.runId(), state.appId(), pending.run(), start);
+          pending.runId(), state.appId(), pending.run(), state, start);
     } finally {
       ParquetFolderSink.discard(hadoop, staging);
     }
@@ -169,16 +174,21 @@ public final class TableScoreJob {
         summary.scoredRows(), summary.rejectedRows(), done.removalsNotScored(), done.predictionsAt(),
         done.rejectsAt(), done.alreadyCommitted()));
     writeState(hadoop, cp, with(state, pending.run(), pending.to(), null, history)); // the run counts from here on
+    String runDir = runFolder(cp, pending.run()).toString();
+    JobSummary.writeSummaryAndReport(hadoop, runDir, runDir, summary);
+    // after the state and the files: a run over the limit has committed, and its rerun must not redo it
+    JobSummary.checkRejectFraction(checked.options(), summary.inputRows(), summary.rejectedRows());
     return summary;
   }
 
   /**
    * Scores {@code in} into the two tables and commits: rejects first, then predictions. The summary's {@code
-   * tables} part says what was read and committed.
+   * tables} part says what was read and committed; its {@code run} part, with {@code state} (incremental runs),
+   * the checkpoint's totals.
    */
   private static RunSummary score(SparkSession spark, CheckedRun checked, Tables tables, ScoringInput in,
       LakeTable output, LakeTable rejectsTable, LakeTable.WriteMode mode, Path staging, String runId, String appId,
-      long txnVersion, long start) {
+      long txnVersion, State state, long start) {
     ScoreJob.Options options = checked.options();
     // Delta's transaction versions grow per app id: a batch run is its own app, version 0
     try (TableSink predictions = new TableSink(spark, output, options.partitionBy(), mode,
@@ -197,9 +207,8 @@ public final class TableScoreJob {
             fromTable.table(), removals, range(fromTable));
       }
       double wallSeconds = (System.nanoTime() - start) / 1e9;
-      RunSummary.Run run = checked.checkpoint() == null ? null
-          : new RunSummary.Run(txnVersion, checked.checkpoint(), 0, List.of(), in.rows(), 0, outcome.scoredRows(),
-              outcome.rejectedRows());
+      RunSummary.Run run = state == null ? null
+          : runOf(txnVersion, checked, in.rows(), state, outcome.scoredRows(), outcome.rejectedRows());
       RunSummary summary = JobSummary.summary(run, spark, options, outcome, in, wallSeconds, null)
           .withTables(new RunSummary.Tables(runId, fromTable == null ? null : fromTable.from(),
               fromTable == null ? null : fromTable.to(), removals, predictions.committedAt(), rejects.committedAt(),
@@ -208,9 +217,13 @@ public final class TableScoreJob {
           what, in instanceof TableInput t ? " " + range(t) : "", Words.count(outcome.scoredRows(), "row"), output,
           positionWord(output), predictions.committedAt(), outcome.rejectedRows(), rejectsTable,
           positionWord(rejectsTable), rejects.committedAt(), JobSummary.round(wallSeconds));
-      JobSummary.checkRejectFraction(options, outcome.inputRows(), outcome.rejectedRows());
       return summary;
     }
+  }
+
+  /** Where incremental run {@code run} writes its summary and report: {@code DIR/table-state/run-<n>/}. */
+  static Path runFolder(Path checkpoint, long run) {
+    return new Path(new Path(checkpoint, STATE_DIR), "run-" + run);
   }
 
   private static String range(TableInput t) {
@@ -222,9 +235,11 @@ public final class TableScoreJob {
     return t.format == LakeTable.Format.ICEBERG ? "snapshot" : "version";
   }
 
-  private static RunSummary.Run runOf(long id, CheckedRun checked, long rows, State state) {
-    long scored = state.history().stream().mapToLong(RunRecord::scoredRows).sum();
-    long rejected = state.history().stream().mapToLong(RunRecord::rejectedRows).sum();
+  /** Run {@code id}'s part: the checkpoint's totals are its recorded runs' plus this one's rows, if any. */
+  private static RunSummary.Run runOf(long id, CheckedRun checked, long rows, State state, long scoredNow,
+      long rejectedNow) {
+    long scored = scoredNow + state.history().stream().mapToLong(RunRecord::scoredRows).sum();
+    long rejected = rejectedNow + state.history().stream().mapToLong(RunRecord::rejectedRows).sum();
     return new RunSummary.Run(id, checked.checkpoint(), 0, List.of(), rows, 0, scored, rejected);
   }
 

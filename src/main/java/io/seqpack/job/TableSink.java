@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TableSink implements OutputSink {
   private static final Logger LOG = LoggerFactory.getLogger(TableSink.class);
+  private static final long CREATE_WAIT_NANOS = 30_000_000_000L;
 
   private final SparkSession spark;
   private final LakeTable table;
@@ -68,11 +69,25 @@ final class TableSink implements OutputSink {
   /** An existing table must take these columns; a missing one is created now, empty, with them. */
   @Override
   public void prepare(StructType rows) {
-    if (table.exists(spark)) {
-      table.checkFits(spark.table(table.name).schema(), rows);
-    } else {
-      table.create(spark, rows, partitionBy);
+    long deadline = System.nanoTime() + CREATE_WAIT_NANOS;
+    while (!table.exists(spark)) {
+      if (table.create(spark, rows, partitionBy)) {
+        return;
+      }
+      // another run (from another checkpoint) is creating it: Delta's log folder appears before its first
+      // commit, and until that commit the table neither exists nor can be created; wait for it, bounded
+      if (System.nanoTime() > deadline) {
+        throw new JobFailedException("Cannot create " + table + ": it is being created by another run, and "
+            + "has had no commit for " + CREATE_WAIT_NANOS / 1_000_000_000L + " s");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new JobFailedException("Cannot create " + table + ": interrupted", e);
+      }
     }
+    table.checkFits(spark.table(table.name).schema(), rows);
   }
 
   @Override

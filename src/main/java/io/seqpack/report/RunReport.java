@@ -90,6 +90,7 @@ public final class RunReport {
     figuresTable(sb, summary, scoring, run);
     modelCard(sb, scoring);
     detailsTable(sb, summary, scoring, run);
+    tablesCard(sb, summary);
     sb.append("</section>\n");
     rejects(sb, summary);
 
@@ -206,7 +207,9 @@ public final class RunReport {
         scoring == null ? null : Html.seconds(scoring.engineSeconds()) + " (summed over tasks)");
     if (run != null) {
       numberRow(sb, "Run", "run.id", run.id(), " (incremental)");
-      numberRow(sb, "New files", "run.new_files", run.newFileCount(), "");
+      if (s.tables() == null) { // a table run reads snapshots, not files: its Tables card says which
+        numberRow(sb, "New files", "run.new_files", run.newFileCount(), "");
+      }
       numberRow(sb, "New rows", "run.new_rows", run.newRows(), "");
     }
     textRow(sb, "seqpack version", "seqpack_version", s.seqpackVersion());
@@ -275,6 +278,40 @@ public final class RunReport {
       sb.append("</table></details>\n");
     }
     sb.append("</div>\n");
+  }
+
+  /**
+   * A run into tables: what it read from the input table and where its commits are (positions are Iceberg
+   * snapshot ids or Delta versions, as the summary has them); nothing for a run into folders.
+   */
+  private static void tablesCard(StringBuilder sb, RunSummary s) {
+    RunSummary.Tables t = s.tables();
+    if (t == null) {
+      return;
+    }
+    sb.append("<div class=\"card wide\" data-section=\"tables\"><h2>Tables</h2><table class=\"lake\">\n");
+    String read = t.readTo() == null ? "a folder, not a table"
+        : t.readAfter() == null ? "the whole table at " + t.readTo()
+        : "rows appended after " + t.readAfter() + " up to " + t.readTo();
+    tableRow(sb, "Input", "tables.read_to", s.input(), read);
+    tableRow(sb, "Predictions", "tables.predictions_at", s.output(), position(t.predictionsAt()));
+    tableRow(sb, "Rejects", "tables.rejects_at", s.rejects(), position(t.rejectsAt()));
+    textRow(sb, "Run id", "tables.run_id", t.runId());
+    figureRow(sb, "Already committed", "tables.already_committed", t.alreadyCommitted()
+        ? "yes: a rerun found this run's commits in the tables and did not make them again" : "no");
+    numberRow(sb, "Removals not scored", "tables.removals_not_scored", t.removalsNotScored(),
+        t.removalsNotScored() == 0 ? "" : " (rows deleted or rewritten in the input; only appended rows are scored)");
+    sb.append("</table></div>\n");
+  }
+
+  private static String position(Long at) {
+    return at == null ? "not committed" : "committed, now at " + at;
+  }
+
+  /** A table's name (as code) and what the run did with it. */
+  private static void tableRow(StringBuilder sb, String label, String key, String table, String what) {
+    sb.append("<tr><th>").append(esc(label)).append("</th><td data-key=\"").append(esc(key)).append("\"><code>")
+        .append(esc(table == null ? "\u2014" : table)).append("</code> ").append(esc(what)).append("</td></tr>\n");
   }
 
   private static String mib(long bytes) {

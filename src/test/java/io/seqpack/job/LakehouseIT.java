@@ -21,6 +21,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -164,8 +168,9 @@ class LakehouseIT {
         runIds.add(s.summary().get(LakeTable.RUN_ID_KEY));
       }
     }
-    assertEquals(3, runIds.size(), "one commit per run, each with its run id: " + runIds);
-    assertEquals(3, new LinkedHashSet<>(runIds).size());
+    // the three rounds and the run that read only the source's delete (an empty commit, still with its run id)
+    assertEquals(4, runIds.size(), "one commit per run that read a new snapshot, each with its run id: " + runIds);
+    assertEquals(4, new LinkedHashSet<>(runIds).size());
   }
 
   @Test
@@ -208,8 +213,11 @@ class LakehouseIT {
       previousTo = run.tables().readTo();
       assertTrue(run.tables().predictionsAt() != null && run.tables().rejectsAt() != null, run.tables().toString());
       assertFalse(run.tables().alreadyCommitted());
+      assertRunFiles(lake, checkpoint, run);
       scored += run.scoredRows();
       rejected += run.rejectedRows();
+      assertEquals(List.of(scored, rejected), List.of(run.run().totalScoredRows(), run.run().totalRejectedRows()),
+          "the checkpoint's totals so far");
     }
     RunSummary nothing = score(lake, checkpoint, null);
     assertEquals(0, nothing.inputRows(), "a fourth run with nothing new scores nothing");
@@ -240,7 +248,29 @@ class LakehouseIT {
     RunSummary afterDelete = score(lake, checkpoint, null);
     assertEquals(0, afterDelete.inputRows());
     assertEquals(1, afterDelete.tables().removalsNotScored());
+    assertRunFiles(lake, checkpoint, afterDelete);
     assertEquals(scored, spark.table(lake.scores()).count(), "the scores table keeps its rows");
+  }
+
+  /** The run's summary and report in the checkpoint's {@code table-state/run-<n>/}, naming the tables. */
+  private static void assertRunFiles(Lake lake, String checkpoint, RunSummary run) {
+    Path dir = Path.of(TableScoreJob.runFolder(new org.apache.hadoop.fs.Path(checkpoint), run.run().id())
+        .toUri().getPath());
+    RunSummary written = RunSummary.read(dir.resolve(RunSummary.FILE));
+    assertEquals(run.tables(), written.tables());
+    assertEquals(List.of(lake.events(), lake.scores(), lake.rejects()),
+        List.of(written.input(), written.output(), written.rejects()));
+    assertEquals(run.inputRows(), written.scoredRows() + written.rejectedRows());
+    String report;
+    try {
+      report = Files.readString(dir.resolve(io.seqpack.report.RunReport.REPORT_FILE));
+    } catch (IOException e) {
+      throw new AssertionError("no run report in " + dir, e);
+    }
+    for (String table : List.of(lake.events(), lake.scores(), lake.rejects())) {
+      assertTrue(report.contains("<code>" + table + "</code>"), table); // no characters HTML escapes
+    }
+    assertTrue(report.contains("committed, now at " + run.tables().predictionsAt()), "the predictions' position");
   }
 
   private static List<Long> expectedScoredIds() {
@@ -282,6 +312,77 @@ class LakehouseIT {
       }
     }
     return List.copyOf(live);
+  }
+
+  @Test
+  void twoRunsFromDifferentCheckpointsIntoOneTableBothCommit() throws Exception {
+    for (Lake lake : List.of(iceberg("together"), delta("together"))) {
+      spark.sql(lake.createEvents());
+      // two incremental jobs over disjoint halves of one source, each with its own checkpoint, into one table
+      String[] wheres = {"id % 2 = 0", "id % 2 = 1"};
+      String[] checkpoints = {tmp.resolve(lake.name() + "-together-even").toString(),
+          tmp.resolve(lake.name() + "-together-odd").toString()};
+      Set<String> runIds = new LinkedHashSet<>();
+      long scored = 0;
+      for (int round = 0; round < 2; round++) { // round 1 also races to create the two tables
+        append(lake.events(), rows(round * ROUND, ROUND));
+        List<RunSummary> runs = together(lake, checkpoints, wheres);
+        for (RunSummary run : runs) {
+          assertEquals(ROUND / 2, run.inputRows(), "each run reads its half of the new rows");
+          assertEquals(run.inputRows(), run.scoredRows() + run.rejectedRows());
+          assertFalse(run.tables().alreadyCommitted());
+          runIds.add(run.tables().runId());
+          scored += run.scoredRows();
+        }
+      }
+      List<Long> all = new ArrayList<>(spark.table(lake.scores()).select("id")
+          .as(org.apache.spark.sql.Encoders.LONG()).collectAsList());
+      long predictions = all.size();
+      all.addAll(spark.table(lake.rejects()).select("id").as(org.apache.spark.sql.Encoders.LONG()).collectAsList());
+      assertExactlyOnce(all, spark.table(lake.events()).select("id").as(org.apache.spark.sql.Encoders.LONG())
+          .collectAsList());
+      assertEquals(scored, predictions, "the predictions table has the rows both runs' summaries scored");
+      assertEquals(runIds, committedRunIds(lake.scores()), "each run's commit, none lost, none twice");
+      assertEquals(runIds, committedRunIds(lake.rejects()));
+    }
+  }
+
+  /** Starts one incremental run per checkpoint at the same moment, each in its own thread; their summaries. */
+  private static List<RunSummary> together(Lake lake, String[] checkpoints, String[] wheres) throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(checkpoints.length);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<RunSummary>> runs = new ArrayList<>();
+      for (int i = 0; i < checkpoints.length; i++) {
+        String checkpoint = checkpoints[i];
+        String where = wheres[i];
+        runs.add(threads.submit(() -> {
+          go.await();
+          return score(lake, checkpoint, where);
+        }));
+      }
+      go.countDown();
+      List<RunSummary> summaries = new ArrayList<>();
+      for (Future<RunSummary> run : runs) {
+        summaries.add(run.get(300, TimeUnit.SECONDS));
+      }
+      return summaries;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  /** The run ids of a table's seqpack commits, in commit order (Iceberg's snapshots, Delta's history). */
+  private static Set<String> committedRunIds(String table) {
+    List<String> tags = table.startsWith("delta.")
+        ? spark.sql("DESCRIBE HISTORY " + table).orderBy("version").where("userMetadata IS NOT NULL")
+            .selectExpr("substring(userMetadata, " + (LakeTable.RUN_ID_KEY.length() + 2) + ")")
+            .as(org.apache.spark.sql.Encoders.STRING()).collectAsList()
+        : spark.sql("SELECT summary['" + LakeTable.RUN_ID_KEY + "'] FROM " + table + ".snapshots "
+            + "WHERE summary['" + LakeTable.RUN_ID_KEY + "'] IS NOT NULL ORDER BY committed_at")
+            .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    assertEquals(tags.size(), new LinkedHashSet<>(tags).size(), "no run committed twice: " + tags);
+    return new java.util.TreeSet<>(tags);
   }
 
   @Test

@@ -60,6 +60,27 @@ class RunReportTest {
   }
 
   @Test
+  void aRunIntoTablesNamesThemWithTheSnapshotsReadAndCommitted() {
+    RunSummary s = ExampleSummary.intoTables();
+    String html = RunReport.html(s);
+    String tables = html.substring(html.indexOf("<div class=\"card wide\" data-section=\"tables\">"));
+    tables = tables.substring(0, tables.indexOf("</div>"));
+    // ids as they are, not grouped like counts: they are looked up, not read as magnitudes
+    assertTrue(tables.contains("data-key=\"tables.read_to\"><code>lake.db.events</code> rows appended after "
+        + "4412100233871552001 up to 7301993412655080112<"), tables);
+    assertTrue(tables.contains("data-key=\"tables.predictions_at\"><code>lake.db.churn_scores</code> committed, "
+        + "now at 2915447108332761409<"), tables);
+    assertTrue(tables.contains("data-key=\"tables.rejects_at\"><code>lake.db.churn_scores_rejects</code> "
+        + "committed, now at 5508123990417263775<"), tables);
+    assertTrue(tables.contains("data-key=\"tables.run_id\"><code>6f1c2d9e-3b7a-4e21-9c55-0a8d4f7b21e3</code>"));
+    assertTrue(tables.contains("data-key=\"tables.already_committed\">no<"));
+    assertTrue(tables.contains("data-key=\"tables.removals_not_scored\">3 (rows deleted or rewritten in the "
+        + "input; only appended rows are scored)<"), tables);
+    assertFalse(html.contains("data-key=\"run.new_files\""), "a table run reads no files");
+    assertFalse(RunReport.html(ExampleSummary.build()).contains("data-section=\"tables\""), "none for folders");
+  }
+
+  @Test
   void keyFiguresComeFromTheSummary() {
     RunSummary s = ExampleSummary.build();
     String html = RunReport.html(s);

@@ -71,6 +71,8 @@ public final class ExampleSummary {
   public List<RunSummary.ThroughputPoint> throughput;
   public List<RunSummary.Deciles> scoreDeciles = List.of();
   public java.util.Map<String, RunSummary.HeadDrift> drift;
+  /** Null: a run into folders; see {@link #intoTables()}. */
+  public RunSummary.Tables tables;
 
   private ExampleSummary() {}
 
@@ -122,6 +124,23 @@ public final class ExampleSummary {
     return b.summary();
   }
 
+  /**
+   * The example as an incremental run from an Iceberg table into two: read after one snapshot up to another,
+   * three source rows deleted meanwhile (not scored), both commits made.
+   */
+  public static RunSummary intoTables() {
+    ExampleSummary b = builder();
+    b.input = "lake.db.events";
+    b.output = "lake.db.churn_scores";
+    b.rejects = "lake.db.churn_scores_rejects";
+    b.inputFiles = 0;
+    b.run = new RunSummary.Run(RUN_ID, "hdfs:///checkpoints/churn-tables", 0, List.of(), b.inputRows, 0,
+        b.run.totalScoredRows(), b.run.totalRejectedRows());
+    b.tables = new RunSummary.Tables("6f1c2d9e-3b7a-4e21-9c55-0a8d4f7b21e3", 4_412_100_233_871_552_001L,
+        7_301_993_412_655_080_112L, 3, 2_915_447_108_332_761_409L, 5_508_123_990_417_263_775L, false);
+    return b.summary();
+  }
+
   /** The summary of these fields. */
   public RunSummary summary() {
     RunSummary.Scoring scoring = scored ? new RunSummary.Scoring(modelHash, modelVerification, modelCard, meanBatchFill, tokensPerSecond,
@@ -129,7 +148,7 @@ public final class ExampleSummary {
         scoreDeciles, drift) : null;
     return new RunSummary(run, seqpackVersion, status, startedAt, commandLine, modelDir, input, output, rejects,
         inputFiles, skippedFiles, inputRows, scoredRows, rejectedRows, rejectsByReason, rejectExamples, tokensScored,
-        batches, wallSeconds, scoring, null);
+        batches, wallSeconds, scoring, tables);
   }
 
   /** The example's fields, ready to change. */
