@@ -66,7 +66,8 @@ public final class EngineBench {
 
   /**
    * The ones the peers and the Spark job run on by default: padded batches of {@code heavy}'s 4,000-step rows would
-   * time the padding more than the peers (its engine figure is against the roofline only, for now).
+   * time the padding more than the peers ({@code scripts/bench --peer-dists uniform,lognormal,heavy} runs them on
+   * it too, and prints their padded / valid steps).
    */
   public static final String[] PEER_DISTRIBUTIONS = {"uniform", "lognormal"};
 

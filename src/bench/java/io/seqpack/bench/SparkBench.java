@@ -11,9 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -26,10 +28,10 @@ import org.apache.spark.sql.types.StructType;
  * sequences and models as {@link EngineBench} and PyTorch.
  *
  * <pre>
- * SparkBench parquet --data DIR --out DIR [--files 4]
- *     DIR/{uniform,lognormal} (EngineBench data) as Parquet {@code id bigint, seq array<int>}, rows dealt round
- *     robin into FILES files (one partition each, so local[2] has work for both cores); DIR/tiny: its first 10
- *     rows
+ * SparkBench parquet --data DIR --out DIR [--files 4] [--dists uniform,lognormal]
+ *     DIR/{uniform,lognormal} (EngineBench data; --dists uniform,lognormal,heavy adds the heavy tail) as Parquet
+ *     {@code id bigint, seq array<int>}, rows dealt round robin into FILES files (one partition each, so local[2]
+ *     has work for both cores); DIR/tiny: the first 10 rows of the uniform data
  * SparkBench run --models DIR --data DIR --parquet DIR --work DIR [--masters local[1],local[2]]
  *     [--names rnn_tanh,lstm,gru] [--dists uniform,lognormal] [--runs 1] [--json OUT]
  *     per master (one SparkSession each, built like the CLI's): first the tiny input, twice (the job's fixed cost,
@@ -50,7 +52,8 @@ public final class SparkBench {
     Map<String, String> opts = EngineBench.options(Arrays.copyOfRange(argv, 1, argv.length));
     if (argv[0].equals("parquet")) {
       writeParquet(Path.of(EngineBench.need(opts, "data")), Path.of(EngineBench.need(opts, "out")),
-          EngineBench.intOpt(opts, "files", 4));
+          EngineBench.intOpt(opts, "files", 4),
+          opts.getOrDefault("dists", String.join(",", EngineBench.PEER_DISTRIBUTIONS)).split(","));
     } else {
       run(opts);
     }
@@ -59,24 +62,31 @@ public final class SparkBench {
   /** Ten rows of the uniform data, scored first in every session: the job's fixed cost. */
   static final String TINY = "tiny";
 
+  /** The distribution the tiny input is cut from. */
+  private static final String TINY_SOURCE = "uniform";
+
   private static final StructType SCHEMA = new StructType()
       .add("id", DataTypes.LongType, false)
       .add("seq", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
-  static void writeParquet(Path data, Path out, int files) throws IOException {
+  static void writeParquet(Path data, Path out, int files, String[] dists) throws IOException {
     SparkSession spark = Sessions.create("seqpack bench data", "local[2]",
         List.of("spark.ui.showConsoleProgress=false"));
     try {
-      for (String dist : EngineBench.PEER_DISTRIBUTIONS) {
+      Set<String> todo = new LinkedHashSet<>(Arrays.asList(dists));
+      todo.add(TINY_SOURCE);
+      for (String dist : todo) {
         EngineBench.Dataset ds = EngineBench.readData(data.resolve(dist));
         List<Row> rows = new ArrayList<>(ds.size());
         for (int i = 0; i < ds.size(); i++) {
           int[] seq = Arrays.copyOfRange(ds.tokens(), ds.offsets()[i], ds.offsets()[i + 1]);
           rows.add(RowFactory.create((long) i, Arrays.stream(seq).boxed().toArray(Integer[]::new)));
         }
-        spark.createDataFrame(rows, SCHEMA).repartition(files).write().mode("overwrite")
-            .parquet(out.resolve(dist).toString());
-        if (dist.equals(EngineBench.PEER_DISTRIBUTIONS[0])) { // the fixed-overhead probe: 10 rows, one file
+        if (Arrays.asList(dists).contains(dist)) {
+          spark.createDataFrame(rows, SCHEMA).repartition(files).write().mode("overwrite")
+              .parquet(out.resolve(dist).toString());
+        }
+        if (dist.equals(TINY_SOURCE)) { // the fixed-overhead probe: 10 rows, one file
           spark.createDataFrame(rows.subList(0, Math.min(10, rows.size())), SCHEMA).coalesce(1).write()
               .mode("overwrite").parquet(out.resolve(TINY).toString());
         }
@@ -118,32 +128,37 @@ public final class SparkBench {
         for (String name : names) {
           for (String dist : dists) {
             double[] seconds = new double[runs];
+            double[] cpuSeconds = new double[runs];
             RunSummary summary = null;
             Path output = work.resolve(master.replaceAll("[^A-Za-z0-9]", "") + "-" + name + "-" + dist);
             long allocated = 0;
             for (int r = 0; r < runs; r++) {
               long a0 = allocatedBytes();
+              long c0 = processCpuNanos();
               long t0 = System.nanoTime();
               summary = ScoreJob.run(spark, options(parquet.resolve(dist), models.resolve(name), output));
               seconds[r] = (System.nanoTime() - t0) / 1e9;
+              cpuSeconds[r] = (processCpuNanos() - c0) / 1e9;
               allocated = allocatedBytes() - a0;
             }
             long tokens = summary.tokensScored();
             double diff = maxDiffToEngine(spark, output.toString(), data.resolve(dist).resolve("scores_" + name + ".f32"));
             double[] sorted = seconds.clone();
             Arrays.sort(sorted);
+            double cpuBest = Arrays.stream(cpuSeconds).min().orElse(Double.NaN);
             System.err.printf(Locale.ROOT,
-                "spark %-10s %-9s %-9s %9.0f tok/s (best of %d; median %9.0f) %d rows, %.0f bytes allocated per "
-                    + "token, max|diff| vs engine %.1e, kernels %s%n",
-                master, name, dist, tokens / sorted[0], runs, tokens / sorted[runs / 2], summary.scoredRows(),
-                allocated / (double) tokens, diff, summary.scoring().kernels());
+                "spark %-10s %-9s %-9s %9.0f tok/s (best of %d; median %9.0f; %9.0f per process-CPU second) %d rows, "
+                    + "%.0f bytes allocated per token, max|diff| vs engine %.1e, kernels %s%n",
+                master, name, dist, tokens / sorted[0], runs, tokens / sorted[runs / 2], tokens / cpuBest,
+                summary.scoredRows(), allocated / (double) tokens, diff, summary.scoring().kernels());
             json.append(first ? "" : ",\n").append(String.format(Locale.ROOT,
                 "    {\"master\": \"%s\", \"model\": \"%s\", \"dist\": \"%s\", \"rows\": %d, \"tokens\": %d, "
                     + "\"runs\": %d, \"wall_seconds\": %s, \"tok_per_s_best\": %.1f, \"tok_per_s_median\": %.1f, "
-                    + "\"seq_per_s_best\": %.1f, \"engine_seconds\": %s, \"max_abs_diff_vs_engine\": %.3e}",
+                    + "\"seq_per_s_best\": %.1f, \"engine_seconds\": %s, \"max_abs_diff_vs_engine\": %.3e, "
+                    + "\"process_cpu_seconds\": %s, \"tok_per_process_cpu_s_best\": %.1f}",
                 master, name, dist, summary.scoredRows(), tokens, runs, Arrays.toString(seconds),
                 tokens / sorted[0], tokens / sorted[runs / 2], summary.scoredRows() / sorted[0],
-                summary.scoring().engineSeconds(), diff));
+                summary.scoring().engineSeconds(), diff, Arrays.toString(cpuSeconds), tokens / cpuBest));
             first = false;
           }
         }
@@ -172,6 +187,15 @@ public final class SparkBench {
       sum += Math.max(0, bytes);
     }
     return sum;
+  }
+
+  /**
+   * CPU time of the whole JVM so far (every thread: Spark's, the task threads, GC and JIT): a job's difference is
+   * what it cost the machine, which other processes' load does not inflate the way it does wall time.
+   */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /** What {@code seqpack score --input IN --model MODEL --output OUT --mode overwrite} runs. */
