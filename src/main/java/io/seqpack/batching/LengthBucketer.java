@@ -76,7 +76,7 @@ public final class LengthBucketer<T> implements Iterator<List<T>> {
     while (start < sorted.size()) {
       // the first row is the longest of its batch, so the budget allows budget / longest rows
       int longest = Math.max(1, length.applyAsInt(sorted.get(start)));
-      int rows = (int) Math.max(1, Math.min(plan.maxBatchRows(), plan.batchTokens() / longest));
+      int rows = Math.max(1, Math.min(plan.maxBatchRows(), plan.batchTokens() / longest));
       int end = Math.min(sorted.size(), start + rows);
       out.add(new ArrayList<>(sorted.subList(start, end)));
       start = end;

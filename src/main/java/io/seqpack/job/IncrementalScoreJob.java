@@ -74,6 +74,7 @@ public final class IncrementalScoreJob {
   }
 
   /** {@link #run(SparkSession, ScoreJob.Options, String)} with the model (and a local checkpoint) checked before. */
+  @SuppressWarnings("try") // the checkpoint lock is held for the try block, not used in it
   static RunSummary run(SparkSession spark, CheckedRun checked) {
     long start = System.nanoTime();
     ScoreJob.Options options = checked.options();

@@ -81,6 +81,7 @@ public final class TableScoreJob {
       @JsonSetter(nulls = Nulls.SET) Long predictionsAt, @JsonSetter(nulls = Nulls.SET) Long rejectsAt,
       boolean recovered) {}
 
+  @SuppressWarnings("try") // the checkpoint lock is held for the try block, not used in it
   static RunSummary run(SparkSession spark, CheckedRun checked, Tables tables) {
     long start = System.nanoTime();
     ScoreJob.Options options = checked.options();

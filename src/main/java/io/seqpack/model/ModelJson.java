@@ -42,7 +42,7 @@ public final class ModelJson {
    */
   private static void refuseNulls(JsonNode node, String path) {
     if (node.isObject()) {
-      node.fields().forEachRemaining(e -> {
+      node.properties().forEach(e -> {
         if (e.getValue().isNull() && !NULLABLE.contains(e.getKey())) {
           throw new Invalid(StrictJson.join(path, e.getKey()), "null", "a value (only " + String.join(", ", NULLABLE)
               + " may be null)");

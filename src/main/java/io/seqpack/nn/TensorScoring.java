@@ -27,7 +27,7 @@ public final class TensorScoring {
     int b = (int) tokens.size(0);
     int t = (int) tokens.size(1);
     int[] lens = lengths(lengths, b, t);
-    int[] padded = tokens.castTo(DataType.INT).dup('c').data().asInt();
+    int[] padded = tokens.castTo(DataType.INT32).dup('c').data().asInt();
     int[] offsets = RaggedBatch.offsetsOf(b, i -> lens[i]);
     int[] ragged = new int[offsets[b]];
     for (int i = 0; i < b; i++) {
@@ -56,7 +56,7 @@ public final class TensorScoring {
 
   private static int[] lengths(INDArray lengths, int b, int t) {
     check(lengths.rank() == 1 && lengths.size(0) == b, "lengths must be [" + b + "], got shape " + shape(lengths));
-    int[] lens = lengths.castTo(DataType.INT).dup().data().asInt();
+    int[] lens = lengths.castTo(DataType.INT32).dup().data().asInt();
     for (int i = 0; i < b; i++) {
       check(lens[i] >= 1 && lens[i] <= t, "lengths[" + i + "] is " + lens[i] + ", expected 1 to " + t
           + " (PyTorch cannot pack length 0; a row cannot be longer than the padded tensor)");

@@ -446,7 +446,7 @@ public record RunSummary(
     }
     ObjectNode scored = JsonRecords.tree(scoring);
     ObjectNode file = head.objectNode();
-    head.fields().forEachRemaining(e -> {
+    head.properties().forEach(e -> {
       file.set(e.getKey(), e.getValue());
       SCORING_KEYS_AFTER.getOrDefault(e.getKey(), List.of()).stream().filter(scored::has)
           .forEach(key -> file.set(key, scored.get(key)));

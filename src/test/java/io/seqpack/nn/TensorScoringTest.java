@@ -61,7 +61,7 @@ class TensorScoringTest {
   void refusesLengthsThePaddedTensorCannotHold() {
     SequenceModel model = new SequenceModel(ModelLoader.load(Golden.root().resolve("tutorial")));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorScoring.scoreTokens(
-        model, Nd4j.zeros(DataType.INT, 2, 3), Nd4j.createFromArray(3, 4)));
+        model, Nd4j.zeros(DataType.INT32, 2, 3), Nd4j.createFromArray(3, 4)));
     assertEquals("Cannot score tensors: lengths[1] is 4, expected 1 to 3 (PyTorch cannot pack length 0; a row "
         + "cannot be longer than the padded tensor)", e.getMessage());
   }

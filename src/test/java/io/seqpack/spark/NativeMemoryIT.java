@@ -85,7 +85,7 @@ class NativeMemoryIT {
 
     // weights off heap (OpenBLAS): W_ih [G·H, E], fc [1, H], and W_hh [G·H, H] unless the time step runs on
     // seqpack's own kernel, which keeps W_hh on the heap packed into panels (G·H is a multiple of the panel width)
-    boolean panels = model.kernels().contains("recurrent vector-api");
+    boolean panels = SequenceModel.kernels().contains("recurrent vector-api");
     long recurrent = 4L * gateWidth * HIDDEN;
     long weightsFormula = 4L * ((long) gateWidth * EMBEDDING + HIDDEN) + (panels ? 0 : recurrent);
     // heap: the table [vocab, G·H] floats, directions 1, built by one product of all vocab rows on the building
