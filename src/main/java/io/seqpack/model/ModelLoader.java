@@ -70,6 +70,16 @@ public final class ModelLoader {
 
   private static byte[] readFile(Path dir, String name, long maxBytes, String prefix) {
     Path file = dir.resolve(name);
+    checkedSize(file, name, maxBytes, prefix);
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new ModelFormatException(prefix + "cannot read " + name + " (" + e + ")", e);
+    }
+  }
+
+  /** The size of model file {@code name} at {@code file}: a regular file of at most {@code maxBytes}. */
+  private static long checkedSize(Path file, String name, long maxBytes, String prefix) {
     if (!Files.exists(file)) {
       throw new ModelFormatException(prefix + name + " is missing");
     }
@@ -81,7 +91,7 @@ public final class ModelLoader {
       if (size > maxBytes) {
         throw new ModelFormatException(prefix + name + " is " + size + " bytes, expected at most " + maxBytes);
       }
-      return Files.readAllBytes(file);
+      return size;
     } catch (IOException e) {
       throw new ModelFormatException(prefix + "cannot read " + name + " (" + e + ")", e);
     }
@@ -117,22 +127,7 @@ public final class ModelLoader {
 
   /** The size of a model directory's {@code model.safetensors}, checked as {@link #readDirectory} does. */
   public static long safetensorsSize(Path file, String prefix) {
-    if (!Files.exists(file)) {
-      throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " is missing");
-    }
-    if (!Files.isRegularFile(file)) {
-      throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " is not a regular file");
-    }
-    try {
-      long size = Files.size(file);
-      if (size > MAX_SAFETENSORS_BYTES) {
-        throw new ModelFormatException(prefix + MODEL_SAFETENSORS + " is " + size + " bytes, expected at most "
-            + MAX_SAFETENSORS_BYTES);
-      }
-      return size;
-    } catch (IOException e) {
-      throw new ModelFormatException(prefix + "cannot read " + MODEL_SAFETENSORS + " (" + e + ")", e);
-    }
+    return checkedSize(file, MODEL_SAFETENSORS, MAX_SAFETENSORS_BYTES, prefix);
   }
 
   /**

@@ -603,18 +603,7 @@ public final class SequenceScorer {
       org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
       FileSystem fs = dir.getFileSystem(hadoop);
       org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir, name);
-      if (!fs.exists(file)) {
-        throw new ModelFormatException(prefix + name + " is missing");
-      }
-      FileStatus status = fs.getFileStatus(file);
-      if (!status.isFile()) {
-        throw new ModelFormatException(prefix + name + " is not a regular file");
-      }
-      long size = status.getLen();
-      if (size > ModelLoader.MAX_SAFETENSORS_BYTES) {
-        throw new ModelFormatException(prefix + name + " is " + size + " bytes, expected at most "
-            + ModelLoader.MAX_SAFETENSORS_BYTES);
-      }
+      long size = checkedSize(fs, file, name, ModelLoader.MAX_SAFETENSORS_BYTES, prefix);
       try (InputStream in = fs.open(file)) {
         return reader.read(in, size);
       }
@@ -634,9 +623,9 @@ public final class SequenceScorer {
     }
   }
 
-  private static byte[] readFile(FileSystem fs, org.apache.hadoop.fs.Path dir, String name, long maxBytes,
+  /** The size of model file {@code name}: it must exist, be a regular file and hold at most {@code maxBytes}. */
+  private static long checkedSize(FileSystem fs, org.apache.hadoop.fs.Path file, String name, long maxBytes,
       String prefix) throws IOException {
-    org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir, name);
     if (!fs.exists(file)) {
       throw new ModelFormatException(prefix + name + " is missing");
     }
@@ -648,6 +637,13 @@ public final class SequenceScorer {
     if (size > maxBytes) {
       throw new ModelFormatException(prefix + name + " is " + size + " bytes, expected at most " + maxBytes);
     }
+    return size;
+  }
+
+  private static byte[] readFile(FileSystem fs, org.apache.hadoop.fs.Path dir, String name, long maxBytes,
+      String prefix) throws IOException {
+    org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir, name);
+    long size = checkedSize(fs, file, name, maxBytes, prefix);
     byte[] bytes = new byte[(int) size];
     try (InputStream in = fs.open(file)) {
       int at = 0;
