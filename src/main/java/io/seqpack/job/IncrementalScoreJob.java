@@ -295,14 +295,7 @@ public final class IncrementalScoreJob {
     Path dir = new Path(cp, MANIFEST_DIR);
     Path tmp = new Path(dir, "run-" + runId + ".json.tmp");
     Path done = new Path(dir, "run-" + runId + ".json");
-    JobSummary.writeJson(hadoop, tmp, m);
-    try {
-      if (!tmp.getFileSystem(hadoop).rename(tmp, done)) {
-        throw new io.seqpack.SeqpackException("Cannot commit run " + runId + ": rename of " + tmp + " failed");
-      }
-    } catch (IOException e) {
-      throw new io.seqpack.SeqpackException("Cannot commit run " + runId + ": " + e.getMessage(), e);
-    }
+    JobSummary.writeJsonAtomically(hadoop, tmp, done, m, "Cannot commit run " + runId);
   }
 
   private static Path historyFile(String output, long runId) {

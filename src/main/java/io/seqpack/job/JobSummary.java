@@ -184,6 +184,21 @@ final class JobSummary {
     writeText(hadoop, file, JsonRecords.writePretty(record));
   }
 
+  /**
+   * Writes {@code record} to {@code tmp}, then renames it to {@code done}: readers see the whole file or none. A
+   * failure is {@code <failure>: <reason>}.
+   */
+  static void writeJsonAtomically(Configuration hadoop, Path tmp, Path done, Object record, String failure) {
+    writeJson(hadoop, tmp, record);
+    try {
+      if (!tmp.getFileSystem(hadoop).rename(tmp, done)) {
+        throw new io.seqpack.SeqpackException(failure + ": rename of " + tmp + " failed");
+      }
+    } catch (IOException e) {
+      throw new io.seqpack.SeqpackException(failure + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Reads a JSON file written by {@link #writeJson}; {@code what} names it in messages ({@code "manifest"}). */
   static <T> T readJson(Configuration hadoop, Path file, Class<T> type, String what) {
     String text;

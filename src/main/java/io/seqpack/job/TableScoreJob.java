@@ -3,7 +3,6 @@ package io.seqpack.job;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
 import io.seqpack.ConfigException;
-import io.seqpack.SeqpackException;
 import io.seqpack.summary.RunSummary;
 import io.seqpack.util.Words;
 import java.io.IOException;
@@ -300,13 +299,6 @@ public final class TableScoreJob {
     Path dir = new Path(cp, STATE_DIR);
     Path tmp = new Path(dir, ".state-" + next + ".json.tmp");
     Path done = new Path(dir, "state-" + next + ".json");
-    JobSummary.writeJson(hadoop, tmp, state);
-    try {
-      if (!tmp.getFileSystem(hadoop).rename(tmp, done)) {
-        throw new SeqpackException("Cannot write the checkpoint " + done + ": rename of " + tmp + " failed");
-      }
-    } catch (IOException e) {
-      throw new SeqpackException("Cannot write the checkpoint " + done + ": " + e.getMessage(), e);
-    }
+    JobSummary.writeJsonAtomically(hadoop, tmp, done, state, "Cannot write the checkpoint " + done);
   }
 }
