@@ -9,10 +9,8 @@ import io.seqpack.model.ModelGraph.Join;
 import io.seqpack.model.ModelGraph.StaticInput;
 import io.seqpack.model.ModelSpec.InputKind;
 import io.seqpack.model.Tensor;
-import io.seqpack.model.parts.Norm;
 import io.seqpack.model.parts.PoolingPart;
 import io.seqpack.model.parts.StepInput;
-import io.seqpack.model.parts.TokenInput;
 import io.seqpack.pack.PackedLayout;
 import io.seqpack.pack.PackedSequence;
 import java.util.ArrayList;
@@ -83,8 +81,7 @@ public final class SequenceModel {
   private final int embeddingWidth; // what the heads see
   private final StepInput[] inputs;
   private final int[] inputColumn; // where input k starts in the step vector
-  private final float[][] tokenVectors; // token input k: its embedding after its norm, [V, E]; else null
-  private final Norm.NormOp[] featureNorms; // feature input k: its norm or null
+  private final StepInput.Reader[] readers; // input k bound to its tensors
   private final int[] staticOffset; // where static j starts in a row's static vector
   private final int numericWidth; // floats per step from feature inputs and every-step statics
   private final Layer0 layer0;
@@ -117,8 +114,7 @@ public final class SequenceModel {
     this.embeddingWidth = graph.embeddingWidth();
     this.inputs = graph.inputs().toArray(StepInput[]::new);
     this.inputColumn = new int[inputs.length];
-    this.tokenVectors = new float[inputs.length][];
-    this.featureNorms = new Norm.NormOp[inputs.length];
+    this.readers = new StepInput.Reader[inputs.length];
     long tableFloats = 0;
     int column = 0;
     int numeric = 0;
@@ -126,16 +122,11 @@ public final class SequenceModel {
       StepInput in = inputs[k];
       inputColumn[k] = column;
       column += in.width();
-      if (in instanceof TokenInput t) {
-        float[] vectors = tensor(model, t.embeddingWeight(), t.vocabSize(), t.embeddingDim()).data();
-        if (t.norm() != null) { // a function of the token alone: normalise the embedding rows once
-          vectors = vectors.clone();
-          t.norm().bindNorm(model).apply(vectors, 0, t.embeddingDim(), t.vocabSize());
-        }
-        tokenVectors[k] = vectors;
-        tableFloats += (long) t.vocabSize() * gateWidth * directions;
+      readers[k] = in.bind(model);
+      float[] rows = readers[k].rowsByToken();
+      if (rows != null) { // foldable with W_ih into a [vocab, G*H] table per direction
+        tableFloats += (long) (rows.length / in.width()) * gateWidth * directions;
       } else {
-        featureNorms[k] = in.norm() == null ? null : in.norm().bindNorm(model);
         numeric += in.width();
       }
     }
@@ -172,7 +163,7 @@ public final class SequenceModel {
 
   /** The rows token input {@code k} is looked up in (the model's own array when it has no norm); for tests. */
   float[] tokenVectors(int k) {
-    return tokenVectors[k];
+    return readers[k].rowsByToken();
   }
 
   private Direction loadDirection(LoadedModel model, int layer, boolean reverse) {
@@ -204,18 +195,20 @@ public final class SequenceModel {
     float[][] tables = null;
     Gemm.Weights numericWeights = null;
     if (layer == 0 && layer0 == Layer0.TABLE_ROWS) { // the same Gemm + bias as the per-row path: identical bits
-      int vocab = ((TokenInput) inputs[0]).vocabSize();
+      float[] rows = readers[0].rowsByToken();
+      int vocab = rows.length / inputSize;
       tables = new float[][] {new float[Math.multiplyExact(vocab, gateWidth)]};
-      project(vocab, tokenVectors[0], inputWeights, inputBias, tables[0]);
+      project(vocab, rows, inputWeights, inputBias, tables[0]);
     } else if (layer == 0 && layer0 == Layer0.TABLES_PLUS_GEMM) {
       tables = new float[inputs.length][];
       boolean biasFolded = false; // b_ih goes into the first token table: one pass less per step
       for (int k = 0; k < inputs.length; k++) {
-        if (inputs[k] instanceof TokenInput t) {
-          int e = t.embeddingDim();
+        float[] rows = readers[k].rowsByToken();
+        if (rows != null) {
+          int e = inputs[k].width();
           Gemm.Weights slice = Gemm.prepare(columns(wih, layerInput, inputColumn[k], e), 0, gateWidth, e);
-          tables[k] = new float[Math.multiplyExact(t.vocabSize(), gateWidth)];
-          project(t.vocabSize(), tokenVectors[k], slice, biasFolded ? null : inputBias, tables[k]);
+          tables[k] = new float[Math.multiplyExact(rows.length / e, gateWidth)];
+          project(rows.length / e, rows, slice, biasFolded ? null : inputBias, tables[k]);
           biasFolded = true;
         }
       }
@@ -249,7 +242,7 @@ public final class SequenceModel {
   private List<int[]> numericColumns() {
     List<int[]> ranges = new ArrayList<>();
     for (int k = 0; k < inputs.length; k++) {
-      if (inputs[k].kind() == InputKind.FEATURES) {
+      if (readers[k].rowsByToken() == null) {
         ranges.add(new int[] {inputColumn[k], inputs[k].width()});
       }
     }
@@ -444,35 +437,15 @@ public final class SequenceModel {
       throw new IllegalArgumentException("Cannot score batch: it has " + columns.size()
           + " per-step columns, the model reads " + inputs.length);
     }
-    int steps = batch.totalSteps();
     for (int k = 0; k < inputs.length; k++) {
       RaggedBatch.Column c = columns.get(k);
-      StepInput in = inputs[k];
-      boolean tokens = in.kind() == InputKind.TOKENS;
+      boolean tokens = inputs[k].kind() == InputKind.TOKENS;
       if (c.isTokens() != tokens) {
         throw new IllegalArgumentException("Cannot score batch: the model reads "
-            + (tokens ? "token ids" : "feature vectors") + " for input " + in.name() + " but the batch holds "
+            + (tokens ? "token ids" : "feature vectors") + " for input " + inputs[k].name() + " but the batch holds "
             + (c.isTokens() ? "token ids" : "feature vectors"));
       }
-      if (tokens) {
-        int[] ids = c.tokens();
-        if (ids.length < steps) {
-          throw new IllegalArgumentException("Cannot score batch: input " + in.name() + " holds " + ids.length
-              + " tokens for " + steps + " steps");
-        }
-        for (int i = 0; i < batch.size(); i++) {
-          for (int s = batch.offsets()[i]; s < batch.offsets()[i + 1]; s++) {
-            if (ids[s] < 0 || ids[s] >= ((TokenInput) in).vocabSize()) {
-              throw new IllegalArgumentException("Cannot score batch: token id " + ids[s] + " of input "
-                  + in.name() + " at row " + i + " step " + (s - batch.offsets()[i])
-                  + " is outside the vocabulary [0, " + ((TokenInput) in).vocabSize() + ")");
-            }
-          }
-        }
-      } else if (c.width() != in.width() || c.features().length < (long) steps * in.width()) {
-        throw new IllegalArgumentException("Cannot score batch: input " + in.name() + " has " + c.width()
-            + " features per step, the model expects " + in.width());
-      }
+      readers[k].check(batch, c);
     }
     int staticWidth = graph.staticWidth();
     if (batch.staticWidth() != staticWidth || batch.statics().length < (long) batch.size() * staticWidth) {
@@ -621,19 +594,9 @@ public final class SequenceModel {
         int step = offsets[row] + t;
         int at = (base + s) * width;
         for (int k = 0; k < inputs.length; k++) {
-          RaggedBatch.Column c = batch.columns().get(k);
-          int w = inputs[k].width();
-          if (c.isTokens()) {
-            if (!numericOnly) {
-              System.arraycopy(tokenVectors[k], c.tokens()[step] * w, dest, at, w);
-              at += w;
-            }
-          } else {
-            System.arraycopy(c.features(), step * w, dest, at, w);
-            if (featureNorms[k] != null) {
-              featureNorms[k].apply(dest, at, w, 1);
-            }
-            at += w;
+          if (!numericOnly || readers[k].rowsByToken() == null) { // token inputs come from the tables then
+            readers[k].write(batch.columns().get(k), step, dest, at);
+            at += inputs[k].width();
           }
         }
         for (int j = 0; j < staticOffset.length; j++) {

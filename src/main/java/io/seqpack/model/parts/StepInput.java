@@ -1,13 +1,16 @@
 package io.seqpack.model.parts;
 
+import io.seqpack.data.RaggedBatch;
+import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
 import io.seqpack.model.ModelSpec.InputKind;
 import java.util.List;
 
 /**
  * A per-step input: one record per input kind, spelled {@code {"name": "x", "kind": "tokens", ...}} and registered
- * in {@link PartRegistry#INPUTS}. It declares its tensors, width and description; its {@link #kind()} says what a
- * batch column holds for it, which the engine and the Spark reader act on.
+ * in {@link PartRegistry#INPUTS}. It declares its tensors, width and description, and its forward ({@link #bind}):
+ * what it writes into each step's input vector. Its {@link #kind()} says what a batch column holds for it, which
+ * the Spark reader acts on.
  */
 public interface StepInput {
   /** The input's name: its default column and its key in messages. */
@@ -27,6 +30,26 @@ public interface StepInput {
 
   /** One line for {@code inspect-model}, e.g. {@code tokens(vocab=11, dim=100) → LayerNorm(100)}. */
   String description();
+
+  /** The forward, bound to its tensors. */
+  Reader bind(LoadedModel model);
+
+  /** A bound input; immutable, shared by all threads. */
+  interface Reader {
+    /** Refuses, in one line, a batch column of the right kind that this input cannot read. */
+    void check(RaggedBatch batch, RaggedBatch.Column column);
+
+    /** Writes this input's {@link StepInput#width()} floats for the batch's step {@code step} at {@code dest[at]}. */
+    void write(RaggedBatch.Column column, int step, float[] dest, int at);
+
+    /**
+     * For an input that is a function of a token alone: its vector per token id ({@code [vocab, width]}, the norm
+     * applied), which the engine may fold with layer 0's weights into one table; null otherwise.
+     */
+    default float[] rowsByToken() {
+      return null;
+    }
+  }
 
   /** The norm's tensors, named after this input. */
   default List<Param> normParams() {

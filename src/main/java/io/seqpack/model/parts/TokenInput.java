@@ -2,6 +2,8 @@ package io.seqpack.model.parts;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.seqpack.data.RaggedBatch;
+import io.seqpack.model.LoadedModel;
 import io.seqpack.model.ModelGraph.Param;
 import io.seqpack.model.ModelSpec;
 import io.seqpack.model.ModelSpec.InputKind;
@@ -58,5 +60,45 @@ public record TokenInput(String name, int vocabSize, int embeddingDim, Integer p
     String text = "tokens(vocab=" + vocabSize + ", dim=" + embeddingDim + (paddingIdx == null ? ""
         : ", padding_idx=" + paddingIdx) + ")";
     return norm == null ? text : text + " → " + norm.description();
+  }
+
+  @Override
+  public Reader bind(LoadedModel model) {
+    float[] vectors = model.tensor(embeddingWeight()).data();
+    if (norm != null) { // a function of the token alone: normalise the embedding rows once
+      vectors = vectors.clone();
+      norm.bindNorm(model).apply(vectors, 0, embeddingDim, vocabSize);
+    }
+    float[] rows = vectors;
+    return new Reader() {
+      @Override
+      public void check(RaggedBatch batch, RaggedBatch.Column column) {
+        int[] ids = column.tokens();
+        int steps = batch.totalSteps();
+        if (ids.length < steps) {
+          throw new IllegalArgumentException("Cannot score batch: input " + name + " holds " + ids.length
+              + " tokens for " + steps + " steps");
+        }
+        int[] offsets = batch.offsets();
+        for (int i = 0; i < batch.size(); i++) {
+          for (int s = offsets[i]; s < offsets[i + 1]; s++) {
+            if (ids[s] < 0 || ids[s] >= vocabSize) {
+              throw new IllegalArgumentException("Cannot score batch: token id " + ids[s] + " of input " + name
+                  + " at row " + i + " step " + (s - offsets[i]) + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+          }
+        }
+      }
+
+      @Override
+      public void write(RaggedBatch.Column column, int step, float[] dest, int at) {
+        System.arraycopy(rows, column.tokens()[step] * embeddingDim, dest, at, embeddingDim);
+      }
+
+      @Override
+      public float[] rowsByToken() {
+        return rows;
+      }
+    };
   }
 }
