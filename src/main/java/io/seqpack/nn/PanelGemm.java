@@ -132,9 +132,16 @@ final class PanelGemm {
       float[] c, int cOff, int ldc) {
     int i = 0;
     if (ROWS == 8) {
-      for (; i + 8 <= m; i += 8) {
-        rows8(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc);
+      // panel by panel, every row block under it: the panel (k × 32 floats, 32 KB at k = 256) stays in L1 while
+      // the blocks pass, so W is read from L2 / L3 once per product instead of once per 8 rows (an LSTM's W_hh of
+      // hidden 256 is 1 MB, as large as a Zen 4 or Zen 5 core's whole L2)
+      int blocked = m - m % 8;
+      for (int col = 0, pb = pb0; col < cols; col += PANEL, pb += k * PANEL) {
+        for (int r = 0; r < blocked; r += 8) {
+          rows8(a, aOff + r * lda, lda, packed, pb, PANEL, k, c, cOff + r * ldc + col, ldc);
+        }
       }
+      i = blocked;
     } else {
       for (; i + 6 <= m; i += 6) {
         rows6(a, aOff + i * lda, lda, packed, pb0, cols, k, c, cOff + i * ldc, ldc);
