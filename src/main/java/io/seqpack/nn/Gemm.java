@@ -10,15 +10,22 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * The engine's only matrix product: {@code C[m, n] (=|+=) A[m, k] · Wᵀ}, where {@code W} is a PyTorch
  * {@code Linear}-layout weight {@code [n, k]} prepared once as {@link Weights}. Every other class calls this one.
  *
- * <p>Three backends:
+ * <p>Four backends:
  * <ul>
- *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products of the time loop ({@link
- *       #prepareRecurrent}: {@code W_hh} and LSTM's {@code W_hr}): the weight packed once into register-blocked
- *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. The
- *       default when the JVM has {@code jdk.incubator.vector} and the CPU has FMA ({@code -Dseqpack.gemm=blas} puts
+ *   <li><b>native</b> ({@link NativeGemm}: C with AVX-512 through JNI on pinned heap arrays, {@code
+ *       src/main/c/seqpack_kernels.c}), for the recurrent products of the time loop ({@link #prepareRecurrent}:
+ *       {@code W_hh} and LSTM's {@code W_hr}), weight packed once into 32-column panels. The default ({@code auto})
+ *       when the jar holds the library (built by {@code mvn compile} when gcc is there), it loads, and the CPU has
+ *       AVX-512; forced with {@code -Dseqpack.gemm=native} (an error where it cannot run). 1.25–1.3x the Vector API
+ *       kernel's speed on the same blocking ({@code docs/performance.md}, "The recurrent product in C").
+ *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products where the native kernel cannot
+ *       run, or with {@code -Dseqpack.gemm=panels}: the weight packed once into register-blocked
+ *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. Used
+ *       when the JVM has {@code jdk.incubator.vector} and the CPU has FMA ({@code -Dseqpack.gemm=blas} puts
  *       the time loop back on OpenBLAS). It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step
- *       multiplies (the table in {@code docs/performance.md}), and each output row is the same chain of fused
- *       multiply-adds whatever the batch, so a row's product does not depend on its batch-mates at all.
+ *       multiplies (the table in {@code docs/performance.md}). On both the native and the panel kernel each output
+ *       element is the same chain of fused multiply-adds whatever the batch (the same chain on both), so a row's
+ *       product does not depend on its batch-mates at all.
  *   <li><b>OpenBLAS</b> ({@code cblas_sgemm}, row-major, {@code CblasTrans} on the {@code [n, k]} weight), used
  *       when the native library loads, for the other products (the hoisted input projection, heads, attention) and
  *       for every product with {@code -Dseqpack.gemm=blas}. The weight is copied off-heap once per {@link Weights} (freed by JavaCPP's
@@ -41,21 +48,24 @@ public final class Gemm {
 
   private static final Logger LOG = Logger.getLogger(Gemm.class.getName());
 
-  /** {@code -Dseqpack.gemm=auto|panels|blas|java}: which backend runs which products (the class comment). */
+  /** {@code -Dseqpack.gemm=auto|native|panels|blas|java}: which backend runs which products (the class comment). */
   private static final String CHOICE = System.getProperty("seqpack.gemm", "auto").toLowerCase(java.util.Locale.ROOT);
 
   /** Whether the OpenBLAS backend is in use. */
   private static final boolean BLAS = loadBlas();
 
+  /** Whether recurrent products run on {@link NativeGemm}. */
+  private static final boolean NATIVE = loadNative();
+
   /** Whether recurrent products run on {@link PanelGemm}. */
-  private static final boolean PANELS = loadPanels();
+  private static final boolean PANELS = !NATIVE && loadPanels();
 
   /** {@code openblas_get_corename()}: the kernel set OpenBLAS picked (see {@link OpenBlasCore}). */
   private static final String CORE = BLAS ? OpenBlasCore.loadedCoreName() : "none";
 
   static {
     if (BLAS) {
-      OpenBlasCore.warnIfSlow(CORE, PANELS);
+      OpenBlasCore.warnIfSlow(CORE, PANELS || NATIVE);
     }
   }
 
@@ -86,6 +96,26 @@ public final class Gemm {
     }
   }
 
+  private static boolean loadNative() {
+    if (!CHOICE.equals("auto") && !CHOICE.equals("native")) {
+      return false;
+    }
+    boolean available;
+    try {
+      available = NativeGemm.available();
+    } catch (Throwable t) { // ExceptionInInitializerError, ...: the Vector API kernel stays
+      if (CHOICE.equals("native")) {
+        throw new IllegalStateException("-Dseqpack.gemm=native but the native kernel cannot run", t);
+      }
+      return false;
+    }
+    if (!available && CHOICE.equals("native")) {
+      throw new IllegalStateException("-Dseqpack.gemm=native but the native kernel cannot run: "
+          + NativeGemm.unavailableReason());
+    }
+    return available; // unavailable under auto is the normal case off AVX-512: the Vector API kernel, silently
+  }
+
   private static boolean loadPanels() {
     if (CHOICE.equals("blas") || CHOICE.equals("java")
         || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
@@ -112,17 +142,22 @@ public final class Gemm {
   }
 
   /**
-   * The backends with their kernels, for reports: {@code "recurrent vector-api 8x32, other openblas SkylakeX"}, or
+   * The backends with their kernels, for reports: {@code "recurrent native-avx512 8x32, other openblas SkylakeX"},
+   * {@code "recurrent vector-api 8x32, other openblas SkylakeX"}, or
    * {@code "openblas SkylakeX"} or {@code "java"} when every product runs on one backend.
    */
   public static String describe() {
     String other = BLAS ? "openblas " + CORE : "java";
-    return PANELS ? "recurrent " + PanelGemm.describe() + ", other " + other : other;
+    return NATIVE ? "recurrent " + NativeGemm.describe() + ", other " + other
+        : PANELS ? "recurrent " + PanelGemm.describe() + ", other " + other : other;
   }
 
-  /** {@code "vector-api"} when the recurrent products run on {@link PanelGemm}, else {@link #backend()}. */
+  /**
+   * {@code "native"} when the recurrent products run on {@link NativeGemm}, {@code "vector-api"} on {@link
+   * PanelGemm}, else {@link #backend()}.
+   */
   public static String recurrentBackend() {
-    return PANELS ? "vector-api" : backend();
+    return NATIVE ? "native" : PANELS ? "vector-api" : backend();
   }
 
   /** A right-hand operand prepared for {@link #multiply}: a weight of PyTorch shape {@code [n, k]}. */
@@ -132,13 +167,15 @@ public final class Gemm {
     private final float[] transposed; // [k, n], Java backend only
     private final FloatPointer offHeap; // [n, k] row-major, BLAS backend only
     private final float[] panels; // PanelGemm.pack's layout, recurrent weights on the Vector API only
+    private final float[] nativePanels; // NativeGemm.pack's layout, recurrent weights on the native kernel only
 
-    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels) {
+    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels, float[] nativePanels) {
       this.n = n;
       this.k = k;
       this.transposed = transposed;
       this.offHeap = offHeap;
       this.panels = panels;
+      this.nativePanels = nativePanels;
     }
 
     /** Output width (PyTorch {@code out_features}). */
@@ -158,7 +195,7 @@ public final class Gemm {
     if (BLAS) {
       FloatPointer p = new FloatPointer(Math.max(1, size));
       p.put(w, wOff, size);
-      return new Weights(n, k, null, p, null);
+      return new Weights(n, k, null, p, null, null);
     }
     float[] t = new float[size];
     for (int row = 0; row < n; row++) {
@@ -166,18 +203,21 @@ public final class Gemm {
         t[p * n + row] = w[wOff + row * k + p];
       }
     }
-    return new Weights(n, k, t, null, null);
+    return new Weights(n, k, t, null, null, null);
   }
 
   /**
-   * Prepares a weight the time loop multiplies at every step ({@code W_hh}, {@code W_hr}): packed into {@link
-   * PanelGemm}'s panels when that kernel is in use, else as {@link #prepare}.
+   * Prepares a weight the time loop multiplies at every step ({@code W_hh}, {@code W_hr}): packed once into {@link
+   * NativeGemm}'s or {@link PanelGemm}'s panels when that kernel is in use, else as {@link #prepare}.
    */
   public static Weights prepareRecurrent(float[] w, int wOff, int n, int k) {
+    if (NATIVE) {
+      return new Weights(n, k, null, null, null, NativeGemm.pack(w, wOff, n, k));
+    }
     if (!PANELS) {
       return prepare(w, wOff, n, k);
     }
-    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k));
+    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k), null);
   }
 
   /**
@@ -192,7 +232,9 @@ public final class Gemm {
     if (m <= 0) {
       return;
     }
-    if (w.panels != null) {
+    if (w.nativePanels != null) {
+      NativeGemm.multiply(m, a, aOff, lda, w.nativePanels, w.n, w.k, c, cOff, ldc, accumulate);
+    } else if (w.panels != null) {
       PanelGemm.multiply(m, a, aOff, lda, w.panels, w.n, w.k, c, cOff, ldc, accumulate);
     } else if (w.offHeap != null) {
       multiplyBlas(m, a, aOff, lda, w, c, cOff, ldc, accumulate);
