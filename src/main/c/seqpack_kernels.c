@@ -33,6 +33,10 @@ AVX512_INLINE __mmask16 lanes(int col, int n) {
   return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
 }
 
+/* Keeps a loaded weight vector in a register: otherwise gcc folds the load into each FMA that uses it, and two rows
+ * reading the same vector cost twice the loads (rows2 ran at 0.7x the Java kernel, load-port bound). */
+#define IN_REGISTER(v) __asm__("" : "+v"(v))
+
 #define PUT2(o, v0, v1, col)                      \
   do {                                            \
     put((o) + (col), v0, lanes(col, n), acc);     \
@@ -122,6 +126,7 @@ static AVX512 void rows2(const float *a, int lda, const float *w, int n, int k, 
     for (int p = 0; p < k; p++, pw += PANEL) {
       __m512 w0 = _mm512_loadu_ps(pw), w1 = _mm512_loadu_ps(pw + 16);
       __m512 w2 = _mm512_loadu_ps(pw + ps), w3 = _mm512_loadu_ps(pw + ps + 16);
+      IN_REGISTER(w0); IN_REGISTER(w1); IN_REGISTER(w2); IN_REGISTER(w3);
       __m512 x = _mm512_set1_ps(a[p]);
       c00 = _mm512_fmadd_ps(x, w0, c00); c01 = _mm512_fmadd_ps(x, w1, c01);
       c02 = _mm512_fmadd_ps(x, w2, c02); c03 = _mm512_fmadd_ps(x, w3, c03);
