@@ -14,6 +14,7 @@
  */
 #include <immintrin.h>
 #include <jni.h>
+#include <stdint.h>
 
 #define PANEL 32
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
@@ -173,6 +174,132 @@ JNIEXPORT void JNICALL Java_io_seqpack_nn_NativeGemm_multiplyF32(JNIEnv *env, jc
   if (pa && pw && pc) {
     gemm_f32(m, pa + aOff, lda, pw, n, k, pc + cOff, ldc, accumulate ? 1 : 0);
   }
+  if (pc) (*env)->ReleasePrimitiveArrayCritical(env, c, pc, 0);
+  if (pw) (*env)->ReleasePrimitiveArrayCritical(env, packed, pw, JNI_ABORT);
+  if (pa) (*env)->ReleasePrimitiveArrayCritical(env, a, pa, JNI_ABORT);
+}
+
+/* ------------------------------------------------------------------------------------------------------------- */
+/*
+ * The experimental bf16 product (-Dseqpack.gemm=native-bf16; NOT PyTorch-exact): W packed once by
+ * NativeGemm.packBf16 into panels [ceil(k/2)][32 columns][2] of bfloat16 (the pair W[j][2q], W[j][2q+1] next to each
+ * other, zero-padded), A converted to bf16 pairs at every call (it is the state, new at every step; round to nearest
+ * even), products accumulated in float32 by vdpbf16ps: two steps of k per instruction.
+ */
+#define AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
+#define AVX512BF16_INLINE static inline AVX512BF16 __attribute__((always_inline))
+
+AVX512BF16_INLINE void put_bf(float *o, __m512 v, __mmask16 lanes, int accumulate) {
+  if (accumulate) {
+    v = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, o), v);
+  }
+  _mm512_mask_storeu_ps(o, lanes, v);
+}
+
+AVX512BF16_INLINE __mmask16 lanes_bf(int col, int n) {
+  int left = n - col;
+  return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
+}
+
+#define PUT2BF(o, v0, v1, col)                                  \
+  do {                                                          \
+    put_bf((o) + (col), v0, lanes_bf(col, n), acc);             \
+    put_bf((o) + (col) + 16, v1, lanes_bf((col) + 16, n), acc); \
+  } while (0)
+#define BCAST(row) ((__m512bh)_mm512_set1_epi32((int)hb[(row) * kp + q]))
+#define LOADBF(ptr) ((__m512bh)_mm512_loadu_si512((const void *)(ptr)))
+#define DP2(ci0, ci1, row)                   \
+  do {                                       \
+    __m512bh x = BCAST(row);                 \
+    ci0 = _mm512_dpbf16_ps(ci0, x, w0);      \
+    ci1 = _mm512_dpbf16_ps(ci1, x, w1);      \
+  } while (0)
+
+/* Rows of a [m][k] (stride lda) as [m][kp] pairs of bf16 (32-bit words), the odd k's last pair padded with 0. */
+static AVX512BF16 void to_bf16_pairs(int m, const float *a, int lda, int k, uint32_t *hb, int kp) {
+  for (int i = 0; i < m; i++) {
+    const float *row = a + (long)i * lda;
+    uint32_t *out = hb + (long)i * kp;
+    for (int p = 0; p < k; p += 32) {
+      int left = k - p;
+      __mmask16 lo = lanes_bf(0, left), hi = lanes_bf(16, left);
+      __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, row + p + 16), _mm512_maskz_loadu_ps(lo, row + p));
+      int words = left >= 32 ? 16 : (left + 1) / 2;
+      _mm512_mask_storeu_epi32(out + p / 2, (__mmask16)(words >= 16 ? 0xFFFF : (1u << words) - 1), (__m512i)v);
+    }
+  }
+}
+
+static AVX512BF16 void bf_rows(int rows, const uint32_t *hb, int kp, const uint16_t *w, int n, float *c, int ldc,
+    int acc) {
+  long ps = (long)kp * 2 * PANEL; /* bf16 per panel */
+  for (int col = 0; col < n; col += PANEL) {
+    const uint16_t *pw = w + (col / PANEL) * ps;
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    if (rows == 8) {
+      for (int q = 0; q < kp; q++, pw += 2 * PANEL) {
+        __m512bh w0 = LOADBF(pw), w1 = LOADBF(pw + 32);
+        DP2(c00, c01, 0); DP2(c10, c11, 1); DP2(c20, c21, 2); DP2(c30, c31, 3);
+        DP2(c40, c41, 4); DP2(c50, c51, 5); DP2(c60, c61, 6); DP2(c70, c71, 7);
+      }
+    } else if (rows == 4) {
+      for (int q = 0; q < kp; q++, pw += 2 * PANEL) {
+        __m512bh w0 = LOADBF(pw), w1 = LOADBF(pw + 32);
+        DP2(c00, c01, 0); DP2(c10, c11, 1); DP2(c20, c21, 2); DP2(c30, c31, 3);
+      }
+    } else if (rows == 2) {
+      for (int q = 0; q < kp; q++, pw += 2 * PANEL) {
+        __m512bh w0 = LOADBF(pw), w1 = LOADBF(pw + 32);
+        DP2(c00, c01, 0); DP2(c10, c11, 1);
+      }
+    } else {
+      for (int q = 0; q < kp; q++, pw += 2 * PANEL) {
+        __m512bh w0 = LOADBF(pw), w1 = LOADBF(pw + 32);
+        DP2(c00, c01, 0);
+      }
+    }
+    PUT2BF(c, c00, c01, col);
+    if (rows > 1) PUT2BF(c + ldc, c10, c11, col);
+    if (rows > 2) { PUT2BF(c + 2L * ldc, c20, c21, col); PUT2BF(c + 3L * ldc, c30, c31, col); }
+    if (rows > 4) {
+      PUT2BF(c + 4L * ldc, c40, c41, col); PUT2BF(c + 5L * ldc, c50, c51, col);
+      PUT2BF(c + 6L * ldc, c60, c61, col); PUT2BF(c + 7L * ldc, c70, c71, col);
+    }
+  }
+}
+
+static AVX512BF16 void gemm_bf16(int m, const float *a, int lda, const uint16_t *w, int n, int k, float *c, int ldc,
+    int acc, uint32_t *hb) {
+  int kp = (k + 1) / 2;
+  to_bf16_pairs(m, a, lda, k, hb, kp);
+  int i = 0;
+  for (; i + 8 <= m; i += 8) bf_rows(8, hb + (long)i * kp, kp, w, n, c + (long)i * ldc, ldc, acc);
+  for (; i + 4 <= m; i += 4) bf_rows(4, hb + (long)i * kp, kp, w, n, c + (long)i * ldc, ldc, acc);
+  for (; i + 2 <= m; i += 2) bf_rows(2, hb + (long)i * kp, kp, w, n, c + (long)i * ldc, ldc, acc);
+  if (i < m) bf_rows(1, hb + (long)i * kp, kp, w, n, c + (long)i * ldc, ldc, acc);
+}
+
+JNIEXPORT jboolean JNICALL Java_io_seqpack_nn_NativeGemm_cpuHasAvx512Bf16(JNIEnv *env, jclass cls) {
+  (void)env; (void)cls;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw")
+      && __builtin_cpu_supports("avx512vl");
+}
+
+/* As multiplyF32 on W packed by NativeGemm.packBf16; scratch holds m * ceil(k/2) ints for A's bf16 pairs. */
+JNIEXPORT void JNICALL Java_io_seqpack_nn_NativeGemm_multiplyBf16(JNIEnv *env, jclass cls, jint m, jfloatArray a,
+    jint aOff, jint lda, jshortArray packed, jint n, jint k, jfloatArray c, jint cOff, jint ldc,
+    jboolean accumulate, jintArray scratch) {
+  (void)cls;
+  jfloat *pa = (*env)->GetPrimitiveArrayCritical(env, a, 0);
+  jshort *pw = (*env)->GetPrimitiveArrayCritical(env, packed, 0);
+  jfloat *pc = (*env)->GetPrimitiveArrayCritical(env, c, 0);
+  jint *ps = (*env)->GetPrimitiveArrayCritical(env, scratch, 0);
+  if (pa && pw && pc && ps) {
+    gemm_bf16(m, pa + aOff, lda, (const uint16_t *)pw, n, k, pc + cOff, ldc, accumulate ? 1 : 0, (uint32_t *)ps);
+  }
+  if (ps) (*env)->ReleasePrimitiveArrayCritical(env, scratch, ps, JNI_ABORT);
   if (pc) (*env)->ReleasePrimitiveArrayCritical(env, c, pc, 0);
   if (pw) (*env)->ReleasePrimitiveArrayCritical(env, packed, pw, JNI_ABORT);
   if (pa) (*env)->ReleasePrimitiveArrayCritical(env, a, pa, JNI_ABORT);

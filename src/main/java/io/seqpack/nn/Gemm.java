@@ -48,7 +48,10 @@ public final class Gemm {
 
   private static final Logger LOG = Logger.getLogger(Gemm.class.getName());
 
-  /** {@code -Dseqpack.gemm=auto|native|panels|blas|java}: which backend runs which products (the class comment). */
+  /**
+   * {@code -Dseqpack.gemm=auto|native|panels|blas|java}: which backend runs which products (the class comment);
+   * {@code native-bf16} is an experimental measurement switch (the recurrent products in bfloat16, not exact).
+   */
   private static final String CHOICE = System.getProperty("seqpack.gemm", "auto").toLowerCase(java.util.Locale.ROOT);
 
   /** Whether the OpenBLAS backend is in use. */
@@ -56,6 +59,12 @@ public final class Gemm {
 
   /** Whether recurrent products run on {@link NativeGemm}. */
   private static final boolean NATIVE = loadNative();
+
+  /**
+   * Whether the recurrent products run on the native bf16 kernel ({@code -Dseqpack.gemm=native-bf16}): an
+   * experiment to measure what bfloat16 would buy, NOT PyTorch-exact (scores move by about 1e-3).
+   */
+  private static final boolean BF16 = NATIVE && CHOICE.equals("native-bf16") && loadBf16();
 
   /** Whether recurrent products run on {@link PanelGemm}. */
   private static final boolean PANELS = !NATIVE && loadPanels();
@@ -97,23 +106,33 @@ public final class Gemm {
   }
 
   private static boolean loadNative() {
-    if (!CHOICE.equals("auto") && !CHOICE.equals("native")) {
+    if (!CHOICE.equals("auto") && !CHOICE.equals("native") && !CHOICE.equals("native-bf16")) {
       return false;
     }
     boolean available;
     try {
       available = NativeGemm.available();
     } catch (Throwable t) { // ExceptionInInitializerError, ...: the Vector API kernel stays
-      if (CHOICE.equals("native")) {
-        throw new IllegalStateException("-Dseqpack.gemm=native but the native kernel cannot run", t);
+      if (!CHOICE.equals("auto")) {
+        throw new IllegalStateException("-Dseqpack.gemm=" + CHOICE + " but the native kernel cannot run", t);
       }
       return false;
     }
-    if (!available && CHOICE.equals("native")) {
-      throw new IllegalStateException("-Dseqpack.gemm=native but the native kernel cannot run: "
+    if (!available && !CHOICE.equals("auto")) {
+      throw new IllegalStateException("-Dseqpack.gemm=" + CHOICE + " but the native kernel cannot run: "
           + NativeGemm.unavailableReason());
     }
     return available; // unavailable under auto is the normal case off AVX-512: the Vector API kernel, silently
+  }
+
+  private static boolean loadBf16() {
+    String reason = NativeGemm.bf16UnavailableReason();
+    if (reason != null) {
+      throw new IllegalStateException("-Dseqpack.gemm=native-bf16 but the bf16 kernel cannot run: " + reason);
+    }
+    LOG.warning("-Dseqpack.gemm=native-bf16: the recurrent products run in bfloat16, an experiment; scores are NOT "
+        + "PyTorch-exact");
+    return true;
   }
 
   private static boolean loadPanels() {
@@ -148,7 +167,8 @@ public final class Gemm {
    */
   public static String describe() {
     String other = BLAS ? "openblas " + CORE : "java";
-    return NATIVE ? "recurrent " + NativeGemm.describe() + ", other " + other
+    return BF16 ? "recurrent " + NativeGemm.describeBf16() + ", other " + other
+        : NATIVE ? "recurrent " + NativeGemm.describe() + ", other " + other
         : PANELS ? "recurrent " + PanelGemm.describe() + ", other " + other : other;
   }
 
@@ -168,14 +188,17 @@ public final class Gemm {
     private final FloatPointer offHeap; // [n, k] row-major, BLAS backend only
     private final float[] panels; // PanelGemm.pack's layout, recurrent weights on the Vector API only
     private final float[] nativePanels; // NativeGemm.pack's layout, recurrent weights on the native kernel only
+    private final short[] bf16Panels; // NativeGemm.packBf16's layout, under -Dseqpack.gemm=native-bf16 only
 
-    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels, float[] nativePanels) {
+    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels, float[] nativePanels,
+        short[] bf16Panels) {
       this.n = n;
       this.k = k;
       this.transposed = transposed;
       this.offHeap = offHeap;
       this.panels = panels;
       this.nativePanels = nativePanels;
+      this.bf16Panels = bf16Panels;
     }
 
     /** Output width (PyTorch {@code out_features}). */
@@ -195,7 +218,7 @@ public final class Gemm {
     if (BLAS) {
       FloatPointer p = new FloatPointer(Math.max(1, size));
       p.put(w, wOff, size);
-      return new Weights(n, k, null, p, null, null);
+      return new Weights(n, k, null, p, null, null, null);
     }
     float[] t = new float[size];
     for (int row = 0; row < n; row++) {
@@ -203,7 +226,7 @@ public final class Gemm {
         t[p * n + row] = w[wOff + row * k + p];
       }
     }
-    return new Weights(n, k, t, null, null, null);
+    return new Weights(n, k, t, null, null, null, null);
   }
 
   /**
@@ -211,13 +234,16 @@ public final class Gemm {
    * NativeGemm}'s or {@link PanelGemm}'s panels when that kernel is in use, else as {@link #prepare}.
    */
   public static Weights prepareRecurrent(float[] w, int wOff, int n, int k) {
+    if (BF16) {
+      return new Weights(n, k, null, null, null, null, NativeGemm.packBf16(w, wOff, n, k));
+    }
     if (NATIVE) {
-      return new Weights(n, k, null, null, null, NativeGemm.pack(w, wOff, n, k));
+      return new Weights(n, k, null, null, null, NativeGemm.pack(w, wOff, n, k), null);
     }
     if (!PANELS) {
       return prepare(w, wOff, n, k);
     }
-    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k), null);
+    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k), null, null);
   }
 
   /**
@@ -232,7 +258,9 @@ public final class Gemm {
     if (m <= 0) {
       return;
     }
-    if (w.nativePanels != null) {
+    if (w.bf16Panels != null) {
+      NativeGemm.multiplyBf16(m, a, aOff, lda, w.bf16Panels, w.n, w.k, c, cOff, ldc, accumulate);
+    } else if (w.nativePanels != null) {
       NativeGemm.multiply(m, a, aOff, lda, w.nativePanels, w.n, w.k, c, cOff, ldc, accumulate);
     } else if (w.panels != null) {
       PanelGemm.multiply(m, a, aOff, lda, w.panels, w.n, w.k, c, cOff, ldc, accumulate);

@@ -149,6 +149,81 @@ final class NativeGemm {
     }
   }
 
+  // ------------------------------------------------------------------------------------------------ bf16
+
+  /**
+   * Why the experimental bf16 kernel cannot run here, or null: it needs the library and AVX512_BF16. Only asked for
+   * under {@code -Dseqpack.gemm=native-bf16}.
+   */
+  static String bf16UnavailableReason() {
+    if (!available()) {
+      return UNAVAILABLE;
+    }
+    return cpuHasAvx512Bf16() ? null : "no AVX512_BF16 on this CPU";
+  }
+
+  /** {@code "native-avx512-bf16 8x32"}. */
+  static String describeBf16() {
+    return "native-avx512-bf16 8x" + PANEL;
+  }
+
+  /** A float rounded to the nearest bfloat16, ties to even (as {@code vcvtne2ps2bf16}); finite inputs. */
+  static short toBf16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+  }
+
+  /**
+   * {@code w[wOff ..]}, a row-major {@code [n, k]} weight, in bfloat16 as {@code ⌈n / 32⌉} panels {@code [⌈k /
+   * 2⌉][32][2]}: the pair {@code W[j][2q], W[j][2q + 1]} side by side, zero-padded past n and an odd k.
+   */
+  static short[] packBf16(float[] w, int wOff, int n, int k) {
+    int pairs = (k + 1) / 2;
+    int panels = (n + PANEL - 1) / PANEL;
+    short[] packed = new short[Math.multiplyExact(Math.multiplyExact(panels, pairs), 2 * PANEL)];
+    for (int j = 0; j < n; j++) {
+      int base = (j / PANEL) * pairs * 2 * PANEL + (j % PANEL) * 2;
+      for (int p = 0; p < k; p++) {
+        packed[base + (p / 2) * 2 * PANEL + p % 2] = toBf16(w[wOff + j * k + p]);
+      }
+    }
+    return packed;
+  }
+
+  /** Per-thread scratch for A's bf16 pairs, grown on demand. */
+  private static final ThreadLocal<int[]> BF16_SCRATCH = ThreadLocal.withInitial(() -> new int[0]);
+
+  /**
+   * {@code C (=|+=) A · Wᵀ} in bfloat16 with float32 accumulation, W packed by {@link #packBf16}: A and W rounded to
+   * bf16 (8 significant bits), so NOT PyTorch's float32 result. Arguments as {@link #multiply}.
+   */
+  static void multiplyBf16(int m, float[] a, int aOff, int lda, short[] packed, int n, int k, float[] c, int cOff,
+      int ldc, boolean accumulate) {
+    if (m <= 0 || n <= 0) {
+      return;
+    }
+    if (lda < k || ldc < n || k < 0) {
+      throw new IllegalArgumentException("lda " + lda + " < k " + k + " or ldc " + ldc + " < n " + n);
+    }
+    checkSpan("A", a.length, aOff, m, lda, k);
+    checkSpan("C", c.length, cOff, m, ldc, n);
+    int pairs = (k + 1) / 2;
+    if (packed.length < (long) ((n + PANEL - 1) / PANEL) * pairs * 2 * PANEL) {
+      throw new IllegalArgumentException("packed bf16 weight of " + packed.length + " is not [" + n + ", " + k + "]");
+    }
+    int[] scratch = BF16_SCRATCH.get();
+    if (scratch.length < m * pairs + 16) { // + 16: the conversion's last masked store stays inside
+      scratch = new int[m * pairs + 16];
+      BF16_SCRATCH.set(scratch);
+    }
+    multiplyBf16(m, a, aOff, lda, packed, n, k, c, cOff, ldc, accumulate, scratch);
+  }
+
+  private static native boolean cpuHasAvx512Bf16();
+
+  private static native void multiplyBf16(int m, float[] a, int aOff, int lda, short[] packed, int n, int k,
+      float[] c, int cOff, int ldc, boolean accumulate, int[] scratch);
+
   private static native boolean cpuHasAvx512();
 
   private static native void multiplyF32(int m, float[] a, int aOff, int lda, float[] packed, int n, int k,

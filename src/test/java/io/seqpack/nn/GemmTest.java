@@ -144,6 +144,65 @@ class GemmTest {
     assertTrue(checked > 100, checked + " shapes");
   }
 
+  /**
+   * The experimental bf16 kernel ({@code -Dseqpack.gemm=native-bf16}): A and W rounded to bfloat16 (nearest, ties to
+   * even), products summed in float32. Against a double product of the rounded operands it must agree to float32
+   * rounding, on odd k (a half-filled last pair), partial panels, every block shape, offsets and strides.
+   */
+  @Test
+  void nativeBf16KernelIsTheProductOfTheRoundedOperands() {
+    Assumptions.assumeTrue(NativeGemm.bf16UnavailableReason() == null, "bf16: " + NativeGemm.bf16UnavailableReason());
+    Random random = new Random(2026);
+    int[][] shapes = {{1, 1, 1}, {15, 33, 5}, {15, 5, 12}, {3, 300, 7}, {9, 64, 31}, {16, 1024, 256}, {23, 768, 256},
+        {2, 129, 33}, {40, 256, 256}};
+    for (int[] shape : shapes) {
+      int m = shape[0];
+      int n = shape[1];
+      int k = shape[2];
+      boolean accumulate = random.nextBoolean();
+      int lda = k + random.nextInt(3);
+      int ldc = n + random.nextInt(3);
+      int aOff = random.nextInt(4);
+      int cOff = random.nextInt(4);
+      int wOff = random.nextInt(4);
+      float[] w = randoms(random, wOff + n * k);
+      float[] a = randoms(random, aOff + m * lda);
+      float[] c = randoms(random, cOff + m * ldc + 3);
+      float[] before = c.clone();
+      NativeGemm.multiplyBf16(m, a, aOff, lda, NativeGemm.packBf16(w, wOff, n, k), n, k, c, cOff, ldc, accumulate);
+      for (int at = 0; at < c.length; at++) {
+        int i = (at - cOff) / ldc;
+        int j = (at - cOff) % ldc;
+        String where = "m=" + m + " n=" + n + " k=" + k + " accumulate=" + accumulate + " at " + i + "," + j;
+        if (at < cOff || i >= m || j >= n) {
+          assertEquals(before[at], c[at], "outside the block stays untouched: " + where);
+          continue;
+        }
+        double rounded = 0;
+        double exact = 0;
+        double magnitude = 0;
+        for (int p = 0; p < k; p++) {
+          float av = a[aOff + i * lda + p];
+          float wv = w[wOff + j * k + p];
+          rounded += (double) bf16(av) * bf16(wv);
+          exact += (double) av * wv;
+          magnitude += Math.abs((double) av * wv);
+        }
+        double base = accumulate ? before[at] : 0;
+        assertEquals(base + rounded, c[at], 1e-6 * (1 + Math.sqrt(k)), where);
+        // and two roundings to 8 significant bits away from the float32 product at most
+        assertEquals(base + exact, c[at], 2 * 0x1p-8 * magnitude + 1e-6 * (1 + Math.sqrt(k)), where);
+      }
+    }
+  }
+
+  /** A float rounded to bfloat16, nearest, ties to even, back as a float. */
+  private static float bf16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) & 0xFFFF0000;
+    return Float.intBitsToFloat(rounded);
+  }
+
   @Test
   void nativeKernelRejectsOperandsThatDoNotFit() {
     Assumptions.assumeTrue(NativeGemm.available(), "native kernel: " + NativeGemm.unavailableReason());
