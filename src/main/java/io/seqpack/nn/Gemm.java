@@ -38,6 +38,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *       -Dseqpack.gemm=java}.
  * </ul>
  *
+ * <p>{@code -Dseqpack.gemm=native-bf16} is a measurement switch, not a product mode: the recurrent products on the
+ * native kernel in bfloat16 (W and h rounded to 8 significant bits, float32 accumulation) where the CPU has
+ * AVX512_BF16. Its scores are NOT PyTorch's (logged once when it is on); {@code docs/performance.md} has its speed and
+ * its score differences.
+ *
  * <p>Each output row depends only on its own input row; on OpenBLAS not bit for bit: its kernels for the last
  * partial block of rows accumulate in a different order, so a row's product moves by a few ulps with m (up to about
  * 2e-7 of {@code Σ|a·w|}, see {@code GemmTest}); scores stay within 1e-6 whatever the batch ({@code
