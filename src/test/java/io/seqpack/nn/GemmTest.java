@@ -230,7 +230,7 @@ class GemmTest {
     matchesNaiveTripleLoop(Gemm::prepare);
   }
 
-  /** The same for the time loop's weights ({@link Gemm#prepareRecurrent}: Vector API panels where available). */
+  /** The same for the time loop's weights ({@link Gemm#prepareRecurrent}: the native or Vector API panels where available). */
   @Test
   void recurrentWeightsMatchNaiveTripleLoopOnRandomShapes() {
     matchesNaiveTripleLoop(Gemm::prepareRecurrent);
