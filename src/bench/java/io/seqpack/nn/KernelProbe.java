@@ -10,7 +10,8 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 /**
  * The recurrent step's product {@code [m × k] · [n × k]ᵀ} in GFLOP/s on every kernel seqpack can run it on: the
  * bare {@code cblas_sgemm} (off-heap operands), {@link Gemm#multiply} through OpenBLAS (with its copies), and
- * {@link PanelGemm} on heap arrays. Each shape's kernels are timed in alternation, {@code rounds} times; prints
+ * {@link PanelGemm} and {@link NativeGemm} (when it loads here; its bf16 kernel too where the CPU has AVX512_BF16)
+ * on heap arrays. Each shape's kernels are timed in alternation, {@code rounds} times; prints
  * the best and the spread (worst / best) of each. In package {@code io.seqpack.nn} to reach the kernels directly.
  *
  * <pre>{@code java ... io.seqpack.nn.KernelProbe [rounds] [m,m,...] [n,n,...]}</pre>
@@ -25,7 +26,12 @@ public final class KernelProbe {
     int k = 256;
     System.out.println("cpu: " + OpenBlasCore.CpuInfo.current().describe() + "; gemm " + Gemm.describe()
         + "; OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE"));
-    System.out.println("    n    m   sgemm (spread)  Gemm (spread)   " + PanelGemm.describe() + " (spread)   GFLOP/s best of rounds (worst/best)");
+    boolean nativeRuns = NativeGemm.available();
+    boolean bf16Runs = nativeRuns && NativeGemm.bf16UnavailableReason() == null;
+    System.out.println("    n    m   sgemm (spread)  Gemm (spread)   " + PanelGemm.describe() + " (spread)   "
+        + (nativeRuns ? NativeGemm.describe() : "native: " + NativeGemm.unavailableReason())
+        + " (spread)   " + (bf16Runs ? NativeGemm.describeBf16() + " (spread)   " : "")
+        + "GFLOP/s best of rounds (worst/best)");
     for (int n : ns) {
       for (int m : ms) {
         SplittableRandom random = new SplittableRandom(m * 31L + n);
@@ -33,16 +39,21 @@ public final class KernelProbe {
         float[] w = fill(new float[n * k], random, 0.1);
         float[] c = new float[m * n];
         float[] packed = PanelGemm.pack(w, 0, n, k);
+        float[] nativePacked = NativeGemm.pack(w, 0, n, k);
+        short[] bf16Packed = bf16Runs ? NativeGemm.packBf16(w, 0, n, k) : null;
         Gemm.Weights weights = Gemm.prepare(w, 0, n, k);
         double flops = 2.0 * m * n * k;
-        double[][] rates = new double[3][rounds];
+        double[][] rates = new double[bf16Runs ? 5 : nativeRuns ? 4 : 3][rounds];
         try (FloatPointer pa = new FloatPointer(a); FloatPointer pw = new FloatPointer(w);
             FloatPointer pc = new FloatPointer(c.length)) {
           Runnable[] kernels = {
               () -> openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
                   openblas_nolapack.CblasTrans, m, n, k, 1f, pa, k, pw, k, 0f, pc, n),
               () -> Gemm.multiply(m, a, 0, k, weights, c, 0, n, false),
-              () -> PanelGemm.multiply(m, a, 0, k, packed, n, k, c, 0, n, false)};
+              () -> PanelGemm.multiply(m, a, 0, k, packed, n, k, c, 0, n, false),
+              () -> NativeGemm.multiply(m, a, 0, k, nativePacked, n, k, c, 0, n, false),
+              () -> NativeGemm.multiplyBf16(m, a, 0, k, bf16Packed, n, k, c, 0, n, false)};
+          kernels = java.util.Arrays.copyOf(kernels, rates.length);
           if (n == ns[0]) { // JIT warm-up of every kernel before the first timing
             for (Runnable kernel : kernels) {
               long t0 = System.nanoTime();

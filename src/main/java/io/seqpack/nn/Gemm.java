@@ -10,15 +10,22 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * The engine's only matrix product: {@code C[m, n] (=|+=) A[m, k] · Wᵀ}, where {@code W} is a PyTorch
  * {@code Linear}-layout weight {@code [n, k]} prepared once as {@link Weights}. Every other class calls this one.
  *
- * <p>Three backends:
+ * <p>Four backends:
  * <ul>
- *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products of the time loop ({@link
- *       #prepareRecurrent}: {@code W_hh} and LSTM's {@code W_hr}): the weight packed once into register-blocked
- *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. The
- *       default when the JVM has {@code jdk.incubator.vector} and the CPU has FMA ({@code -Dseqpack.gemm=blas} puts
+ *   <li><b>native</b> ({@link NativeGemm}: C with AVX-512 through JNI on pinned heap arrays, {@code
+ *       src/main/c/seqpack_kernels.c}), for the recurrent products of the time loop ({@link #prepareRecurrent}:
+ *       {@code W_hh} and LSTM's {@code W_hr}), weight packed once into 32-column panels. The default ({@code auto})
+ *       when the jar holds the library (built by {@code mvn compile} when gcc is there), it loads, and the CPU has
+ *       AVX-512; forced with {@code -Dseqpack.gemm=native} (an error where it cannot run). 1.25–1.3x the Vector API
+ *       kernel's speed on the same blocking ({@code docs/performance.md}, "The recurrent product in C").
+ *   <li><b>Vector API panels</b> ({@link PanelGemm}), for the recurrent products where the native kernel cannot
+ *       run, or with {@code -Dseqpack.gemm=panels}: the weight packed once into register-blocked
+ *       panels, multiplied on heap arrays with no copies, at the same speed whatever OpenBLAS's core choice. Used
+ *       when the JVM has {@code jdk.incubator.vector} and the CPU has FMA ({@code -Dseqpack.gemm=blas} puts
  *       the time loop back on OpenBLAS). It runs 1.1–12× faster than OpenBLAS 0.3.19 at the row counts a time step
- *       multiplies (the table in {@code docs/performance.md}), and each output row is the same chain of fused
- *       multiply-adds whatever the batch, so a row's product does not depend on its batch-mates at all.
+ *       multiplies (the table in {@code docs/performance.md}). On both the native and the panel kernel each output
+ *       element is the same chain of fused multiply-adds whatever the batch (the same chain on both), so a row's
+ *       product does not depend on its batch-mates at all.
  *   <li><b>OpenBLAS</b> ({@code cblas_sgemm}, row-major, {@code CblasTrans} on the {@code [n, k]} weight), used
  *       when the native library loads, for the other products (the hoisted input projection, heads, attention) and
  *       for every product with {@code -Dseqpack.gemm=blas}. The weight is copied off-heap once per {@link Weights} (freed by JavaCPP's
@@ -31,6 +38,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  *       -Dseqpack.gemm=java}.
  * </ul>
  *
+ * <p>{@code -Dseqpack.gemm=native-bf16} is a measurement switch, not a product mode: the recurrent products on the
+ * native kernel in bfloat16 (W and h rounded to 8 significant bits, float32 accumulation) where the CPU has
+ * AVX512_BF16. Its scores are NOT PyTorch's (logged once when it is on); {@code docs/performance.md} has its speed and
+ * its score differences.
+ *
  * <p>Each output row depends only on its own input row; on OpenBLAS not bit for bit: its kernels for the last
  * partial block of rows accumulate in a different order, so a row's product moves by a few ulps with m (up to about
  * 2e-7 of {@code Σ|a·w|}, see {@code GemmTest}); scores stay within 1e-6 whatever the batch ({@code
@@ -41,21 +53,33 @@ public final class Gemm {
 
   private static final Logger LOG = Logger.getLogger(Gemm.class.getName());
 
-  /** {@code -Dseqpack.gemm=auto|panels|blas|java}: which backend runs which products (the class comment). */
+  /**
+   * {@code -Dseqpack.gemm=auto|native|panels|blas|java}: which backend runs which products (the class comment);
+   * {@code native-bf16} is an experimental measurement switch (the recurrent products in bfloat16, not exact).
+   */
   private static final String CHOICE = System.getProperty("seqpack.gemm", "auto").toLowerCase(java.util.Locale.ROOT);
 
   /** Whether the OpenBLAS backend is in use. */
   private static final boolean BLAS = loadBlas();
 
+  /** Whether recurrent products run on {@link NativeGemm}. */
+  private static final boolean NATIVE = loadNative();
+
+  /**
+   * Whether the recurrent products run on the native bf16 kernel ({@code -Dseqpack.gemm=native-bf16}): an
+   * experiment to measure what bfloat16 would buy, NOT PyTorch-exact (scores move by about 1e-3).
+   */
+  private static final boolean BF16 = NATIVE && CHOICE.equals("native-bf16") && loadBf16();
+
   /** Whether recurrent products run on {@link PanelGemm}. */
-  private static final boolean PANELS = loadPanels();
+  private static final boolean PANELS = !NATIVE && loadPanels();
 
   /** {@code openblas_get_corename()}: the kernel set OpenBLAS picked (see {@link OpenBlasCore}). */
   private static final String CORE = BLAS ? OpenBlasCore.loadedCoreName() : "none";
 
   static {
     if (BLAS) {
-      OpenBlasCore.warnIfSlow(CORE, PANELS);
+      OpenBlasCore.warnIfSlow(CORE, PANELS || NATIVE);
     }
   }
 
@@ -86,6 +110,36 @@ public final class Gemm {
     }
   }
 
+  private static boolean loadNative() {
+    if (!CHOICE.equals("auto") && !CHOICE.equals("native") && !CHOICE.equals("native-bf16")) {
+      return false;
+    }
+    boolean available;
+    try {
+      available = NativeGemm.available();
+    } catch (Throwable t) { // ExceptionInInitializerError, ...: the Vector API kernel stays
+      if (!CHOICE.equals("auto")) {
+        throw new IllegalStateException("-Dseqpack.gemm=" + CHOICE + " but the native kernel cannot run", t);
+      }
+      return false;
+    }
+    if (!available && !CHOICE.equals("auto")) {
+      throw new IllegalStateException("-Dseqpack.gemm=" + CHOICE + " but the native kernel cannot run: "
+          + NativeGemm.unavailableReason());
+    }
+    return available; // unavailable under auto is the normal case off AVX-512: the Vector API kernel, silently
+  }
+
+  private static boolean loadBf16() {
+    String reason = NativeGemm.bf16UnavailableReason();
+    if (reason != null) {
+      throw new IllegalStateException("-Dseqpack.gemm=native-bf16 but the bf16 kernel cannot run: " + reason);
+    }
+    LOG.warning("-Dseqpack.gemm=native-bf16: the recurrent products run in bfloat16, an experiment; scores are NOT "
+        + "PyTorch-exact");
+    return true;
+  }
+
   private static boolean loadPanels() {
     if (CHOICE.equals("blas") || CHOICE.equals("java")
         || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()
@@ -112,17 +166,23 @@ public final class Gemm {
   }
 
   /**
-   * The backends with their kernels, for reports: {@code "recurrent vector-api 8x32, other openblas SkylakeX"}, or
+   * The backends with their kernels, for reports: {@code "recurrent native-avx512 8x32, other openblas SkylakeX"},
+   * {@code "recurrent vector-api 8x32, other openblas SkylakeX"}, or
    * {@code "openblas SkylakeX"} or {@code "java"} when every product runs on one backend.
    */
   public static String describe() {
     String other = BLAS ? "openblas " + CORE : "java";
-    return PANELS ? "recurrent " + PanelGemm.describe() + ", other " + other : other;
+    return BF16 ? "recurrent " + NativeGemm.describeBf16() + ", other " + other
+        : NATIVE ? "recurrent " + NativeGemm.describe() + ", other " + other
+        : PANELS ? "recurrent " + PanelGemm.describe() + ", other " + other : other;
   }
 
-  /** {@code "vector-api"} when the recurrent products run on {@link PanelGemm}, else {@link #backend()}. */
+  /**
+   * {@code "native"} when the recurrent products run on {@link NativeGemm}, {@code "vector-api"} on {@link
+   * PanelGemm}, else {@link #backend()}.
+   */
   public static String recurrentBackend() {
-    return PANELS ? "vector-api" : backend();
+    return NATIVE ? "native" : PANELS ? "vector-api" : backend();
   }
 
   /** A right-hand operand prepared for {@link #multiply}: a weight of PyTorch shape {@code [n, k]}. */
@@ -132,13 +192,18 @@ public final class Gemm {
     private final float[] transposed; // [k, n], Java backend only
     private final FloatPointer offHeap; // [n, k] row-major, BLAS backend only
     private final float[] panels; // PanelGemm.pack's layout, recurrent weights on the Vector API only
+    private final float[] nativePanels; // NativeGemm.pack's layout, recurrent weights on the native kernel only
+    private final short[] bf16Panels; // NativeGemm.packBf16's layout, under -Dseqpack.gemm=native-bf16 only
 
-    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels) {
+    private Weights(int n, int k, float[] transposed, FloatPointer offHeap, float[] panels, float[] nativePanels,
+        short[] bf16Panels) {
       this.n = n;
       this.k = k;
       this.transposed = transposed;
       this.offHeap = offHeap;
       this.panels = panels;
+      this.nativePanels = nativePanels;
+      this.bf16Panels = bf16Panels;
     }
 
     /** Output width (PyTorch {@code out_features}). */
@@ -158,7 +223,7 @@ public final class Gemm {
     if (BLAS) {
       FloatPointer p = new FloatPointer(Math.max(1, size));
       p.put(w, wOff, size);
-      return new Weights(n, k, null, p, null);
+      return new Weights(n, k, null, p, null, null, null);
     }
     float[] t = new float[size];
     for (int row = 0; row < n; row++) {
@@ -166,18 +231,24 @@ public final class Gemm {
         t[p * n + row] = w[wOff + row * k + p];
       }
     }
-    return new Weights(n, k, t, null, null);
+    return new Weights(n, k, t, null, null, null, null);
   }
 
   /**
-   * Prepares a weight the time loop multiplies at every step ({@code W_hh}, {@code W_hr}): packed into {@link
-   * PanelGemm}'s panels when that kernel is in use, else as {@link #prepare}.
+   * Prepares a weight the time loop multiplies at every step ({@code W_hh}, {@code W_hr}): packed once into {@link
+   * NativeGemm}'s or {@link PanelGemm}'s panels when that kernel is in use, else as {@link #prepare}.
    */
   public static Weights prepareRecurrent(float[] w, int wOff, int n, int k) {
+    if (BF16) {
+      return new Weights(n, k, null, null, null, null, NativeGemm.packBf16(w, wOff, n, k));
+    }
+    if (NATIVE) {
+      return new Weights(n, k, null, null, null, NativeGemm.pack(w, wOff, n, k), null);
+    }
     if (!PANELS) {
       return prepare(w, wOff, n, k);
     }
-    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k));
+    return new Weights(n, k, null, null, PanelGemm.pack(w, wOff, n, k), null, null);
   }
 
   /**
@@ -192,7 +263,11 @@ public final class Gemm {
     if (m <= 0) {
       return;
     }
-    if (w.panels != null) {
+    if (w.bf16Panels != null) {
+      NativeGemm.multiplyBf16(m, a, aOff, lda, w.bf16Panels, w.n, w.k, c, cOff, ldc, accumulate);
+    } else if (w.nativePanels != null) {
+      NativeGemm.multiply(m, a, aOff, lda, w.nativePanels, w.n, w.k, c, cOff, ldc, accumulate);
+    } else if (w.panels != null) {
       PanelGemm.multiply(m, a, aOff, lda, w.panels, w.n, w.k, c, cOff, ldc, accumulate);
     } else if (w.offHeap != null) {
       multiplyBlas(m, a, aOff, lda, w, c, cOff, ldc, accumulate);
