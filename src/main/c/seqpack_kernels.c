@@ -146,8 +146,14 @@ static AVX512 void rows2(const float *a, int lda, const float *w, int n, int k, 
 
 static AVX512 void gemm_f32(int m, const float *a, int lda, const float *w, int n, int k, float *c, int ldc,
     int acc) {
-  int i = 0;
-  for (; i + 8 <= m; i += 8) rows8(a + (long)i * lda, lda, w, n, k, c + (long)i * ldc, ldc, acc);
+  int i = m / 8 * 8;
+  /* Panel by panel, every 8-row block under it (PanelGemm's order): the panel (k x 32 floats, 32 KB at k = 256)
+   * stays in L1 while the blocks stream past it, so W is read from L2 once per product, not once per 8 rows. */
+  for (int col = 0; i > 0 && col < n; col += PANEL) {
+    const float *pw = w + (long)(col / PANEL) * k * PANEL;
+    int cols = n - col < PANEL ? n - col : PANEL;
+    for (int b = 0; b < i; b += 8) rows8(a + (long)b * lda, lda, pw, cols, k, c + (long)b * ldc + col, ldc, acc);
+  }
   for (; i + 4 <= m; i += 4) rows4(a + (long)i * lda, lda, w, n, k, c + (long)i * ldc, ldc, acc);
   if (i + 2 <= m) {
     rows2(a + (long)i * lda, lda, w, n, k, c + (long)i * ldc, ldc, acc);
