@@ -84,8 +84,9 @@ class NativeMemoryIT {
     assertEquals(table, model.usesVocabTable(), "vocabulary table in use");
 
     // weights off heap (OpenBLAS): W_ih [G·H, E], fc [1, H], and W_hh [G·H, H] unless the time step runs on
-    // seqpack's own kernel, which keeps W_hh on the heap packed into panels (G·H is a multiple of the panel width)
-    boolean panels = SequenceModel.kernels().contains("recurrent vector-api");
+    // seqpack's own kernel (Java or native), which keeps W_hh on the heap packed into panels (G·H is a multiple of
+    // the panel width)
+    boolean panels = SequenceModel.kernels().matches(".*recurrent (vector-api|native-avx512) .*");
     long recurrent = 4L * gateWidth * HIDDEN;
     long weightsFormula = 4L * ((long) gateWidth * EMBEDDING + HIDDEN) + (panels ? 0 : recurrent);
     // heap: the table [vocab, G·H] floats, directions 1, built by one product of all vocab rows on the building
