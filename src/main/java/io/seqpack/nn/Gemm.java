@@ -51,6 +51,41 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 public final class Gemm {
   private Gemm() {}
 
+  /** A kernel under a self-test: {@code c[m, n] = a[m, k] · wᵀ} for a row-major {@code w [n, k]}. */
+  interface Product {
+    void multiply(int m, float[] a, float[] w, int n, int k, float[] c);
+  }
+
+  /**
+   * Where {@code product} differs from the scalar chain of fused multiply-adds over an {@code m × n} product of
+   * small exact operands ({@code "row,column"}), or null when every element equals it bit for bit: the check each
+   * own kernel runs before it is used.
+   */
+  static String differenceFromScalarChain(Product product, int m, int n, int k) {
+    float[] w = new float[n * k];
+    float[] a = new float[m * k];
+    for (int j = 0; j < w.length; j++) {
+      w[j] = (j % 7 - 3) * 0.375f;
+    }
+    for (int j = 0; j < a.length; j++) {
+      a[j] = (j % 5 - 2) * 0.625f;
+    }
+    float[] c = new float[m * n];
+    product.multiply(m, a, w, n, k, c);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float expected = 0f;
+        for (int p = 0; p < k; p++) {
+          expected = Math.fma(a[i * k + p], w[j * k + p], expected);
+        }
+        if (c[i * n + j] != expected) {
+          return i + "," + j;
+        }
+      }
+    }
+    return null;
+  }
+
   private static final Logger LOG = Logger.getLogger(Gemm.class.getName());
 
   /**

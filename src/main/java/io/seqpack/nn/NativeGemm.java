@@ -80,31 +80,11 @@ final class NativeGemm {
    * it must equal; null when equal.
    */
   private static String selfTest() {
-    int n = 4 * PANEL + PANEL + 3; // the one-row kernel's four panels, a whole and a partial panel
-    int k = 5;
-    int m = 8 + 4 + 2 + 1; // every block shape
-    float[] w = new float[n * k];
-    float[] a = new float[m * k];
-    for (int j = 0; j < w.length; j++) {
-      w[j] = (j % 7 - 3) * 0.375f;
-    }
-    for (int j = 0; j < a.length; j++) {
-      a[j] = (j % 5 - 2) * 0.625f;
-    }
-    float[] c = new float[m * n];
-    multiply(m, a, 0, k, pack(w, 0, n, k), n, k, c, 0, n, false);
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        float expected = 0f;
-        for (int p = 0; p < k; p++) {
-          expected = Math.fma(a[i * k + p], w[j * k + p], expected);
-        }
-        if (c[i * n + j] != expected) {
-          return "native product differs from the scalar one at " + i + "," + j;
-        }
-      }
-    }
-    return null;
+    // the one-row kernel's four panels, a whole and a partial panel; every block shape (8, 4, 2, 1)
+    String difference = Gemm.differenceFromScalarChain(
+        (m, a, w, n, k, c) -> multiply(m, a, 0, k, pack(w, 0, n, k), n, k, c, 0, n, false), 8 + 4 + 2 + 1,
+        4 * PANEL + PANEL + 3, 5);
+    return difference == null ? null : "native product differs from the scalar one at " + difference;
   }
 
   /** {@code w[wOff ..]}, a row-major {@code [n, k]} weight, as {@code ⌈n / 32⌉} panels {@code [k, 32]}, zero-padded. */
@@ -129,16 +109,22 @@ final class NativeGemm {
     if (m <= 0 || n <= 0) {
       return;
     }
-    if (lda < k || ldc < n || k < 0) {
-      throw new IllegalArgumentException("lda " + lda + " < k " + k + " or ldc " + ldc + " < n " + n);
-    }
-    checkSpan("A", a.length, aOff, m, lda, k);
-    checkSpan("C", c.length, cOff, m, ldc, n);
+    checkOperands(m, a.length, aOff, lda, n, k, c.length, cOff, ldc);
     if (packed.length < (long) ((n + PANEL - 1) / PANEL) * k * PANEL) {
       throw new IllegalArgumentException("packed weight of " + packed.length + " floats is not [" + n + ", " + k
           + "]");
     }
     multiplyF32(m, a, aOff, lda, packed, n, k, c, cOff, ldc, accumulate);
+  }
+
+  /** The bounds of A and C: the C side writes through raw pointers. */
+  private static void checkOperands(int m, int aLength, int aOff, int lda, int n, int k, int cLength, int cOff,
+      int ldc) {
+    if (lda < k || ldc < n || k < 0) {
+      throw new IllegalArgumentException("lda " + lda + " < k " + k + " or ldc " + ldc + " < n " + n);
+    }
+    checkSpan("A", aLength, aOff, m, lda, k);
+    checkSpan("C", cLength, cOff, m, ldc, n);
   }
 
   private static void checkSpan(String name, int length, int offset, int rows, int stride, int width) {
@@ -202,11 +188,7 @@ final class NativeGemm {
     if (m <= 0 || n <= 0) {
       return;
     }
-    if (lda < k || ldc < n || k < 0) {
-      throw new IllegalArgumentException("lda " + lda + " < k " + k + " or ldc " + ldc + " < n " + n);
-    }
-    checkSpan("A", a.length, aOff, m, lda, k);
-    checkSpan("C", c.length, cOff, m, ldc, n);
+    checkOperands(m, a.length, aOff, lda, n, k, c.length, cOff, ldc);
     int pairs = (k + 1) / 2;
     if (packed.length < (long) ((n + PANEL - 1) / PANEL) * pairs * 2 * PANEL) {
       throw new IllegalArgumentException("packed bf16 weight of " + packed.length + " is not [" + n + ", " + k + "]");

@@ -49,29 +49,11 @@ final class PanelGemm {
 
   /** A product of each row-block shape compared with the scalar chain of fused multiply-adds it must equal. */
   static boolean selfTest() {
-    int n = PANEL + 3; // a full and a partial panel
-    int k = 5;
-    int m = ROWS + 7; // every block shape: ROWS, 4, 2, 1
-    float[] w = new float[n * k];
-    float[] a = new float[m * k];
-    for (int j = 0; j < w.length; j++) {
-      w[j] = (j % 7 - 3) * 0.375f;
-    }
-    for (int j = 0; j < a.length; j++) {
-      a[j] = (j % 5 - 2) * 0.625f;
-    }
-    float[] c = new float[m * n];
-    multiply(m, a, 0, k, pack(w, 0, n, k), n, k, c, 0, n, false);
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        float expected = 0f;
-        for (int p = 0; p < k; p++) {
-          expected = Math.fma(a[i * k + p], w[j * k + p], expected);
-        }
-        if (c[i * n + j] != expected) {
-          throw new IllegalStateException("Vector API product differs from the scalar one at " + i + "," + j);
-        }
-      }
+    // every block shape (ROWS, 4, 2, 1), a full and a partial panel
+    String difference = Gemm.differenceFromScalarChain(
+        (m, a, w, n, k, c) -> multiply(m, a, 0, k, pack(w, 0, n, k), n, k, c, 0, n, false), ROWS + 7, PANEL + 3, 5);
+    if (difference != null) {
+      throw new IllegalStateException("Vector API product differs from the scalar one at " + difference);
     }
     return true;
   }
