@@ -58,14 +58,19 @@ public final class ModelLoader {
    */
   public static ModelBytes readDirectory(Path dir) {
     String prefix = "Cannot read model directory " + dir + ": ";
+    byte[] json = readModelJson(dir, prefix);
+    return new ModelBytes(json, readFile(dir, MODEL_SAFETENSORS, MAX_SAFETENSORS_BYTES, prefix));
+  }
+
+  /** model.json of directory {@code dir}, after checking that the directory exists. */
+  private static byte[] readModelJson(Path dir, String prefix) {
     if (!Files.exists(dir)) {
       throw new ModelFormatException(prefix + "it does not exist");
     }
     if (!Files.isDirectory(dir)) {
       throw new ModelFormatException(prefix + "it is not a directory");
     }
-    byte[] json = readFile(dir, MODEL_JSON, MAX_JSON_BYTES, prefix);
-    return new ModelBytes(json, readFile(dir, MODEL_SAFETENSORS, MAX_SAFETENSORS_BYTES, prefix));
+    return readFile(dir, MODEL_JSON, MAX_JSON_BYTES, prefix);
   }
 
   private static byte[] readFile(Path dir, String name, long maxBytes, String prefix) {
@@ -109,13 +114,7 @@ public final class ModelLoader {
    */
   public static LoadedModel load(Path dir, boolean allowNonFinite) {
     String prefix = "Cannot read model directory " + dir + ": ";
-    if (!Files.exists(dir)) {
-      throw new ModelFormatException(prefix + "it does not exist");
-    }
-    if (!Files.isDirectory(dir)) {
-      throw new ModelFormatException(prefix + "it is not a directory");
-    }
-    byte[] json = readFile(dir, MODEL_JSON, MAX_JSON_BYTES, prefix);
+    byte[] json = readModelJson(dir, prefix);
     Path file = dir.resolve(MODEL_SAFETENSORS);
     long size = safetensorsSize(file, prefix);
     try (InputStream in = Files.newInputStream(file)) {

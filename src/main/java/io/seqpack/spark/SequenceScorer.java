@@ -553,13 +553,7 @@ public final class SequenceScorer {
     try {
       org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
       FileSystem fs = dir.getFileSystem(hadoop);
-      if (!fs.exists(dir)) {
-        throw new ModelFormatException(prefix + "it does not exist");
-      }
-      if (!fs.getFileStatus(dir).isDirectory()) {
-        throw new ModelFormatException(prefix + "it is not a directory");
-      }
-      byte[] json = readFile(fs, dir, ModelLoader.MODEL_JSON, ModelLoader.MAX_JSON_BYTES, prefix);
+      byte[] json = readModelJson(fs, dir, prefix);
       return new ModelBytes(json,
           readFile(fs, dir, ModelLoader.MODEL_SAFETENSORS, ModelLoader.MAX_SAFETENSORS_BYTES, prefix));
     } catch (IOException | IllegalArgumentException e) {
@@ -576,14 +570,7 @@ public final class SequenceScorer {
     byte[] json;
     try {
       org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
-      FileSystem fs = dir.getFileSystem(hadoop);
-      if (!fs.exists(dir)) {
-        throw new ModelFormatException(prefix + "it does not exist");
-      }
-      if (!fs.getFileStatus(dir).isDirectory()) {
-        throw new ModelFormatException(prefix + "it is not a directory");
-      }
-      json = readFile(fs, dir, ModelLoader.MODEL_JSON, ModelLoader.MAX_JSON_BYTES, prefix);
+      json = readModelJson(dir.getFileSystem(hadoop), dir, prefix);
     } catch (IOException | IllegalArgumentException e) {
       throw new ModelFormatException(prefix + e.getMessage(), e);
     }
@@ -621,6 +608,17 @@ public final class SequenceScorer {
     } catch (IOException | IllegalArgumentException e) {
       return -1;
     }
+  }
+
+  /** model.json of directory {@code dir}, after checking that the directory exists. */
+  private static byte[] readModelJson(FileSystem fs, org.apache.hadoop.fs.Path dir, String prefix) throws IOException {
+    if (!fs.exists(dir)) {
+      throw new ModelFormatException(prefix + "it does not exist");
+    }
+    if (!fs.getFileStatus(dir).isDirectory()) {
+      throw new ModelFormatException(prefix + "it is not a directory");
+    }
+    return readFile(fs, dir, ModelLoader.MODEL_JSON, ModelLoader.MAX_JSON_BYTES, prefix);
   }
 
   /** The size of model file {@code name}: it must exist, be a regular file and hold at most {@code maxBytes}. */
