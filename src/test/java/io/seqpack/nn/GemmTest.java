@@ -109,34 +109,19 @@ class GemmTest {
           if ((long) m * n * k > 3_000_000 || random.nextInt(3) != 0 && !(m == 15 && k <= 12)) {
             continue; // a third of the grid, and every small k at the m that takes every block shape
           }
-          boolean accumulate = random.nextBoolean();
-          int lda = k + random.nextInt(3);
-          int ldc = n + random.nextInt(3);
-          int aOff = random.nextInt(4);
-          int cOff = random.nextInt(4);
-          int wOff = random.nextInt(4);
-          float[] w = randoms(random, wOff + n * k);
-          float[] a = randoms(random, aOff + m * lda);
-          float[] c = randoms(random, cOff + m * ldc + 3);
-          float[] before = c.clone();
-          NativeGemm.multiply(m, a, aOff, lda, NativeGemm.pack(w, wOff, n, k), n, k, c, cOff, ldc, accumulate);
-          for (int at = 0; at < c.length; at++) {
-            int i = (at - cOff) / ldc;
-            int j = (at - cOff) % ldc;
-            String where = "m=" + m + " n=" + n + " k=" + k + " accumulate=" + accumulate + " at " + i + "," + j;
-            if (at < cOff || i >= m || j >= n) {
-              assertEquals(before[at], c[at], "outside the block stays untouched: " + where);
-              continue;
-            }
+          Operands o = Operands.random(random, m, n, k);
+          NativeGemm.multiply(m, o.a, o.aOff, o.lda, NativeGemm.pack(o.w, o.wOff, n, k), n, k, o.c, o.cOff, o.ldc,
+              o.accumulate);
+          o.checkEveryElement((i, j, at, where) -> {
             float chain = 0f;
             double exact = 0;
             for (int p = 0; p < k; p++) {
-              chain = Math.fma(a[aOff + i * lda + p], w[wOff + j * k + p], chain);
-              exact += (double) a[aOff + i * lda + p] * w[wOff + j * k + p];
+              chain = Math.fma(o.a(i, p), o.w(j, p), chain);
+              exact += (double) o.a(i, p) * o.w(j, p);
             }
-            assertEquals(accumulate ? before[at] + chain : chain, c[at], where);
-            assertEquals(exact + (accumulate ? before[at] : 0), c[at], 1e-6 * (1 + Math.sqrt(k)), where);
-          }
+            assertEquals(o.accumulate ? o.before[at] + chain : chain, o.c[at], where);
+            assertEquals(exact + (o.accumulate ? o.before[at] : 0), o.c[at], 1e-6 * (1 + Math.sqrt(k)), where);
+          });
           checked++;
         }
       }
@@ -159,6 +144,40 @@ class GemmTest {
       int m = shape[0];
       int n = shape[1];
       int k = shape[2];
+      Operands o = Operands.random(random, m, n, k);
+      NativeGemm.multiplyBf16(m, o.a, o.aOff, o.lda, NativeGemm.packBf16(o.w, o.wOff, n, k), n, k, o.c, o.cOff, o.ldc,
+          o.accumulate);
+      o.checkEveryElement((i, j, at, where) -> {
+        double rounded = 0;
+        double exact = 0;
+        double magnitude = 0;
+        for (int p = 0; p < k; p++) {
+          float av = o.a(i, p);
+          float wv = o.w(j, p);
+          rounded += (double) bf16(av) * bf16(wv);
+          exact += (double) av * wv;
+          magnitude += Math.abs((double) av * wv);
+        }
+        double base = o.accumulate ? o.before[at] : 0;
+        assertEquals(base + rounded, o.c[at], 1e-6 * (1 + Math.sqrt(k)), where);
+        // and two roundings to 8 significant bits away from the float32 product at most
+        assertEquals(base + exact, o.c[at], 2 * 0x1p-8 * magnitude + 1e-6 * (1 + Math.sqrt(k)), where);
+      });
+    }
+  }
+
+  /** One element of a product's block: row i, column j, at {@code c[at]}, described for messages. */
+  private interface ElementCheck {
+    void check(int i, int j, int at, String where);
+  }
+
+  /**
+   * Random operands of an {@code m × n × k} product at random offsets and strides, {@code C} with room past its
+   * block; {@code before} is C before the product.
+   */
+  private record Operands(int m, int n, int k, boolean accumulate, int lda, int ldc, int aOff, int cOff, int wOff,
+      float[] w, float[] a, float[] c, float[] before) {
+    static Operands random(Random random, int m, int n, int k) {
       boolean accumulate = random.nextBoolean();
       int lda = k + random.nextInt(3);
       int ldc = n + random.nextInt(3);
@@ -168,30 +187,28 @@ class GemmTest {
       float[] w = randoms(random, wOff + n * k);
       float[] a = randoms(random, aOff + m * lda);
       float[] c = randoms(random, cOff + m * ldc + 3);
-      float[] before = c.clone();
-      NativeGemm.multiplyBf16(m, a, aOff, lda, NativeGemm.packBf16(w, wOff, n, k), n, k, c, cOff, ldc, accumulate);
+      return new Operands(m, n, k, accumulate, lda, ldc, aOff, cOff, wOff, w, a, c, c.clone());
+    }
+
+    float a(int i, int p) {
+      return a[aOff + i * lda + p];
+    }
+
+    float w(int j, int p) {
+      return w[wOff + j * k + p];
+    }
+
+    /** {@code check} on every element of the block; every float of C outside it must be untouched. */
+    void checkEveryElement(ElementCheck check) {
       for (int at = 0; at < c.length; at++) {
         int i = (at - cOff) / ldc;
         int j = (at - cOff) % ldc;
         String where = "m=" + m + " n=" + n + " k=" + k + " accumulate=" + accumulate + " at " + i + "," + j;
         if (at < cOff || i >= m || j >= n) {
           assertEquals(before[at], c[at], "outside the block stays untouched: " + where);
-          continue;
+        } else {
+          check.check(i, j, at, where);
         }
-        double rounded = 0;
-        double exact = 0;
-        double magnitude = 0;
-        for (int p = 0; p < k; p++) {
-          float av = a[aOff + i * lda + p];
-          float wv = w[wOff + j * k + p];
-          rounded += (double) bf16(av) * bf16(wv);
-          exact += (double) av * wv;
-          magnitude += Math.abs((double) av * wv);
-        }
-        double base = accumulate ? before[at] : 0;
-        assertEquals(base + rounded, c[at], 1e-6 * (1 + Math.sqrt(k)), where);
-        // and two roundings to 8 significant bits away from the float32 product at most
-        assertEquals(base + exact, c[at], 2 * 0x1p-8 * magnitude + 1e-6 * (1 + Math.sqrt(k)), where);
       }
     }
   }
